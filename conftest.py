@@ -1,0 +1,96 @@
+"""The small world every test builds on: one workspace with a person of each role, an
+outsider from another workspace, an open space and a private space."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from tidings.accounts.models import User
+from tidings.threads.models import Space, SpaceMember, Visibility
+from tidings.workspaces.models import Membership, Role, Workspace
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class World:
+    workspace: Workspace
+    other_workspace: Workspace
+    owner: User
+    admin: User
+    member: User
+    guest: User
+    outsider: User
+    open_space: Space
+    private_space: Space
+
+    def person(self, role: str) -> User | None:
+        """'anonymous' gives None; other names give the person of that role."""
+        return None if role == "anonymous" else getattr(self, role)
+
+    def client_for(self, role: str) -> Client:
+        client = Client()
+        person = self.person(role)
+        if person is not None:
+            client.force_login(person)
+        return client
+
+
+def make_person(email: str, name: str, time_zone: str = "UTC") -> User:
+    return User.objects.create_user(email, PASSWORD, name=name, time_zone=time_zone)
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.RATELIMIT_ENABLE = False
+
+
+@pytest.fixture(autouse=True)
+def _huey_immediate():
+    """Background tasks run inline in tests unless a test starts a real worker."""
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = previous
+
+
+@pytest.fixture
+def world(db) -> World:
+    workspace = Workspace.objects.create(name="Acme", slug="acme")
+    other = Workspace.objects.create(name="Other Co", slug="other")
+    owner = make_person("olivia@acme.test", "Olivia Owner", "Europe/Berlin")
+    admin = make_person("adam@acme.test", "Adam Admin", "America/New_York")
+    member = make_person("mia@acme.test", "Mia Member", "Asia/Kolkata")
+    guest = make_person("gus@client.test", "Gus Guest", "Australia/Adelaide")
+    outsider = make_person("otto@other.test", "Otto Outsider")
+    for person, role in [
+        (owner, Role.OWNER), (admin, Role.ADMIN), (member, Role.MEMBER), (guest, Role.GUEST)
+    ]:
+        Membership.objects.create(workspace=workspace, person=person, role=role)
+    Membership.objects.create(workspace=other, person=outsider, role=Role.OWNER)
+    open_space = Space.objects.create(
+        workspace=workspace, name="General", slug="general", created_by=owner
+    )
+    SpaceMember.objects.create(space=open_space, person=guest)
+    private_space = Space.objects.create(
+        workspace=workspace, name="Leadership", slug="leadership",
+        visibility=Visibility.PRIVATE, created_by=owner,
+    )
+    SpaceMember.objects.create(space=private_space, person=owner)
+    SpaceMember.objects.create(space=private_space, person=admin)
+    return World(workspace, other, owner, admin, member, guest, outsider, open_space, private_space)
+
+
+ROLES = ["owner", "admin", "member", "guest", "outsider", "anonymous"]

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from tidings import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("tidings.accounts.urls")),
+    path("", include("tidings.workspaces.urls")),
+    path("", include("tidings.threads.urls")),
+    path("", include("tidings.inbox.urls")),
+    path("", include("tidings.search.urls")),
+    path("api/", include("tidings.api.urls")),
+]

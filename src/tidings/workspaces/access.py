@@ -1,0 +1,138 @@
+"""Who may see and do what. Every list, count, search and feed starts from these querysets.
+
+Rules:
+- Only active members of a workspace see anything in it.
+- Owners, admins and members see every open space; guests see only spaces they were added to.
+- A private space is seen only by the people on its member list (admins included: being an
+  admin does not open private spaces; it lets you manage people).
+- Outsiders get 404 for anything they cannot see, never 403, so nothing leaks by existence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from tidings.workspaces.models import Membership, Role, Workspace
+
+if TYPE_CHECKING:
+    from tidings.accounts.models import User
+    from tidings.threads.models import Reply, Space, Thread
+
+
+def _active(person: User | None) -> bool:
+    return person is not None and person.is_authenticated and person.is_active
+
+
+def memberships(person: User | None) -> QuerySet[Membership]:
+    if not _active(person):
+        return Membership.objects.none()
+    return Membership.objects.filter(person=person, deactivated_at=None)
+
+
+def membership(person: User | None, workspace: Workspace | int) -> Membership | None:
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    return memberships(person).filter(workspace_id=workspace_id).first()
+
+
+def visible_workspaces(person: User | None) -> QuerySet[Workspace]:
+    return Workspace.objects.filter(pk__in=memberships(person).values("workspace_id"))
+
+
+def visible_spaces(person: User | None, workspace: Workspace | None = None) -> QuerySet[Space]:
+    from tidings.threads.models import Space, Visibility
+
+    if not _active(person):
+        return Space.objects.none()
+    active = memberships(person)
+    full_member_workspaces = active.exclude(role=Role.GUEST).values("workspace_id")
+    all_workspaces = active.values("workspace_id")
+    spaces = Space.objects.filter(workspace_id__in=all_workspaces).filter(
+        Q(visibility=Visibility.OPEN, workspace_id__in=full_member_workspaces)
+        | Q(members__person=person)
+    )
+    if workspace is not None:
+        spaces = spaces.filter(workspace=workspace)
+    return spaces.distinct()
+
+
+def visible_threads(person: User | None) -> QuerySet[Thread]:
+    from tidings.threads.models import Thread
+
+    return Thread.objects.filter(
+        space__in=visible_spaces(person).values("pk"), deleted_at=None
+    )
+
+
+def visible_replies(person: User | None) -> QuerySet[Reply]:
+    from tidings.threads.models import Reply
+
+    return Reply.objects.filter(
+        thread__in=visible_threads(person).values("pk"), deleted_at=None
+    )
+
+
+def can_view_space(person: User | None, space: Space) -> bool:
+    return visible_spaces(person).filter(pk=space.pk).exists()
+
+
+def can_view_thread(person: User | None, thread: Thread) -> bool:
+    return thread.deleted_at is None and can_view_space(person, thread.space)
+
+
+def can_post_in_space(person: User | None, space: Space) -> bool:
+    return space.archived_at is None and can_view_space(person, space)
+
+
+def is_workspace_admin(person: User | None, workspace: Workspace | int) -> bool:
+    found = membership(person, workspace)
+    return found is not None and found.is_admin
+
+
+def can_create_space(person: User | None, workspace: Workspace) -> bool:
+    found = membership(person, workspace)
+    return found is not None and found.role != Role.GUEST
+
+
+def can_manage_space(person: User | None, space: Space) -> bool:
+    """Rename, change members: the creator or a workspace admin, if they can see the space."""
+    if not can_view_space(person, space):
+        return False
+    return space.created_by_id == person.pk or is_workspace_admin(person, space.workspace_id)
+
+
+def can_invite(person: User | None, workspace: Workspace) -> bool:
+    return is_workspace_admin(person, workspace)
+
+
+def can_edit_post(person: User | None, author_id: int | None, space: Space) -> bool:
+    """Only the author edits their own words."""
+    return _active(person) and author_id == person.pk and can_view_space(person, space)
+
+
+def can_delete_post(person: User | None, author_id: int | None, space: Space) -> bool:
+    """The author, or a workspace admin who can see the space."""
+    if not can_view_space(person, space):
+        return False
+    return author_id == person.pk or is_workspace_admin(person, space.workspace_id)
+
+
+def can_resolve_thread(person: User | None, thread: Thread) -> bool:
+    """The thread's author or a workspace admin; members who are not guests may too."""
+    if not can_post_in_space(person, thread.space):
+        return False
+    found = membership(person, thread.space.workspace_id)
+    return found is not None and (thread.author_id == person.pk or found.role != Role.GUEST)
+
+
+def mentionable_people(space: Space) -> QuerySet[User]:
+    """People who can see a space, so who may be @mentioned in it."""
+    from tidings.accounts.models import User
+
+    active = Membership.objects.filter(workspace_id=space.workspace_id, deactivated_at=None)
+    in_space = Q(person__space_memberships__space=space)
+    if not space.is_private:
+        in_space |= Q(role__in=[Role.OWNER, Role.ADMIN, Role.MEMBER])
+    people_ids = active.filter(in_space).values("person_id")
+    return User.objects.filter(is_active=True, pk__in=people_ids).order_by("name")

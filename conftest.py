@@ -76,7 +76,10 @@ def world(db) -> World:
     guest = make_person("gus@client.test", "Gus Guest", "Australia/Adelaide")
     outsider = make_person("otto@other.test", "Otto Outsider")
     for person, role in [
-        (owner, Role.OWNER), (admin, Role.ADMIN), (member, Role.MEMBER), (guest, Role.GUEST)
+        (owner, Role.OWNER),
+        (admin, Role.ADMIN),
+        (member, Role.MEMBER),
+        (guest, Role.GUEST),
     ]:
         Membership.objects.create(workspace=workspace, person=person, role=role)
     Membership.objects.create(workspace=other, person=outsider, role=Role.OWNER)
@@ -85,8 +88,11 @@ def world(db) -> World:
     )
     SpaceMember.objects.create(space=open_space, person=guest)
     private_space = Space.objects.create(
-        workspace=workspace, name="Leadership", slug="leadership",
-        visibility=Visibility.PRIVATE, created_by=owner,
+        workspace=workspace,
+        name="Leadership",
+        slug="leadership",
+        visibility=Visibility.PRIVATE,
+        created_by=owner,
     )
     SpaceMember.objects.create(space=private_space, person=owner)
     SpaceMember.objects.create(space=private_space, person=admin)

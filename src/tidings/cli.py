@@ -1,10 +1,10 @@
 """The `tidings` command for operators.
 
-    tidings serve        migrate, then run the web server with its worker and scheduler
-    tidings worker       run a background worker only (for other machines)
-    tidings createadmin  create the owner account and first workspace from the terminal
-    tidings check        Django's system checks (add --deploy for production settings)
-    tidings <command>    any other Django management command
+tidings serve        migrate, then run the web server with its worker and scheduler
+tidings worker       run a background worker only (for other machines)
+tidings createadmin  create the owner account and first workspace from the terminal
+tidings check        Django's system checks (add --deploy for production settings)
+tidings <command>    any other Django management command
 """
 
 from __future__ import annotations
@@ -37,8 +37,11 @@ def _print_setup_link_if_needed() -> None:
     link = issue_setup_link_if_needed()
     if link:
         bar = "=" * 72
-        print(f"\n{bar}\n  Tidings has no account yet. Open this one-time link to create the\n"
-              f"  owner account and the first workspace:\n\n  {link}\n{bar}\n", flush=True)
+        print(
+            f"\n{bar}\n  Tidings has no account yet. Open this one-time link to create the\n"
+            f"  owner account and the first workspace:\n\n  {link}\n{bar}\n",
+            flush=True,
+        )
 
 
 def serve(argv: list[str]) -> None:
@@ -46,14 +49,19 @@ def serve(argv: list[str]) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "3")),
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_WORKERS", "3")),
         help="web worker processes (default 3)",
     )
     parser.add_argument(
-        "--no-worker", action="store_true",
+        "--no-worker",
+        action="store_true",
         help="do not start the background worker (when workers run on other machines)",
     )
     args = parser.parse_args(argv)
+    # Links printed and mailed must point at this server unless SITE_URL says otherwise.
+    os.environ.setdefault("SITE_URL", f"http://{args.host}:{args.port}")
     _setup_django()
     _prepare_database()
     _print_setup_link_if_needed()
@@ -107,7 +115,8 @@ def createadmin(argv: list[str]) -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--workspace", default="My team", help="name of the first workspace")
     parser.add_argument(
-        "--password", default=os.environ.get("TIDINGS_ADMIN_PASSWORD"),
+        "--password",
+        default=os.environ.get("TIDINGS_ADMIN_PASSWORD"),
         help="defaults to TIDINGS_ADMIN_PASSWORD, else asked for",
     )
     args = parser.parse_args(argv)

@@ -75,6 +75,9 @@ class SignedInSession(models.Model):
     class Meta:
         ordering = ["-last_seen_at"]
 
+    def __str__(self) -> str:
+        return f"{self.user} on {self.user_agent[:40] or 'an unknown browser'}"
+
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()

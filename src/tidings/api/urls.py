@@ -1,1 +1,5 @@
-urlpatterns: list = []
+from django.urls import path
+
+from tidings.api.main import api
+
+urlpatterns = [path("", api.urls)]

@@ -33,6 +33,9 @@ class InboxItem(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # The newest reply already counted, so delivering the same reply twice counts it once
+    # (a plain id, not a key: it must survive the reply being deleted).
+    last_counted_reply_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -40,3 +43,21 @@ class InboxItem(models.Model):
             models.UniqueConstraint(fields=["person", "thread"], name="one_inbox_item_per_thread")
         ]
         indexes = [models.Index(fields=["person", "done_at", "-updated_at"], name="inbox_open")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: thread {self.thread_id} for person {self.person_id}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+    @property
+    def thread_url(self) -> str:
+        """The thread page, at the latest reply when there is one."""
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            url = reverse("threads:thread", args=[self.thread_id])
+        except NoReverseMatch:
+            url = f"/t/{self.thread_id}/"
+        return f"{url}#reply-{self.latest_reply_id}" if self.latest_reply_id else url

@@ -1,17 +1,139 @@
-"""Keeping the search index in step with threads and replies (placeholder until search lands)."""
+"""Keeping the search index in step with threads and replies.
+
+The threads app calls these inside the transaction that writes the thread or reply, so the
+index never shows words that were not saved (or misses words that were).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+
+from tidings.search.models import SearchDocument
+
+if TYPE_CHECKING:
+    from tidings.threads.models import Reply, Thread
+
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+# Token types whose content is the words a reader sees.
+_TEXT_TOKENS = {"text", "code_inline", "code_block", "fence", "html_inline", "html_block"}
 
 
-def index_thread(thread) -> None:
-    """Add or refresh the thread's title and opening post in the index."""
+def plain_text(markdown: str) -> str:
+    """The words of a Markdown text without its syntax: what search indexes and excerpts show."""
+    parts: list[str] = []
+
+    def walk(tokens) -> None:
+        for token in tokens:
+            if token.children:
+                walk(token.children)
+            elif token.type in _TEXT_TOKENS:
+                parts.append(token.content)
+            elif token.type in {"softbreak", "hardbreak"}:
+                parts.append(" ")
+            elif token.type == "image":
+                parts.append(token.content)
+            if token.nesting == -1 and token.block:
+                parts.append("\n")
+
+    walk(_markdown.parse(markdown or ""))
+    lines = (" ".join(line.split()) for line in "".join(parts).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
-def index_reply(reply) -> None:
-    """Add or refresh a reply in the index."""
+def index_thread(thread: Thread) -> None:
+    """Add or refresh the thread's opening post, and bring its replies' documents in step
+    (space, kind, resolved) so a move, a kind change or resolving shows up in filters."""
+    if thread.deleted_at is not None:
+        remove_thread(thread)
+        return
+    common = {
+        "space_id": thread.space_id,
+        "workspace_id": thread.space.workspace_id,
+        "kind": thread.kind,
+        "resolved": thread.resolved_at is not None,
+    }
+    SearchDocument.objects.update_or_create(
+        thread=thread,
+        reply=None,
+        defaults={
+            **common,
+            "author_id": thread.author_id,
+            "created_at": thread.created_at,
+            "title": thread.title,
+            "body": plain_text(thread.body),
+        },
+    )
+    SearchDocument.objects.filter(thread=thread, reply__isnull=False).update(**common)
 
 
-def remove_thread(thread) -> None:
+def index_reply(reply: Reply) -> None:
+    """Add or refresh a reply in the index (a deleted reply, or one in a deleted thread, leaves)."""
+    thread = reply.thread
+    if reply.deleted_at is not None or thread.deleted_at is not None:
+        remove_reply(reply)
+        return
+    body = plain_text(reply.body)
+    SearchDocument.objects.update_or_create(
+        reply=reply,
+        defaults={
+            "thread_id": thread.pk,
+            "space_id": thread.space_id,
+            "workspace_id": thread.space.workspace_id,
+            "author_id": reply.author_id,
+            "kind": thread.kind,
+            "created_at": reply.created_at,
+            "resolved": thread.resolved_at is not None,
+            "title": "",
+            "body": body,
+        },
+    )
+
+
+def remove_thread(thread: Thread) -> None:
     """Drop the thread and all its replies from the index."""
+    SearchDocument.objects.filter(thread_id=thread.pk).delete()
 
 
-def remove_reply(reply) -> None:
+def remove_reply(reply: Reply) -> None:
     """Drop one reply from the index."""
+    SearchDocument.objects.filter(reply_id=reply.pk).delete()
+
+
+def rebuild(batch_size: int = 500) -> int:
+    """Rebuild the whole index from threads and replies; returns how many documents it holds."""
+    from django.db import transaction
+
+    from tidings.threads.models import Reply, Thread
+
+    def thread_doc(thread: Thread) -> SearchDocument:
+        return SearchDocument(
+            thread=thread, space_id=thread.space_id, workspace_id=thread.space.workspace_id,
+            author_id=thread.author_id, kind=thread.kind, created_at=thread.created_at,
+            resolved=thread.resolved_at is not None, title=thread.title,
+            body=plain_text(thread.body),
+        )  # fmt: skip
+
+    def reply_doc(reply: Reply) -> SearchDocument:
+        thread = reply.thread
+        return SearchDocument(
+            thread=thread, reply=reply, space_id=thread.space_id,
+            workspace_id=thread.space.workspace_id, author_id=reply.author_id, kind=thread.kind,
+            created_at=reply.created_at, resolved=thread.resolved_at is not None,
+            body=plain_text(reply.body),
+        )  # fmt: skip
+
+    threads = Thread.objects.filter(deleted_at=None).select_related("space")
+    replies = Reply.objects.filter(deleted_at=None, thread__deleted_at=None).select_related(
+        "thread__space"
+    )
+    with transaction.atomic():
+        SearchDocument.objects.all().delete()
+        SearchDocument.objects.bulk_create(
+            (thread_doc(t) for t in threads.iterator()), batch_size=batch_size
+        )
+        SearchDocument.objects.bulk_create(
+            (reply_doc(r) for r in replies.iterator()), batch_size=batch_size
+        )
+    return SearchDocument.objects.count()

@@ -17,7 +17,9 @@ class Space(models.Model):
     name = models.CharField(max_length=80)
     slug = models.SlugField(max_length=80)
     description = models.CharField(max_length=500, blank=True)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.OPEN)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.OPEN
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -52,6 +54,9 @@ class SpaceMember(models.Model):
             models.UniqueConstraint(fields=["space", "person"], name="one_space_member_row")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.person} in {self.space}"
+
 
 class SpaceLevel(models.TextChoices):
     FOLLOW = "follow", "Follow: new threads come to my inbox"
@@ -73,6 +78,9 @@ class SpaceSubscription(models.Model):
             models.UniqueConstraint(fields=["space", "person"], name="one_subscription_per_space")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.person}: {self.level} in {self.space}"
+
 
 class ThreadKind(models.TextChoices):
     DISCUSSION = "discussion", "Discussion"
@@ -89,7 +97,9 @@ class Thread(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="threads"
     )
-    kind = models.CharField(max_length=16, choices=ThreadKind.choices, default=ThreadKind.DISCUSSION)
+    kind = models.CharField(
+        max_length=16, choices=ThreadKind.choices, default=ThreadKind.DISCUSSION
+    )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
@@ -144,6 +154,9 @@ class Reply(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["thread", "created_at"], name="reply_thread_created")]
 
+    def __str__(self) -> str:
+        return f"Reply {self.pk} in thread {self.thread_id}"
+
 
 class Revision(models.Model):
     """An earlier version of an edited thread body or reply, kept as history."""
@@ -163,6 +176,9 @@ class Revision(models.Model):
 
     class Meta:
         ordering = ["-replaced_at"]
+
+    def __str__(self) -> str:
+        return f"Revision {self.pk}"
 
 
 class Reaction(models.Model):
@@ -190,6 +206,9 @@ class Reaction(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.person_id}"
+
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     return f"attachments/{timezone.now():%Y/%m}/{instance.token}/{filename}"
@@ -198,7 +217,9 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 class Attachment(models.Model):
     """A file attached to a thread or reply; uploaded first, then linked when the post is made."""
 
-    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="attachments")
     thread = models.ForeignKey(
         Thread, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
@@ -214,6 +235,9 @@ class Attachment(models.Model):
     is_image = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class ThreadFollow(models.Model):
     """Whether a person follows a thread (authors and repliers do automatically)."""
@@ -223,9 +247,10 @@ class ThreadFollow(models.Model):
     following = models.BooleanField(default=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["thread", "person"], name="one_follow_row")
-        ]
+        constraints = [models.UniqueConstraint(fields=["thread", "person"], name="one_follow_row")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} follows {self.thread_id}: {self.following}"
 
 
 class ReadMark(models.Model):
@@ -236,6 +261,7 @@ class ReadMark(models.Model):
     read_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["thread", "person"], name="one_read_mark")
-        ]
+        constraints = [models.UniqueConstraint(fields=["thread", "person"], name="one_read_mark")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} read {self.thread_id} at {self.read_at}"

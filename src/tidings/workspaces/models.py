@@ -32,7 +32,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "person"], name="one_membership_per_person")
+            models.UniqueConstraint(
+                fields=["workspace", "person"], name="one_membership_per_person"
+            )
         ]
 
     def __str__(self) -> str:
@@ -57,14 +59,21 @@ class Invite(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Guests see only the spaces they are added to: these are the ones they join on accepting.
+    spaces = models.ManyToManyField("threads.Space", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.workspace}"
+
     @property
     def is_usable(self) -> bool:
         return (
-            self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
         )
 
 
@@ -74,3 +83,6 @@ class SetupToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "Used setup link" if self.used_at else "Unused setup link"

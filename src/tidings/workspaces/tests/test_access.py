@@ -4,10 +4,22 @@ from conftest import ROLES
 from tidings.workspaces import access
 
 # Who sees which space in the standard world.
-SEES_OPEN = {"owner": True, "admin": True, "member": True, "guest": True, "outsider": False,
-             "anonymous": False}
-SEES_PRIVATE = {"owner": True, "admin": True, "member": False, "guest": False,
-                "outsider": False, "anonymous": False}
+SEES_OPEN = {
+    "owner": True,
+    "admin": True,
+    "member": True,
+    "guest": True,
+    "outsider": False,
+    "anonymous": False,
+}
+SEES_PRIVATE = {
+    "owner": True,
+    "admin": True,
+    "member": False,
+    "guest": False,
+    "outsider": False,
+    "anonymous": False,
+}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,0 +1,623 @@
+"""Every state change of spaces, threads, replies, reactions, attachments and decisions.
+
+Both the pages and the JSON API call these functions; nothing else writes these tables.
+Conventions: Http404 for things the person cannot see (existence never leaks),
+PermissionDenied for visible-but-not-allowed, ValidationError with a sentence for bad input.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+from django.utils.text import slugify
+from PIL import Image, UnidentifiedImageError
+
+from tidings.search import index as search_index
+from tidings.threads.markdown import plain_text, render_markdown
+from tidings.threads.mentions import find_mentions
+from tidings.threads.models import (
+    Attachment,
+    Reaction,
+    ReadMark,
+    Reply,
+    Revision,
+    Space,
+    SpaceLevel,
+    SpaceMember,
+    SpaceSubscription,
+    Thread,
+    ThreadFollow,
+    ThreadKind,
+    Visibility,
+)
+from tidings.workspaces import access
+from tidings.workspaces.models import Membership, Workspace
+
+if TYPE_CHECKING:
+    from tidings.accounts.models import User
+
+TITLE_MAX = 200
+BODY_MAX = 50_000
+QUOTE_MAX = 5_000
+SPACE_NAME_MAX = 80
+SPACE_DESCRIPTION_MAX = 500
+REACTION_PALETTE = ("👍", "❤️", "🎉", "😄", "🤔", "👀", "🙏", "✅")
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+# --- Checks shared by the actions below.
+
+
+def _require_space_visible(person: User | None, space: Space) -> None:
+    if not access.can_view_space(person, space):
+        raise Http404("No such space.")
+
+
+def _require_thread_visible(person: User | None, thread: Thread) -> None:
+    if not access.can_view_thread(person, thread):
+        raise Http404("No such thread.")
+
+
+def _require_can_post(person: User | None, space: Space) -> None:
+    _require_space_visible(person, space)
+    if not access.can_post_in_space(person, space):
+        raise PermissionDenied("This space is archived; nothing new can be posted in it.")
+
+
+def _require_manager(person: User | None, space: Space) -> None:
+    _require_space_visible(person, space)
+    if not access.can_manage_space(person, space):
+        raise PermissionDenied("Only the space's creator or a workspace admin can change it.")
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError({"title": ["Give the thread a title."]})
+    if len(title) > TITLE_MAX:
+        raise ValidationError(
+            {"title": [f"Keep the title to {TITLE_MAX} characters or fewer (it has {len(title)})."]}
+        )
+    return title
+
+
+def _clean_body(body: str, *, required: bool, field: str = "body") -> str:
+    body = (body or "").strip()
+    if required and not body:
+        raise ValidationError({field: ["Write something first."]})
+    if len(body) > BODY_MAX:
+        raise ValidationError({field: [f"Keep it under {BODY_MAX:,} characters."]})
+    return body
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _claim_attachments(person: User, space: Space, tokens: Iterable[str]) -> list[Attachment]:
+    tokens = [t for t in dict.fromkeys(tokens) if t]
+    if not tokens:
+        return []
+    found = list(
+        Attachment.objects.select_for_update().filter(
+            token__in=tokens, uploader=person, space=space, thread=None, reply=None
+        )
+    )
+    if len(found) != len(tokens):
+        raise ValidationError(
+            {"attachments": ["An attachment could not be found. Upload it again and retry."]}
+        )
+    return found
+
+
+def _follow(person: User, thread: Thread) -> None:
+    ThreadFollow.objects.update_or_create(
+        thread=thread, person=person, defaults={"following": True}
+    )
+
+
+# --- Spaces.
+
+
+def _unique_space_slug(workspace: Workspace, name: str) -> str:
+    base = slugify(name)[:70] or "space"
+    slug, n = base, 1
+    while Space.objects.filter(workspace=workspace, slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _clean_space_fields(name: str, description: str) -> tuple[str, str]:
+    name = " ".join((name or "").split())
+    description = (description or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Give the space a name."]
+    elif len(name) > SPACE_NAME_MAX:
+        errors["name"] = [f"Keep the name to {SPACE_NAME_MAX} characters or fewer."]
+    if len(description) > SPACE_DESCRIPTION_MAX:
+        errors["description"] = [
+            f"Keep the description to {SPACE_DESCRIPTION_MAX} characters or fewer."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return name, description
+
+
+def _workspace_people(workspace: Workspace, ids: Iterable[int | str]) -> set[int]:
+    try:
+        wanted = {int(i) for i in ids}
+    except (TypeError, ValueError) as error:
+        raise ValidationError({"member_ids": ["Pick members from the list."]}) from error
+    active = set(
+        Membership.objects.filter(
+            workspace=workspace, deactivated_at=None, person_id__in=wanted, person__is_active=True
+        ).values_list("person_id", flat=True)
+    )
+    if wanted - active:
+        raise ValidationError(
+            {"member_ids": ["Only people of this workspace can be members of its spaces."]}
+        )
+    return active
+
+
+@transaction.atomic
+def create_space(
+    person: User,
+    workspace: Workspace,
+    *,
+    name: str,
+    description: str = "",
+    visibility: str = "open",
+    member_ids: Iterable[int | str] = (),
+) -> Space:
+    """Create a space. Guests cannot; a private space always includes its creator; the slug is
+    unique in the workspace."""
+    if access.membership(person, workspace) is None:
+        raise Http404("No such workspace.")
+    if not access.can_create_space(person, workspace):
+        raise PermissionDenied("Guests cannot create spaces.")
+    name, description = _clean_space_fields(name, description)
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": ["Choose open or private."]})
+    members = (
+        _workspace_people(workspace, member_ids) if visibility == Visibility.PRIVATE else set()
+    )
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                space = Space.objects.create(
+                    workspace=workspace,
+                    name=name,
+                    slug=_unique_space_slug(workspace, name),
+                    description=description,
+                    visibility=visibility,
+                    created_by=person,
+                )
+            break
+        except IntegrityError:  # Someone took the slug at the same moment; pick the next one.
+            continue
+    else:
+        raise ValidationError({"name": ["That name is taken right now. Try another."]})
+    if space.is_private:
+        SpaceMember.objects.bulk_create(
+            SpaceMember(space=space, person_id=pid) for pid in members | {person.pk}
+        )
+    return space
+
+
+@transaction.atomic
+def update_space(person: User, space: Space, *, name: str, description: str) -> Space:
+    """Rename a space and change its description (its address stays the same)."""
+    _require_manager(person, space)
+    space.name, space.description = _clean_space_fields(name, description)
+    space.save(update_fields=["name", "description"])
+    return space
+
+
+@transaction.atomic
+def set_space_members(person: User, space: Space, member_ids: Iterable[int | str]) -> None:
+    """Replace the member list of a private space. Only people of the workspace; the person
+    making the change stays a member so nobody locks themselves out by accident."""
+    _require_manager(person, space)
+    if not space.is_private:
+        raise ValidationError("Open spaces are open to every member; they have no member list.")
+    wanted = _workspace_people(space.workspace, member_ids) | {person.pk}
+    SpaceMember.objects.filter(space=space).exclude(person_id__in=wanted).delete()
+    existing = set(SpaceMember.objects.filter(space=space).values_list("person_id", flat=True))
+    SpaceMember.objects.bulk_create(
+        SpaceMember(space=space, person_id=pid) for pid in wanted - existing
+    )
+
+
+@transaction.atomic
+def archive_space(person: User, space: Space, archived: bool = True) -> Space:
+    """Archive (read-only from then on) or unarchive a space."""
+    _require_manager(person, space)
+    space.archived_at = timezone.now() if archived else None
+    space.save(update_fields=["archived_at"])
+    return space
+
+
+@transaction.atomic
+def set_space_level(person: User, space: Space, level: str) -> SpaceSubscription:
+    """Set how much of a space reaches the person's inbox: follow, normal or muted."""
+    _require_space_visible(person, space)
+    if level not in SpaceLevel.values:
+        raise ValidationError({"level": ["Choose follow, normal or muted."]})
+    subscription, _ = SpaceSubscription.objects.update_or_create(
+        space=space, person=person, defaults={"level": level}
+    )
+    return subscription
+
+
+# --- Threads.
+
+
+def post_thread(
+    person: User,
+    space: Space,
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    attachment_tokens: Iterable[str] = (),
+) -> Thread:
+    """Post a new thread. Validates everything before writing anything; the author follows it;
+    it is indexed in the same transaction and inboxes are filled after commit."""
+    _require_can_post(person, space)
+    errors: dict[str, list[str]] = {}
+    if kind not in ThreadKind.values:
+        errors["kind"] = [
+            "Choose a kind: discussion, status update, decision, question or announcement."
+        ]
+    try:
+        title = _clean_title(title)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        body = _clean_body(body, required=False)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        attachments = _claim_attachments(person, space, attachment_tokens)
+        now = timezone.now()
+        thread = Thread.objects.create(
+            space=space,
+            author=person,
+            kind=kind,
+            title=title,
+            body=body,
+            body_html=render_markdown(body, space=space),
+            created_at=now,
+            last_activity_at=now,
+        )
+        Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(thread=thread)
+        _follow(person, thread)
+        search_index.index_thread(thread)
+        mentioned_ids = [p.pk for p in find_mentions(body, space) if p.pk != person.pk]
+        transaction.on_commit(
+            lambda: _inbox_tasks().deliver_thread_posted(thread.id, mentioned_ids)
+        )
+    return thread
+
+
+@transaction.atomic
+def edit_thread(person: User, thread: Thread, *, title: str, body: str) -> Thread:
+    """Change a thread's title and opening post (author only); the old version is kept."""
+    _require_thread_visible(person, thread)
+    if not access.can_edit_post(person, thread.author_id, thread.space):
+        raise PermissionDenied("Only the author can edit this thread.")
+    title = _clean_title(title)
+    body = _clean_body(body, required=False)
+    if title == thread.title and body == thread.body:
+        return thread
+    Revision.objects.create(thread=thread, title=thread.title, body=thread.body, edited_by=person)
+    thread.title, thread.body = title, body
+    thread.body_html = render_markdown(body, space=thread.space)
+    thread.edited_at = timezone.now()
+    thread.save(update_fields=["title", "body", "body_html", "edited_at"])
+    search_index.index_thread(thread)
+    return thread
+
+
+@transaction.atomic
+def delete_thread(person: User, thread: Thread) -> None:
+    """Delete a thread (kept in the database, gone from every list): author or workspace admin."""
+    _require_thread_visible(person, thread)
+    if not access.can_delete_post(person, thread.author_id, thread.space):
+        raise PermissionDenied("Only the author or a workspace admin can delete this thread.")
+    thread.deleted_at = timezone.now()
+    thread.save(update_fields=["deleted_at"])
+    search_index.remove_thread(thread)
+
+
+# --- Replies.
+
+
+def _check_quote(
+    thread: Thread, quoted_reply_id: int | str | None, quote_text: str
+) -> Reply | None:
+    """The quoted passage must really be in the quoted post (its source or its shown text)."""
+    quote_text = (quote_text or "").strip()
+    if quoted_reply_id in (None, ""):
+        if not quote_text:
+            return None
+        sources = [thread.body, plain_text(thread.body_html)]
+        quoted = None
+    else:
+        try:
+            quoted = thread.replies.filter(deleted_at=None).get(pk=int(quoted_reply_id))
+        except (ValueError, TypeError, Reply.DoesNotExist) as error:
+            raise ValidationError(
+                {"quote_text": ["The reply you quoted is not in this thread any more."]}
+            ) from error
+        if not quote_text:
+            raise ValidationError({"quote_text": ["Select the passage you want to quote."]})
+        sources = [quoted.body, plain_text(quoted.body_html)]
+    if len(quote_text) > QUOTE_MAX:
+        raise ValidationError({"quote_text": ["Quote a shorter passage."]})
+    needle = _squash(quote_text)
+    if not any(needle in _squash(source) for source in sources):
+        raise ValidationError({"quote_text": ["A quote must be a passage of the post it quotes."]})
+    return quoted
+
+
+def post_reply(
+    person: User,
+    thread: Thread,
+    *,
+    body: str,
+    quoted_reply_id: int | str | None = None,
+    quote_text: str = "",
+    attachment_tokens: Iterable[str] = (),
+) -> Reply:
+    """Reply in a thread, optionally quoting a passage of the opening post or of a reply.
+    The replier follows the thread; the thread's activity time and reply count move forward;
+    the reply is indexed in the same transaction and inboxes are filled after commit."""
+    _require_thread_visible(person, thread)
+    _require_can_post(person, thread.space)
+    tokens = [t for t in attachment_tokens if t]
+    body = _clean_body(body, required=not tokens)
+    quoted = _check_quote(thread, quoted_reply_id, quote_text)
+    with transaction.atomic():
+        attachments = _claim_attachments(person, thread.space, tokens)
+        now = timezone.now()
+        reply = Reply.objects.create(
+            thread=thread,
+            author=person,
+            body=body,
+            body_html=render_markdown(body, space=thread.space),
+            quoted_reply=quoted,
+            quote_text=" ".join((quote_text or "").split()) if quote_text else "",
+            created_at=now,
+        )
+        Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(
+            thread=thread, reply=reply
+        )
+        Thread.objects.filter(pk=thread.pk).update(
+            last_activity_at=now, reply_count=F("reply_count") + 1
+        )
+        thread.refresh_from_db(fields=["last_activity_at", "reply_count"])
+        _follow(person, thread)
+        search_index.index_reply(reply)
+        mentioned_ids = [p.pk for p in find_mentions(body, thread.space) if p.pk != person.pk]
+        transaction.on_commit(lambda: _inbox_tasks().deliver_reply_posted(reply.id, mentioned_ids))
+    return reply
+
+
+def _require_reply_visible(person: User | None, reply: Reply) -> None:
+    if reply.deleted_at is not None or not access.can_view_thread(person, reply.thread):
+        raise Http404("No such reply.")
+
+
+@transaction.atomic
+def edit_reply(person: User, reply: Reply, *, body: str) -> Reply:
+    """Change a reply (author only); the old text is kept as a revision and it shows "edited"."""
+    _require_reply_visible(person, reply)
+    if not access.can_edit_post(person, reply.author_id, reply.thread.space):
+        raise PermissionDenied("Only the author can edit this reply.")
+    body = _clean_body(body, required=not reply.attachments.exists())
+    if body == reply.body:
+        return reply
+    Revision.objects.create(reply=reply, body=reply.body, edited_by=person)
+    reply.body = body
+    reply.body_html = render_markdown(body, space=reply.thread.space)
+    reply.edited_at = timezone.now()
+    reply.save(update_fields=["body", "body_html", "edited_at"])
+    search_index.index_reply(reply)
+    return reply
+
+
+@transaction.atomic
+def delete_reply(person: User, reply: Reply) -> None:
+    """Delete a reply: the author or a workspace admin. The thread shows "This reply was deleted"
+    in its place; its text leaves the search index and the reply count."""
+    _require_reply_visible(person, reply)
+    if not access.can_delete_post(person, reply.author_id, reply.thread.space):
+        raise PermissionDenied("Only the author or a workspace admin can delete this reply.")
+    reply.deleted_at = timezone.now()
+    reply.deleted_by = person
+    reply.save(update_fields=["deleted_at", "deleted_by"])
+    Thread.objects.filter(pk=reply.thread_id, reply_count__gt=0).update(
+        reply_count=F("reply_count") - 1
+    )
+    search_index.remove_reply(reply)
+
+
+# --- Reactions.
+
+
+@transaction.atomic
+def toggle_reaction(person: User, thread: Thread, reply: Reply | None, emoji: str) -> bool:
+    """Add the person's emoji reaction to the opening post (reply None) or a reply, or take it
+    back if it is there. Returns True when the reaction is now on. Only the fixed palette."""
+    _require_thread_visible(person, thread)
+    if reply is not None and (reply.thread_id != thread.pk or reply.deleted_at is not None):
+        raise Http404("No such reply.")
+    if emoji not in REACTION_PALETTE:
+        raise ValidationError({"emoji": ["Pick one of the reactions offered."]})
+    existing = Reaction.objects.filter(thread=thread, reply=reply, person=person, emoji=emoji)
+    if existing.exists():
+        existing.delete()
+        return False
+    Reaction.objects.get_or_create(thread=thread, reply=reply, person=person, emoji=emoji)
+    return True
+
+
+# --- Decisions.
+
+
+@transaction.atomic
+def resolve_thread(person: User, thread: Thread, outcome: str) -> Thread:
+    """Resolve a thread with a recorded outcome (Markdown, required); it enters the decision
+    log. Resolving again replaces the outcome."""
+    _require_thread_visible(person, thread)
+    if not access.can_resolve_thread(person, thread):
+        raise PermissionDenied("You cannot resolve this thread.")
+    outcome = _clean_body(outcome, required=True, field="outcome")
+    thread.outcome = outcome
+    thread.outcome_html = render_markdown(outcome, space=thread.space)
+    thread.resolved_at = timezone.now()
+    thread.resolved_by = person
+    thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
+    search_index.index_thread(thread)
+    return thread
+
+
+@transaction.atomic
+def reopen_thread(person: User, thread: Thread) -> Thread:
+    """Reopen a resolved thread; it leaves the decision log."""
+    _require_thread_visible(person, thread)
+    if not access.can_resolve_thread(person, thread):
+        raise PermissionDenied("You cannot reopen this thread.")
+    thread.resolved_at = None
+    thread.resolved_by = None
+    thread.outcome = ""
+    thread.outcome_html = ""
+    thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
+    search_index.index_thread(thread)
+    return thread
+
+
+# --- Attachments.
+
+
+def _clean_file_name(raw: str) -> str:
+    name = PurePath((raw or "").replace("\\", "/")).name
+    name = re.sub(r"[^\w.\- ]+", "_", name).strip(" .")
+    if not name:
+        name = "file"
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:110] + dot + ext[:9]) if dot and len(ext) < 10 else name[:120]
+    return name
+
+
+def _sniff_image(uploaded: UploadedFile) -> str | None:
+    """The image content type read from the bytes, or None when it is not a picture we show."""
+    try:
+        uploaded.seek(0)
+        with Image.open(uploaded) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    finally:
+        uploaded.seek(0)
+    return IMAGE_TYPES.get(image_format or "")
+
+
+@transaction.atomic
+def upload_attachment(person: User, space: Space, uploaded_file: UploadedFile) -> Attachment:
+    """Store a file for a post in the space. It is linked to a thread or reply when that is
+    posted (by its token). Images are recognised from their bytes, never from the name."""
+    _require_can_post(person, space)
+    limit = settings.MAX_ATTACHMENT_BYTES
+    if uploaded_file.size > limit:
+        raise ValidationError(
+            {
+                "attachments": [
+                    f"“{_clean_file_name(uploaded_file.name)}” is too large: files can "
+                    f"be up to {limit // (1024 * 1024)} MB."
+                ]
+            }
+        )
+    if uploaded_file.size == 0:
+        raise ValidationError({"attachments": ["That file is empty."]})
+    name = _clean_file_name(uploaded_file.name)
+    image_type = _sniff_image(uploaded_file)
+    if image_type:
+        content_type = image_type
+    else:
+        guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        # Anything that could run in a browser is stored as plain bytes.
+        risky = guessed.startswith(("image/", "text/html", "application/xhtml", "text/xml"))
+        content_type = "application/octet-stream" if risky or "javascript" in guessed else guessed
+    attachment = Attachment(
+        uploader=person,
+        space=space,
+        token=secrets.token_hex(16),
+        name=name,
+        content_type=content_type,
+        size=uploaded_file.size,
+        is_image=image_type is not None,
+    )
+    attachment.file.save(name, uploaded_file, save=False)
+    attachment.save()
+    return attachment
+
+
+# --- Following and reading.
+
+
+@transaction.atomic
+def follow_thread(person: User, thread: Thread, following: bool) -> ThreadFollow:
+    """Follow (replies come to the inbox) or unfollow a thread."""
+    _require_thread_visible(person, thread)
+    row, _ = ThreadFollow.objects.update_or_create(
+        thread=thread, person=person, defaults={"following": bool(following)}
+    )
+    return row
+
+
+@transaction.atomic
+def mark_thread_read(person: User, thread: Thread) -> ReadMark:
+    """Record that the person has read the thread up to now, and clear its inbox item's unread."""
+    _require_thread_visible(person, thread)
+    mark, _ = ReadMark.objects.update_or_create(
+        thread=thread, person=person, defaults={"read_at": timezone.now()}
+    )
+    inbox_mark_read = _inbox_mark_thread_read()
+    if inbox_mark_read is not None:
+        inbox_mark_read(person, thread)
+    return mark
+
+
+def _inbox_tasks():
+    from tidings.inbox import tasks
+
+    return tasks
+
+
+def _inbox_mark_thread_read():
+    try:
+        from tidings.inbox import actions as inbox_actions
+    except ImportError:
+        return None
+    return getattr(inbox_actions, "mark_thread_read", None)

@@ -1,0 +1,145 @@
+"""Markdown to safe HTML: markdown-it-py renders, nh3 sanitizes with an explicit allow list."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING
+
+import nh3
+from markdown_it.token import Token
+
+from tidings.threads.mentions import MENTION_RE, mention_text_tokens, parser, people_by_handle
+
+if TYPE_CHECKING:
+    from tidings.threads.models import Space
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "del",
+    "s",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "span",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+}
+ALLOWED_CLASSES = {
+    "span": {"mention"},
+    "code": {
+        f"language-{lang}"
+        for lang in (
+            "python",
+            "js",
+            "javascript",
+            "ts",
+            "typescript",
+            "html",
+            "css",
+            "sql",
+            "bash",
+            "sh",
+            "json",
+            "yaml",
+            "go",
+            "rust",
+            "java",
+            "c",
+            "cpp",
+            "diff",
+            "text",
+        )
+    },
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+BLOCK_END_RE = re.compile(r"<br\s*/?>|<hr\s*/?>|</(?:p|li|h\d|td|th|tr|pre|blockquote)>")
+TAG_RE = re.compile(r"<[^>]+>")
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    # Images only from our own permission-checked /files/ URLs or over https.
+    if tag == "img" and attribute == "src":
+        return value if value.startswith(("/files/", "https://")) else None
+    return value
+
+
+def _mention_tokens(token: Token, known: dict) -> list[Token]:
+    """Split one text token into text and mention pieces."""
+    pieces: list[Token] = []
+    position = 0
+    for match in MENTION_RE.finditer(token.content):
+        people = known.get(match.group(1).lower())
+        if not people:
+            continue
+        if match.start() > position:
+            pieces.append(Token("text", "", 0, content=token.content[position : match.start()]))
+        span = Token("html_inline", "", 0)
+        span.content = f'<span class="mention">@{html.escape(people[0].name)}</span>'
+        pieces.append(span)
+        position = match.end()
+    if not pieces:
+        return [token]
+    if position < len(token.content):
+        pieces.append(Token("text", "", 0, content=token.content[position:]))
+    return pieces
+
+
+def plain_text(rendered: str) -> str:
+    """The text a reader sees in rendered HTML, whitespace collapsed."""
+    text = BLOCK_END_RE.sub(" ", rendered or "")
+    return " ".join(html.unescape(TAG_RE.sub("", text)).split())
+
+
+def render_markdown(text: str, *, space: Space) -> str:
+    """Safe HTML for Markdown written in a space; @mentions of people who can see it highlighted."""
+    md = parser()
+    tokens = md.parse(text or "")
+    if "@" in (text or ""):
+        known = people_by_handle(space)
+        targets = set(map(id, mention_text_tokens(tokens)))
+        for block in tokens:
+            if block.type == "inline" and block.children:
+                children: list[Token] = []
+                for child in block.children:
+                    if id(child) in targets:
+                        children.extend(_mention_tokens(child, known))
+                    else:
+                        children.append(child)
+                block.children = children
+    rendered = md.renderer.render(tokens, md.options, {})
+    return nh3.clean(
+        rendered,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener",
+        clean_content_tags={"script", "style"},
+        strip_comments=True,
+    )

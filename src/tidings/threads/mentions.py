@@ -1,0 +1,65 @@
+"""@mentions: `@handle`, where the handle is the local part of a person's email."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from tidings.workspaces.access import mentionable_people
+
+if TYPE_CHECKING:
+    from tidings.accounts.models import User
+    from tidings.threads.models import Space
+
+# Not preceded by a word character, dot or @, so email addresses are not mentions.
+MENTION_RE = re.compile(r"(?<![\w.@])@([A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)")
+
+
+def parser() -> MarkdownIt:
+    """The Markdown dialect of Tidings: CommonMark, tables, strikethrough, autolinks; no HTML."""
+    return MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
+        ["table", "strikethrough", "linkify"]
+    )
+
+
+def mention_text_tokens(tokens: list[Token]) -> Iterator[Token]:
+    """Plain text tokens where a mention counts: not inside links (code is its own token type)."""
+    for block in tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        link_depth = 0
+        for child in block.children:
+            if child.type == "link_open":
+                link_depth += 1
+            elif child.type == "link_close":
+                link_depth -= 1
+            elif child.type == "text" and link_depth == 0 and "@" in child.content:
+                yield child
+
+
+def people_by_handle(space: Space) -> dict[str, list[User]]:
+    found: dict[str, list[User]] = {}
+    for person in mentionable_people(space):
+        found.setdefault(person.handle.lower(), []).append(person)
+    return found
+
+
+def find_mentions(text: str, space: Space) -> list[User]:
+    """People who can see the space and are @mentioned in the text (code and links don't count)."""
+    if "@" not in text:
+        return []
+    handles: list[str] = []
+    for token in mention_text_tokens(parser().parse(text)):
+        handles.extend(match.group(1).lower() for match in MENTION_RE.finditer(token.content))
+    if not handles:
+        return []
+    known = people_by_handle(space)
+    people: dict[int, User] = {}
+    for handle in handles:
+        for person in known.get(handle, []):
+            people[person.pk] = person
+    return list(people.values())

@@ -1,0 +1,238 @@
+"""Read side of spaces and threads: every query starts from workspaces.access."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from tidings.threads.models import (
+    Attachment,
+    Reaction,
+    ReadMark,
+    Reply,
+    Space,
+    SpaceLevel,
+    SpaceSubscription,
+    Thread,
+    ThreadFollow,
+    ThreadKind,
+)
+from tidings.workspaces import access
+from tidings.workspaces.models import Workspace
+
+if TYPE_CHECKING:
+    from tidings.accounts.models import User
+
+
+def workspace_for(person: User | None, slug: str) -> Workspace:
+    """The workspace with this slug if the person belongs to it; 404 otherwise."""
+    workspace = access.visible_workspaces(person).filter(slug=slug).first()
+    if workspace is None:
+        raise Http404("No such workspace.")
+    return workspace
+
+
+def space_for(person: User | None, workspace: Workspace, slug: str) -> Space:
+    space = access.visible_spaces(person, workspace).filter(slug=slug).first()
+    if space is None:
+        raise Http404("No such space.")
+    return space
+
+
+def thread_for(person: User | None, thread_id: int) -> Thread:
+    thread = (
+        access.visible_threads(person)
+        .select_related("space", "space__workspace", "author", "resolved_by")
+        .filter(pk=thread_id)
+        .first()
+    )
+    if thread is None:
+        raise Http404("No such thread.")
+    return thread
+
+
+def reply_for(person: User | None, thread: Thread, reply_id: int) -> Reply:
+    reply = (
+        access.visible_replies(person)
+        .select_related("author", "thread")
+        .filter(thread=thread, pk=reply_id)
+        .first()
+    )
+    if reply is None:
+        raise Http404("No such reply.")
+    return reply
+
+
+def sidebar_spaces(person: User | None, workspace: Workspace) -> QuerySet[Space]:
+    return access.visible_spaces(person, workspace).filter(archived_at=None).order_by("name")
+
+
+def _thread_list(threads: QuerySet[Thread]) -> QuerySet[Thread]:
+    return threads.select_related("space", "author").order_by("-last_activity_at", "-pk")
+
+
+def recent_threads(person: User | None, workspace: Workspace) -> QuerySet[Thread]:
+    """Threads across the spaces of the workspace the person can see, latest activity first."""
+    return _thread_list(access.visible_threads(person).filter(space__workspace=workspace))
+
+
+def space_threads(
+    person: User | None, space: Space, *, kind: str = "", state: str = ""
+) -> QuerySet[Thread]:
+    threads = access.visible_threads(person).filter(space=space)
+    if kind in ThreadKind.values:
+        threads = threads.filter(kind=kind)
+    if state == "open":
+        threads = threads.filter(resolved_at=None)
+    elif state == "resolved":
+        threads = threads.exclude(resolved_at=None)
+    return _thread_list(threads)
+
+
+def decisions(
+    person: User | None, workspace: Workspace, space: Space | None = None
+) -> QuerySet[Thread]:
+    """Resolved threads with their outcomes, newest decision first."""
+    threads = (
+        access.visible_threads(person).filter(space__workspace=workspace).exclude(resolved_at=None)
+    )
+    if space is not None:
+        threads = threads.filter(space=space)
+    return threads.select_related("space", "author", "resolved_by").order_by("-resolved_at")
+
+
+def space_level(person: User, space: Space) -> str:
+    row = SpaceSubscription.objects.filter(space=space, person=person).first()
+    return row.level if row else SpaceLevel.FOLLOW
+
+
+def is_following(person: User, thread: Thread) -> bool:
+    return ThreadFollow.objects.filter(thread=thread, person=person, following=True).exists()
+
+
+def last_read_at(person: User, thread: Thread):
+    mark = ReadMark.objects.filter(thread=thread, person=person).first()
+    return mark.read_at if mark else None
+
+
+def space_members(space: Space) -> QuerySet:
+    """People of the workspace who could be put on a private space's list."""
+    from tidings.accounts.models import User
+
+    return User.objects.filter(
+        is_active=True,
+        memberships__workspace_id=space.workspace_id,
+        memberships__deactivated_at=None,
+    ).order_by("name")
+
+
+def workspace_people(workspace: Workspace) -> QuerySet:
+    from tidings.accounts.models import User
+
+    return User.objects.filter(
+        is_active=True, memberships__workspace=workspace, memberships__deactivated_at=None
+    ).order_by("name")
+
+
+def mention_candidates(space: Space, text: str, limit: int = 8) -> list[User]:
+    """People who can see the space whose name or handle starts with the typed text."""
+    text = text.strip().lstrip("@")[:60]
+    people = access.mentionable_people(space)
+    if text:
+        people = people.filter(
+            Q(name__istartswith=text) | Q(email__istartswith=text) | Q(name__icontains=f" {text}")
+        )
+    return list(people[:limit])
+
+
+@dataclass
+class ReactionCount:
+    emoji: str
+    count: int
+    mine: bool
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Post:
+    """One post of a thread page: the opening post (reply None) or a reply."""
+
+    reply: Reply | None
+    reactions: list[ReactionCount]
+    attachments: list[Attachment]
+    new_divider: bool = False
+
+    @property
+    def anchor(self) -> str:
+        return f"reply-{self.reply.pk}" if self.reply else "post"
+
+    @property
+    def key(self) -> str:
+        return str(self.reply.pk) if self.reply else "post"
+
+
+def reactions_for(person: User, thread: Thread, reply: Reply | None) -> list[ReactionCount]:
+    rows = Reaction.objects.filter(thread=thread, reply=reply).select_related("person")
+    return _summarize(list(rows), person)
+
+
+def _summarize(rows: list[Reaction], person: User) -> list[ReactionCount]:
+    from tidings.threads.actions import REACTION_PALETTE
+
+    by_emoji: dict[str, ReactionCount] = {}
+    for row in sorted(rows, key=lambda r: (r.created_at, r.pk)):
+        entry = by_emoji.setdefault(row.emoji, ReactionCount(row.emoji, 0, False))
+        entry.count += 1
+        entry.mine = entry.mine or row.person_id == person.pk
+        entry.names.append(row.person.name)
+    order = {emoji: n for n, emoji in enumerate(REACTION_PALETTE)}
+    return sorted(by_emoji.values(), key=lambda r: order.get(r.emoji, 99))
+
+
+def thread_posts(
+    person: User,
+    thread: Thread,
+    *,
+    after_id: int = 0,
+    read_at=None,
+    include_opening: bool = True,
+) -> tuple[Post | None, list[Post]]:
+    """The opening post (None when only newer replies are asked for) and the replies after
+    `after_id`, deleted ones included as placeholders, with reactions and attachments."""
+    replies = list(
+        thread.replies.filter(pk__gt=after_id)
+        .select_related("author", "quoted_reply", "quoted_reply__author")
+        .order_by("created_at", "pk")
+    )
+    reply_ids = [r.pk for r in replies]
+    reactions: dict[int | None, list[Reaction]] = defaultdict(list)
+    reaction_rows = Reaction.objects.filter(thread=thread).select_related("person")
+    reaction_rows = reaction_rows.filter(
+        Q(reply_id__in=reply_ids) | (Q(reply=None) if include_opening else Q(pk__in=[]))
+    )
+    for row in reaction_rows:
+        reactions[row.reply_id].append(row)
+    attachments: dict[int | None, list[Attachment]] = defaultdict(list)
+    for attachment in Attachment.objects.filter(thread=thread).order_by("pk"):
+        attachments[attachment.reply_id].append(attachment)
+    opening = None
+    if include_opening:
+        opening = Post(None, _summarize(reactions[None], person), attachments[None])
+    posts = []
+    divider_placed = False
+    for reply in replies:
+        deleted = reply.deleted_at is not None
+        post = Post(
+            reply,
+            [] if deleted else _summarize(reactions[reply.pk], person),
+            [] if deleted else attachments[reply.pk],
+        )
+        is_new = read_at is not None and reply.created_at > read_at
+        if is_new and not divider_placed and reply.author_id != person.pk:
+            post.new_divider = divider_placed = True
+        posts.append(post)
+    return opening, posts

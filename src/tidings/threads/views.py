@@ -1,0 +1,614 @@
+"""Pages of spaces and threads. Thin: parse, call an action or a query, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from tidings.threads import actions, queries
+from tidings.threads.markdown import plain_text
+from tidings.threads.models import Attachment, SpaceLevel, Thread, ThreadKind, Visibility
+from tidings.workspaces import access
+
+PAGE_SIZE = 30
+QUOTE_PREFILL_CHARS = 1000
+
+
+def _errors(error: ValidationError) -> dict[str, list[str]]:
+    """Messages per field; messages about the whole form under "form" (templates can't read
+    names starting with an underscore)."""
+    if hasattr(error, "error_dict"):
+        errors = dict(error.message_dict)
+        if "__all__" in errors:
+            errors["form"] = errors.pop("__all__")
+        return errors
+    return {"form": error.messages}
+
+
+def _thread_url(thread: Thread, anchor: str = "") -> str:
+    url = reverse("threads:thread", kwargs={"thread_id": thread.pk})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- Workspace and spaces.
+
+
+@login_required
+@require_GET
+def workspace_home(request: HttpRequest, workspace: str) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    page = Paginator(queries.recent_threads(request.user, ws), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "threads/workspace_home.html",
+        {
+            "workspace": ws,
+            "page": page,
+            "can_create_space": access.can_create_space(request.user, ws),
+            "has_spaces": queries.sidebar_spaces(request.user, ws).exists(),
+        },
+    )
+
+
+@login_required
+def space_new(request: HttpRequest, workspace: str) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    if not access.can_create_space(request.user, ws):
+        raise PermissionDenied("Guests cannot create spaces.")
+    errors: dict[str, list[str]] = {}
+    form = {"name": "", "description": "", "visibility": Visibility.OPEN, "member_ids": []}
+    status = 200
+    if request.method == "POST":
+        form = {
+            "name": request.POST.get("name", ""),
+            "description": request.POST.get("description", ""),
+            "visibility": request.POST.get("visibility", Visibility.OPEN),
+            "member_ids": request.POST.getlist("member_ids"),
+        }
+        try:
+            space = actions.create_space(request.user, ws, **form)
+        except ValidationError as error:
+            errors, status = _errors(error), 400
+        else:
+            messages.success(request, f"Space “{space.name}” created.")
+            return redirect("threads:space", workspace=ws.slug, space=space.slug)
+    people = queries.workspace_people(ws).exclude(pk=request.user.pk)
+    return render(
+        request,
+        "threads/space_new.html",
+        {
+            "workspace": ws,
+            "form": form,
+            "errors": errors,
+            "people": people,
+            "visibilities": Visibility.choices,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def space_page(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    sp = queries.space_for(request.user, ws, space)
+    kind = request.GET.get("kind", "")
+    state = request.GET.get("state", "")
+    threads = queries.space_threads(request.user, sp, kind=kind, state=state)
+    page = Paginator(threads, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "threads/space.html",
+        {
+            "workspace": ws,
+            "space": sp,
+            "page": page,
+            "kind": kind if kind in ThreadKind.values else "",
+            "state": state if state in ("open", "resolved") else "",
+            "kinds": ThreadKind.choices,
+            "level": queries.space_level(request.user, sp),
+            "levels": SpaceLevel.choices,
+            "can_manage": access.can_manage_space(request.user, sp),
+            "can_post": access.can_post_in_space(request.user, sp),
+        },
+    )
+
+
+@login_required
+def space_manage(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    sp = queries.space_for(request.user, ws, space)
+    if not access.can_manage_space(request.user, sp):
+        raise PermissionDenied("Only the space's creator or a workspace admin can change it.")
+    errors: dict[str, list[str]] = {}
+    status = 200
+    member_ids = {str(pk) for pk in sp.members.values_list("person_id", flat=True)}
+    form = {"name": sp.name, "description": sp.description}
+    if request.method == "POST":
+        form = {
+            "name": request.POST.get("name", ""),
+            "description": request.POST.get("description", ""),
+        }
+        member_ids = set(request.POST.getlist("member_ids"))
+        try:
+            with transaction.atomic():
+                actions.update_space(request.user, sp, **form)
+                if sp.is_private:
+                    actions.set_space_members(request.user, sp, member_ids)
+        except ValidationError as error:
+            errors, status = _errors(error), 400
+            sp.refresh_from_db()
+        else:
+            messages.success(request, "Space updated.")
+            return redirect("threads:space", workspace=ws.slug, space=sp.slug)
+    return render(
+        request,
+        "threads/space_manage.html",
+        {
+            "workspace": ws,
+            "space": sp,
+            "form": form,
+            "errors": errors,
+            "people": queries.space_members(sp) if sp.is_private else [],
+            "member_ids": member_ids,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def space_archive(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    sp = queries.space_for(request.user, ws, space)
+    archived = request.POST.get("archived", "1") == "1"
+    actions.archive_space(request.user, sp, archived)
+    messages.success(request, "Space archived." if archived else "Space restored.")
+    return redirect("threads:space", workspace=ws.slug, space=sp.slug)
+
+
+@login_required
+@require_POST
+def space_level(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    sp = queries.space_for(request.user, ws, space)
+    try:
+        actions.set_space_level(request.user, sp, request.POST.get("level", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Notification level saved.")
+    return redirect("threads:space", workspace=ws.slug, space=sp.slug)
+
+
+@login_required
+@require_GET
+def decisions(request: HttpRequest, workspace: str, space: str | None = None) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    sp = queries.space_for(request.user, ws, space) if space else None
+    page = Paginator(queries.decisions(request.user, ws, sp), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "threads/decisions.html", {"workspace": ws, "space": sp, "page": page})
+
+
+# --- Threads.
+
+
+def _upload_files(request: HttpRequest, space) -> list[Attachment]:
+    uploaded: list[Attachment] = []
+    try:
+        for file in request.FILES.getlist("files"):
+            uploaded.append(actions.upload_attachment(request.user, space, file))
+    except ValidationError:
+        _discard_files(uploaded)
+        raise
+    return uploaded
+
+
+def _discard_files(uploaded: list[Attachment]) -> None:
+    """Files written for a post that was not saved (the rows are rolled back with it)."""
+    for attachment in uploaded:
+        attachment.file.storage.delete(attachment.file.name)
+
+
+@login_required
+def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
+    ws = queries.workspace_for(request.user, workspace)
+    sp = queries.space_for(request.user, ws, space)
+    if not access.can_post_in_space(request.user, sp):
+        raise PermissionDenied("This space is archived; nothing new can be posted in it.")
+    form = {"kind": request.GET.get("kind", ThreadKind.DISCUSSION), "title": "", "body": ""}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "") for key in ("kind", "title", "body")}
+        uploaded: list[Attachment] = []
+        try:
+            with transaction.atomic():
+                uploaded = _upload_files(request, sp)
+                thread = actions.post_thread(
+                    request.user, sp, **form, attachment_tokens=[a.token for a in uploaded]
+                )
+        except ValidationError as error:
+            _discard_files(uploaded)
+            errors, status = _errors(error), 400
+        else:
+            return redirect(_thread_url(thread))
+    return render(
+        request,
+        "threads/thread_new.html",
+        {
+            "workspace": ws,
+            "space": sp,
+            "form": form,
+            "errors": errors,
+            "kinds": ThreadKind.choices,
+            "max_mb": settings.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        },
+        status=status,
+    )
+
+
+def _decorate(request: HttpRequest, thread: Thread, posts) -> None:
+    """Per-post flags for the buttons shown (the actions check again on submit)."""
+    is_admin = access.is_workspace_admin(request.user, thread.space.workspace_id)
+    for post in posts:
+        if post is None or post.reply is None:
+            continue
+        own = post.reply.author_id == request.user.pk
+        post.can_edit = own
+        post.can_delete = own or is_admin
+
+
+def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
+    person = request.user
+    read_at = queries.last_read_at(person, thread)
+    opening, posts = queries.thread_posts(person, thread, read_at=read_at)
+    _decorate(request, thread, posts)
+    is_admin = access.is_workspace_admin(person, thread.space.workspace_id)
+    composer = {"body": "", "quoted_reply_id": "", "quote_text": "", "quote_author": ""}
+    quote = request.GET.get("quote")
+    if quote:
+        composer.update(_quote_prefill(thread, posts, quote))
+    composer.update(extra.pop("composer", {}))
+    return {
+        "workspace": thread.space.workspace,
+        "space": thread.space,
+        "thread": thread,
+        "opening": opening,
+        "posts": posts,
+        "last_reply_id": max([p.reply.pk for p in posts], default=0),
+        "can_edit_thread": thread.author_id == person.pk,
+        "can_delete_thread": thread.author_id == person.pk or is_admin,
+        "can_resolve": access.can_resolve_thread(person, thread),
+        "can_post": access.can_post_in_space(person, thread.space),
+        "following": queries.is_following(person, thread),
+        "palette": actions.REACTION_PALETTE,
+        "composer": composer,
+        "errors": {},
+        "outcome_draft": "",
+        **extra,
+    }
+
+
+def _quote_prefill(thread: Thread, posts, quote: str) -> dict:
+    """Without JavaScript the "Quote" link quotes the whole post (its opening, if long)."""
+    if quote == "post":
+        return {
+            "quoted_reply_id": "",
+            "quote_text": plain_text(thread.body_html)[:QUOTE_PREFILL_CHARS],
+            "quote_author": thread.author.name if thread.author else "",
+        }
+    for post in posts:
+        if str(post.reply.pk) == quote and post.reply.deleted_at is None:
+            return {
+                "quoted_reply_id": str(post.reply.pk),
+                "quote_text": plain_text(post.reply.body_html)[:QUOTE_PREFILL_CHARS],
+                "quote_author": post.reply.author.name if post.reply.author else "",
+            }
+    return {}
+
+
+@login_required
+@require_GET
+def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    context = _thread_context(request, thread)
+    actions.mark_thread_read(request.user, thread)
+    return render(request, "threads/thread.html", context)
+
+
+@login_required
+@require_POST
+def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    composer = {key: request.POST.get(key, "") for key in ("body", "quoted_reply_id", "quote_text")}
+    uploaded: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            uploaded = _upload_files(request, thread.space)
+            reply = actions.post_reply(
+                request.user,
+                thread,
+                body=composer["body"],
+                quoted_reply_id=composer["quoted_reply_id"] or None,
+                quote_text=composer["quote_text"],
+                attachment_tokens=[a.token for a in uploaded],
+            )
+    except ValidationError as error:
+        _discard_files(uploaded)
+        context = _thread_context(request, thread, composer=composer, errors=_errors(error))
+        return render(request, "threads/thread.html", context, status=400)
+    actions.mark_thread_read(request.user, thread)
+    return redirect(_thread_url(thread, f"reply-{reply.pk}"))
+
+
+@login_required
+@require_GET
+def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """Replies newer than `after`, and a fresh poller that continues from the last of them."""
+    thread = queries.thread_for(request.user, thread_id)
+    try:
+        after = max(int(request.GET.get("after", "0")), 0)
+    except ValueError:
+        return HttpResponse(
+            "“after” must be a reply number.", status=400, content_type="text/plain"
+        )
+    _opening, posts = queries.thread_posts(
+        request.user, thread, after_id=after, include_opening=False
+    )
+    _decorate(request, thread, posts)
+    if posts:
+        actions.mark_thread_read(request.user, thread)
+    return render(
+        request,
+        "threads/_updates.html",
+        {
+            "thread": thread,
+            "posts": posts,
+            "last_reply_id": max([p.reply.pk for p in posts], default=after),
+            "palette": actions.REACTION_PALETTE,
+            "can_post": access.can_post_in_space(request.user, thread.space),
+        },
+    )
+
+
+@login_required
+@require_GET
+def mention_search(request: HttpRequest, thread_id: int) -> JsonResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    people = queries.mention_candidates(thread.space, request.GET.get("q", ""))
+    return JsonResponse({"people": [{"handle": p.handle, "name": p.name} for p in people]})
+
+
+@login_required
+def thread_edit(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    if not access.can_edit_post(request.user, thread.author_id, thread.space):
+        raise PermissionDenied("Only the author can edit this thread.")
+    form = {"title": thread.title, "body": thread.body}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        form = {"title": request.POST.get("title", ""), "body": request.POST.get("body", "")}
+        try:
+            actions.edit_thread(request.user, thread, **form)
+        except ValidationError as error:
+            errors, status = _errors(error), 400
+        else:
+            return redirect(_thread_url(thread, "post"))
+    return render(
+        request,
+        "threads/post_edit.html",
+        {
+            "workspace": thread.space.workspace,
+            "space": thread.space,
+            "thread": thread,
+            "form": form,
+            "errors": errors,
+            "editing_thread": True,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def thread_delete(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    actions.delete_thread(request.user, thread)
+    messages.success(request, f"Thread “{thread.title}” deleted.")
+    return redirect("threads:space", workspace=thread.space.workspace.slug, space=thread.space.slug)
+
+
+@login_required
+@require_GET
+def thread_history(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    return render(
+        request,
+        "threads/history.html",
+        {
+            "workspace": thread.space.workspace,
+            "space": thread.space,
+            "thread": thread,
+            "current": thread,
+            "revisions": thread.revisions.select_related("edited_by"),
+            "anchor": "post",
+        },
+    )
+
+
+@login_required
+def reply_edit(request: HttpRequest, thread_id: int, reply_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    reply = queries.reply_for(request.user, thread, reply_id)
+    if not access.can_edit_post(request.user, reply.author_id, thread.space):
+        raise PermissionDenied("Only the author can edit this reply.")
+    form = {"body": reply.body}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        form = {"body": request.POST.get("body", "")}
+        try:
+            actions.edit_reply(request.user, reply, **form)
+        except ValidationError as error:
+            errors, status = _errors(error), 400
+        else:
+            return redirect(_thread_url(thread, f"reply-{reply.pk}"))
+    return render(
+        request,
+        "threads/post_edit.html",
+        {
+            "workspace": thread.space.workspace,
+            "space": thread.space,
+            "thread": thread,
+            "reply": reply,
+            "form": form,
+            "errors": errors,
+            "editing_thread": False,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def reply_delete(request: HttpRequest, thread_id: int, reply_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    reply = queries.reply_for(request.user, thread, reply_id)
+    actions.delete_reply(request.user, reply)
+    return redirect(_thread_url(thread, f"reply-{reply.pk}"))
+
+
+@login_required
+@require_GET
+def reply_history(request: HttpRequest, thread_id: int, reply_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    reply = queries.reply_for(request.user, thread, reply_id)
+    return render(
+        request,
+        "threads/history.html",
+        {
+            "workspace": thread.space.workspace,
+            "space": thread.space,
+            "thread": thread,
+            "current": reply,
+            "revisions": reply.revisions.select_related("edited_by"),
+            "anchor": f"reply-{reply.pk}",
+        },
+    )
+
+
+@login_required
+@require_POST
+def react(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    reply_id = request.POST.get("reply_id", "")
+    reply = None
+    if reply_id:
+        if not reply_id.isdigit():
+            raise Http404("No such reply.")
+        reply = queries.reply_for(request.user, thread, int(reply_id))
+    try:
+        actions.toggle_reaction(request.user, thread, reply, request.POST.get("emoji", ""))
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
+    if _is_htmx(request):
+        post = queries.Post(reply, queries.reactions_for(request.user, thread, reply), [])
+        return render(
+            request,
+            "threads/_reactions.html",
+            {"thread": thread, "post": post, "palette": actions.REACTION_PALETTE},
+        )
+    return redirect(_thread_url(thread, f"reply-{reply.pk}" if reply else "post"))
+
+
+@login_required
+@require_POST
+def resolve(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    try:
+        actions.resolve_thread(request.user, thread, request.POST.get("outcome", ""))
+    except ValidationError as error:
+        context = _thread_context(
+            request,
+            thread,
+            resolve_errors=_errors(error),
+            outcome_draft=request.POST.get("outcome", ""),
+        )
+        return render(request, "threads/thread.html", context, status=400)
+    messages.success(request, "Thread resolved. The outcome is in the decision log.")
+    return redirect(_thread_url(thread))
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    actions.reopen_thread(request.user, thread)
+    messages.success(request, "Thread reopened.")
+    return redirect(_thread_url(thread))
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, thread_id)
+    following = request.POST.get("following") == "1"
+    actions.follow_thread(request.user, thread, following)
+    if _is_htmx(request):
+        return render(request, "threads/_follow.html", {"thread": thread, "following": following})
+    return redirect(_thread_url(thread))
+
+
+# --- Files.
+
+
+@require_GET
+def attachment_file(request: HttpRequest, token: str, name: str) -> FileResponse:
+    """Serve an attachment only to people who can see where it was posted."""
+    attachment = (
+        Attachment.objects.select_related("space", "thread", "reply")
+        .filter(token=token, name=name)
+        .first()
+    )
+    person = request.user
+    if attachment is None or not access.can_view_space(person, attachment.space):
+        raise Http404("No such file.")
+    if attachment.thread is None:
+        if attachment.uploader_id != person.pk:  # Not posted yet: only its uploader sees it.
+            raise Http404("No such file.")
+    elif attachment.thread.deleted_at or (attachment.reply and attachment.reply.deleted_at):
+        raise Http404("No such file.")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("No such file.") from error
+    response = FileResponse(
+        handle,
+        as_attachment=not attachment.is_image,
+        filename=attachment.name,
+        content_type=attachment.content_type
+        if attachment.is_image
+        else (attachment.content_type or "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

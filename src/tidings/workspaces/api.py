@@ -1,0 +1,183 @@
+"""API for workspaces: mine, their people, invitations and roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+
+from tidings.accounts.api import PersonOut
+from tidings.accounts.models import User
+from tidings.workspaces import access, actions, queries
+from tidings.workspaces.models import Invite, Membership, Role, Workspace
+
+router = Router(tags=["workspaces"])
+
+
+class WorkspaceOut(Schema):
+    id: int
+    name: str
+    slug: str
+    my_role: Role
+
+
+class MemberOut(Schema):
+    id: int = Field(..., description="The membership id (used to change the role).")
+    person: PersonOut
+    email: str
+    role: Role
+    joined_at: datetime
+
+
+class InviteIn(Schema):
+    email: str = Field(..., max_length=320)
+    role: Role
+    space_ids: list[int] = Field(default_factory=list, max_length=500)
+
+
+class InviteOut(Schema):
+    id: int
+    email: str
+    role: Role
+    space_ids: list[int]
+    created_at: datetime
+    expires_at: datetime
+    link: str | None = Field(None, description="The invitation link, shown only when created.")
+
+
+class RoleIn(Schema):
+    role: Role
+
+
+def workspace_by_id(person: User, workspace_id: int) -> Workspace:
+    """A workspace the person belongs to; 404 for every other id."""
+    workspace = access.visible_workspaces(person).filter(pk=workspace_id).first()
+    if workspace is None:
+        raise Http404("No such workspace.")
+    return workspace
+
+
+def _member_out(membership: Membership) -> MemberOut:
+    person = membership.person
+    return MemberOut(
+        id=membership.pk,
+        person=PersonOut(id=person.pk, name=person.name, handle=person.handle),
+        email=person.email,
+        role=membership.role,
+        joined_at=membership.joined_at,
+    )
+
+
+def _invite_out(invite: Invite, spaces: list, raw: str | None = None) -> InviteOut:
+    return InviteOut(
+        id=invite.pk,
+        email=invite.email,
+        role=invite.role,
+        space_ids=[space.pk for space in spaces],
+        created_at=invite.created_at,
+        expires_at=invite.expires_at,
+        link=actions.invite_link(raw) if raw else None,
+    )
+
+
+@router.get("/workspaces", response=list[WorkspaceOut], summary="Workspaces I belong to")
+def list_workspaces(request: HttpRequest) -> list[WorkspaceOut]:
+    roles = dict(access.memberships(request.auth).values_list("workspace_id", "role"))
+    return [
+        WorkspaceOut(id=ws.pk, name=ws.name, slug=ws.slug, my_role=roles[ws.pk])
+        for ws in access.visible_workspaces(request.auth).order_by("name")
+    ]
+
+
+@router.get(
+    "/workspaces/{workspace_id}/members",
+    response=list[MemberOut],
+    summary="People of a workspace (not for guests, as on the People page)",
+)
+def list_members(request: HttpRequest, workspace_id: int) -> list[MemberOut]:
+    workspace = workspace_by_id(request.auth, workspace_id)
+    mine = access.membership(request.auth, workspace)
+    if mine is None or mine.role == Role.GUEST:
+        raise PermissionDenied("Guests do not see the member list.")
+    return [_member_out(m) for m in queries.active_members(workspace)]
+
+
+@router.patch(
+    "/workspaces/{workspace_id}/members/{membership_id}",
+    response=MemberOut,
+    summary="Change a member's role (owners and admins)",
+)
+def change_role(
+    request: HttpRequest, workspace_id: int, membership_id: int, payload: RoleIn
+) -> MemberOut:
+    workspace = workspace_by_id(request.auth, workspace_id)
+    changed = actions.change_role(request.auth, workspace, membership_id, payload.role.value)
+    return _member_out(changed)
+
+
+@router.delete(
+    "/workspaces/{workspace_id}/members/{membership_id}",
+    response={204: None},
+    summary="Remove a person from the workspace (owners and admins)",
+)
+def deactivate_member(request: HttpRequest, workspace_id: int, membership_id: int) -> Status:
+    workspace = workspace_by_id(request.auth, workspace_id)
+    actions.deactivate_member(request.auth, workspace, membership_id)
+    return Status(204, None)
+
+
+@router.get(
+    "/workspaces/{workspace_id}/invites",
+    response=list[InviteOut],
+    summary="Open invitations (owners and admins)",
+)
+def list_invites(request: HttpRequest, workspace_id: int) -> list[InviteOut]:
+    workspace = workspace_by_id(request.auth, workspace_id)
+    if not access.can_invite(request.auth, workspace):
+        raise PermissionDenied("Only owners and admins manage people in this workspace.")
+    invites = queries.open_invites(request.auth, workspace)
+    return [_invite_out(invite, invite.shown_spaces) for invite in invites]
+
+
+@router.post(
+    "/workspaces/{workspace_id}/invites",
+    response={201: InviteOut},
+    summary="Invite someone by email (owners and admins); the link is returned once",
+)
+def create_invite(request: HttpRequest, workspace_id: int, payload: InviteIn) -> Status:
+    workspace = workspace_by_id(request.auth, workspace_id)
+    invite, raw = actions.create_invite(
+        request.auth,
+        workspace,
+        email=payload.email,
+        role=payload.role.value,
+        space_ids=payload.space_ids,
+    )
+    # The inviter picked these spaces from the ones they can see.
+    return Status(201, _invite_out(invite, list(invite.spaces.all()), raw))
+
+
+@router.post(
+    "/workspaces/{workspace_id}/invites/{invite_id}/resend",
+    response=InviteOut,
+    summary="Send a pending invitation again with a new link",
+)
+def resend_invite(request: HttpRequest, workspace_id: int, invite_id: int) -> InviteOut:
+    workspace = workspace_by_id(request.auth, workspace_id)
+    invite, raw = actions.resend_invite(request.auth, workspace, invite_id)
+    visible = access.visible_spaces(request.auth, workspace)
+    return _invite_out(invite, list(invite.spaces.filter(pk__in=visible.values("pk"))), raw)
+
+
+@router.delete(
+    "/workspaces/{workspace_id}/invites/{invite_id}",
+    response={204: None},
+    summary="Revoke a pending invitation",
+)
+def revoke_invite(request: HttpRequest, workspace_id: int, invite_id: int) -> Status:
+    workspace = workspace_by_id(request.auth, workspace_id)
+    actions.revoke_invite(request.auth, workspace, invite_id)
+    return Status(204, None)

@@ -1,0 +1,237 @@
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from conftest import ROLES
+from tidings.threads.models import Space, SpaceMember
+from tidings.workspaces import access
+from tidings.workspaces.actions import change_role, create_invite, deactivate_member
+from tidings.workspaces.models import Invite, Membership, Role
+
+PEOPLE = "/w/acme/people/"
+
+# Guests see only their spaces, not the member list; outsiders get 404 (nothing leaks).
+PEOPLE_PAGE = {
+    "owner": 200,
+    "admin": 200,
+    "member": 200,
+    "guest": 403,
+    "outsider": 404,
+    "anonymous": 302,
+}
+MANAGES = {"owner": True, "admin": True, "member": False}
+
+
+def member_id(world, role):
+    return access.membership(world.person(role), world.workspace).pk
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_people_page_matrix(world, role):
+    response = world.client_for(role).get(PEOPLE)
+    assert response.status_code == PEOPLE_PAGE[role]
+    page = response.content.decode()
+    assert "Otto Outsider" not in page
+    if role == "anonymous":
+        assert response.url.startswith("/sign-in?next=")
+    if response.status_code != 200:
+        assert "Mia Member" not in page
+        return
+    for name in ("Olivia Owner", "Adam Admin", "Mia Member", "Gus Guest"):
+        assert name in page
+    assert ("Invite someone" in page) is MANAGES[role]
+
+
+def test_invite_form_lists_only_spaces_the_inviter_can_see(world):
+    board = Space.objects.create(
+        workspace=world.workspace, name="Board Room", slug="board", visibility="private"
+    )
+    SpaceMember.objects.create(space=board, person=world.owner)
+    admin_page = world.client_for("admin").get(PEOPLE).content.decode()
+    assert "General" in admin_page and "Leadership" in admin_page
+    assert "Board Room" not in admin_page
+    owner_page = world.client_for("owner").get(PEOPLE).content.decode()
+    assert "Board Room" in owner_page
+    # A guest invited by the owner into the board room: the admin does not see that space named.
+    create_invite(
+        world.owner,
+        world.workspace,
+        email="c@client.test",
+        role=Role.GUEST,
+        space_ids=[board.pk, world.open_space.pk],
+    )
+    admin_page = world.client_for("admin").get(PEOPLE).content.decode()
+    assert "c@client.test" in admin_page and "joins General" in admin_page
+    assert "Board Room" not in admin_page
+    # A member sees neither pending invitations nor the invite form.
+    member_page = world.client_for("member").get(PEOPLE).content.decode()
+    assert "c@client.test" not in member_page and "Leadership" not in member_page
+
+
+INVITE_POST = {
+    "owner": 201,
+    "admin": 201,
+    "member": 403,
+    "guest": 403,
+    "outsider": 404,
+    "anonymous": 302,
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_invite_post_matrix(world, role):
+    response = world.client_for(role).post(
+        PEOPLE + "invite", {"email": "nina@new.test", "role": "member"}
+    )
+    assert response.status_code == INVITE_POST[role]
+    created = Invite.objects.filter(email="nina@new.test").exists()
+    assert created is (INVITE_POST[role] == 201)
+    if created:
+        page = response.content.decode()
+        assert "http://127.0.0.1:8000/invite/" in page or "/invite/" in page
+        assert "Invitation emailed to nina@new.test" in page
+        assert len(mail.outbox) == 1
+        # The raw link is shown once: the next page view does not contain it.
+        link = page.split('id="new-link" type="text" readonly value="', 1)[1].split('"')[0]
+        assert link not in world.client_for(role).get(PEOPLE).content.decode()
+        assert link in mail.outbox[0].body
+
+
+def test_invite_post_with_bad_input_shows_errors(world):
+    client = world.client_for("admin")
+    response = client.post(PEOPLE + "invite", {"email": "nope", "role": "member"})
+    assert response.status_code == 400
+    assert b"Enter a valid email address" in response.content
+    response = client.post(PEOPLE + "invite", {"email": "c@client.test", "role": "guest"})
+    assert response.status_code == 400
+    assert b"Pick at least one space" in response.content
+    response = client.post(PEOPLE + "invite", {"email": "c@client.test", "role": "owner"})
+    assert response.status_code == 400
+    response = client.post(
+        PEOPLE + "invite", {"email": "c@client.test", "role": "guest", "spaces": ["99999"]}
+    )
+    assert response.status_code == 400
+    assert b"Pick spaces from the list" in response.content
+    assert not Invite.objects.exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_manage_invite_matrix(world, role):
+    invite, _ = create_invite(world.owner, world.workspace, email="nina@new.test", role=Role.MEMBER)
+    expected = {
+        "owner": 200,
+        "admin": 200,
+        "member": 403,
+        "guest": 403,
+        "outsider": 404,
+        "anonymous": 302,
+    }[role]
+    client = world.client_for(role)
+    response = client.post(f"{PEOPLE}invites/{invite.pk}/resend")
+    assert response.status_code == expected
+    response = client.post(f"{PEOPLE}invites/{invite.pk}/revoke")
+    assert response.status_code == (302 if expected == 200 else expected)
+    invite.refresh_from_db()
+    assert (invite.revoked_at is not None) is (expected == 200)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_change_role_matrix(world, role):
+    target = member_id(world, "member")
+    response = world.client_for(role).post(f"{PEOPLE}members/{target}/role", {"role": "admin"})
+    expected = {
+        "owner": 302,
+        "admin": 302,
+        "member": 403,
+        "guest": 403,
+        "outsider": 404,
+        "anonymous": 302,
+    }[role]
+    assert response.status_code == expected
+    now_admin = Membership.objects.get(pk=target).role == Role.ADMIN
+    assert now_admin is (role in ("owner", "admin"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_deactivate_matrix(world, role):
+    target = member_id(world, "member")
+    response = world.client_for(role).post(f"{PEOPLE}members/{target}/deactivate")
+    expected = {
+        "owner": 302,
+        "admin": 302,
+        "member": 403,
+        "guest": 403,
+        "outsider": 404,
+        "anonymous": 302,
+    }[role]
+    assert response.status_code == expected
+    removed = Membership.objects.get(pk=target).deactivated_at is not None
+    assert removed is (role in ("owner", "admin"))
+
+
+def test_role_change_rules(world):
+    ws = world.workspace
+    owner, admin = member_id(world, "owner"), member_id(world, "admin")
+    guest = member_id(world, "guest")
+    # An admin can neither demote an owner nor make anyone owner.
+    with pytest.raises(PermissionDenied):
+        change_role(world.admin, ws, owner, Role.MEMBER)
+    with pytest.raises(PermissionDenied):
+        change_role(world.admin, ws, guest, Role.OWNER)
+    # The last owner cannot step down.
+    with pytest.raises(ValidationError) as error:
+        change_role(world.owner, ws, owner, Role.ADMIN)
+    assert "at least one owner" in error.value.messages[0]
+    with pytest.raises(ValidationError):
+        change_role(world.owner, ws, guest, "emperor")
+    # Owners hand out the owner role; then the first owner may step down.
+    change_role(world.owner, ws, admin, Role.OWNER)
+    change_role(world.owner, ws, owner, Role.MEMBER)
+    assert Membership.objects.get(pk=owner).role == Role.MEMBER
+    assert Membership.objects.get(pk=admin).role == Role.OWNER
+    # Guests promoted to members see open spaces.
+    change_role(world.admin, ws, guest, Role.MEMBER)
+    assert access.can_view_space(world.guest, world.open_space)
+    with pytest.raises(Http404):
+        change_role(world.outsider, ws, guest, Role.ADMIN)
+    other = Membership.objects.get(person=world.outsider)
+    with pytest.raises(Http404):
+        change_role(world.admin, ws, other.pk, Role.MEMBER)
+
+
+def test_role_change_refusals_are_explained_on_the_page(world):
+    client = world.client_for("owner")
+    response = client.post(
+        f"{PEOPLE}members/{member_id(world, 'owner')}/role", {"role": "admin"}, follow=True
+    )
+    assert b"A workspace needs at least one owner" in response.content
+    response = client.post(
+        f"{PEOPLE}members/{member_id(world, 'member')}/role", {"role": "nonsense"}, follow=True
+    )
+    assert b"Pick owner, admin, member or guest" in response.content
+
+
+def test_deactivation_rules(world):
+    ws = world.workspace
+    owner = member_id(world, "owner")
+    with pytest.raises(PermissionDenied):
+        deactivate_member(world.admin, ws, owner)
+    with pytest.raises(ValidationError):
+        deactivate_member(world.owner, ws, owner)
+    with pytest.raises(ValidationError):
+        deactivate_member(world.admin, ws, member_id(world, "admin"))
+    assert access.membership(world.owner, ws) is not None
+
+
+def test_deactivated_member_loses_access(world):
+    member_client = world.client_for("member")
+    assert member_client.get(PEOPLE).status_code == 200
+    deactivate_member(world.admin, world.workspace, member_id(world, "member"))
+    assert member_client.get(PEOPLE).status_code == 404
+    assert member_client.get("/w/acme/").status_code == 404
+    assert not access.visible_spaces(world.member).exists()
+    page = world.client_for("admin").get(PEOPLE).content.decode()
+    assert "Mia Member" not in page
+    with pytest.raises(Http404):
+        deactivate_member(world.admin, world.workspace, member_id(world, "guest") + 999)

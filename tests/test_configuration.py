@@ -1,0 +1,49 @@
+"""Configuration from the environment: deploy checks and the generated secret key."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def tidings(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SITE_URL"}}
+    return subprocess.run(
+        [sys.executable, "-m", "tidings", *args],
+        env={**clean, "DATA_DIR": str(tmp_path / "data"), **env},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+def test_check_deploy_passes_when_configured_for_production(tmp_path):
+    result = tidings(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        tmp_path,
+        SITE_URL="https://tidings.example.com",
+        SECRET_KEY=secrets.token_urlsafe(60),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_about_plain_http(tmp_path):
+    result = tidings(["check", "--deploy", "--fail-level", "WARNING"], tmp_path)
+    assert result.returncode != 0
+    assert "SECURE" in result.stderr + result.stdout
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path):
+    tidings(["check"], tmp_path)
+    key_file = tmp_path / "data" / "secret_key"
+    first = key_file.read_text()
+    assert len(first) >= 50
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    tidings(["check"], tmp_path)
+    assert key_file.read_text() == first

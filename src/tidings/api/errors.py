@@ -2,12 +2,11 @@
 
 - Http404 → 404 with the same body whether a thing does not exist or is private.
 - PermissionDenied → 403; Django's ValidationError and request validation → 422 with `errors`.
-- A missing or bad token → 401. A body that is not JSON → 400.
+- A missing or bad token → 401. A body that is not a JSON object → 400. Too large → 413.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
@@ -16,7 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
-log = logging.getLogger(__name__)
+from tidings.api.parser import BODY_ERROR_ATTRIBUTE
 
 NOT_FOUND = "Not found."
 UNAUTHORIZED = "Send a valid personal access token in the header: Authorization: Bearer tid_…"
@@ -86,7 +85,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
-            return reply(request, 400, detail="The request body is not valid JSON.")
+            message = getattr(request, BODY_ERROR_ATTRIBUTE, "The request body is not valid JSON.")
+            return reply(request, 400, detail=message)
         return reply(request, exc.status_code, detail=str(exc))
 
     @api.exception_handler(RequestDataTooBig)

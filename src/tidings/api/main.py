@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from ninja import NinjaAPI
+from ninja.operation import Operation
 
+from tidings.accounts.api import router as accounts
 from tidings.api import errors
 from tidings.api.auth import PersonalAccessToken
+from tidings.api.parser import JSONObjectParser
+from tidings.inbox.api import router as inbox
+from tidings.search.api import router as search
+from tidings.threads.api import router as threads
+from tidings.workspaces.api import router as workspaces
 
-api = NinjaAPI(
+
+class TidingsAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """Plain operation ids (`list_threads`) for generated clients."""
+        return operation.view_func.__name__
+
+
+api = TidingsAPI(
     title="Tidings API",
     version="1",
     description=(
@@ -17,19 +31,8 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=PersonalAccessToken(),
+    parser=JSONObjectParser(),
 )
 errors.install(api)
-
-
-def _add_routers() -> None:
-    from tidings.accounts.api import router as accounts
-    from tidings.inbox.api import router as inbox
-    from tidings.search.api import router as search
-    from tidings.threads.api import router as threads
-    from tidings.workspaces.api import router as workspaces
-
-    for router in (accounts, workspaces, threads, inbox, search):
-        api.add_router("/", router)
-
-
-_add_routers()
+for router in (accounts, workspaces, threads, inbox, search):
+    api.add_router("/", router)

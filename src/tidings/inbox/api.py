@@ -109,17 +109,17 @@ def list_inbox(request: HttpRequest, params: Query[InboxParams]) -> InboxPageOut
 
 
 @router.post("/inbox/{item_id}/done", response=InboxItemOut, summary="Mark an item done")
-def mark_done(request: HttpRequest, item_id: int) -> InboxItemOut:
+def mark_item_done(request: HttpRequest, item_id: int) -> InboxItemOut:
     return _fresh(request, actions.mark_done(request.auth, item_id))
 
 
 @router.post("/inbox/{item_id}/undone", response=InboxItemOut, summary="Put a done item back")
-def mark_undone(request: HttpRequest, item_id: int) -> InboxItemOut:
+def mark_item_undone(request: HttpRequest, item_id: int) -> InboxItemOut:
     return _fresh(request, actions.mark_undone(request.auth, item_id))
 
 
 @router.post("/inbox/{item_id}/read", response=InboxItemOut, summary="Mark an item read")
-def mark_read(request: HttpRequest, item_id: int) -> InboxItemOut:
+def mark_item_read(request: HttpRequest, item_id: int) -> InboxItemOut:
     return _fresh(request, actions.mark_read(request.auth, item_id))
 
 
@@ -128,10 +128,10 @@ def mark_read(request: HttpRequest, item_id: int) -> InboxItemOut:
     response=InboxItemOut,
     summary="Snooze until an ISO 8601 time (without offset: in my time zone)",
 )
-def snooze(request: HttpRequest, item_id: int, payload: SnoozeIn) -> InboxItemOut:
+def snooze_item(request: HttpRequest, item_id: int, payload: SnoozeIn) -> InboxItemOut:
     return _fresh(request, actions.snooze(request.auth, item_id, payload.until))
 
 
 @router.post("/inbox/{item_id}/unsnooze", response=InboxItemOut, summary="Bring it back now")
-def unsnooze(request: HttpRequest, item_id: int) -> InboxItemOut:
+def unsnooze_item(request: HttpRequest, item_id: int) -> InboxItemOut:
     return _fresh(request, actions.unsnooze(request.auth, item_id))

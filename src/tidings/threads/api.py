@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema
@@ -241,12 +242,16 @@ def space_by_id(person: User, space_id: int) -> Space:
     return space
 
 
-def _reply(person: User, reply_id: int) -> Reply:
-    found = access.visible_replies(person).select_related("thread__space").filter(pk=reply_id)
-    reply = found.first()
+def reply_by_id(person: User, reply_id: int) -> Reply:
+    reply = (
+        access.visible_replies(person)
+        .select_related("author", "thread__space")
+        .filter(pk=reply_id)
+        .first()
+    )
     if reply is None:
         raise Http404("No such reply.")
-    return queries.reply_for(person, reply.thread, reply.pk)
+    return reply
 
 
 # --- Output builders.
@@ -362,16 +367,21 @@ def get_space(request: HttpRequest, space_id: int) -> SpaceOut:
 )
 def update_space(request: HttpRequest, space_id: int, payload: SpaceUpdateIn) -> SpaceOut:
     space = space_by_id(request.auth, space_id)
+    with transaction.atomic():  # Both changes or neither.
+        return _space_out(_update_space(request.auth, space, payload))
+
+
+def _update_space(person: User, space: Space, payload: SpaceUpdateIn) -> Space:
     if payload.name is not None or payload.description is not None:
         space = actions.update_space(
-            request.auth,
+            person,
             space,
             name=space.name if payload.name is None else payload.name,
             description=space.description if payload.description is None else payload.description,
         )
     if payload.archived is not None:
-        space = actions.archive_space(request.auth, space, payload.archived)
-    return _space_out(space)
+        space = actions.archive_space(person, space, payload.archived)
+    return space
 
 
 @router.get(
@@ -533,21 +543,21 @@ def reopen_thread(request: HttpRequest, thread_id: int) -> ThreadOut:
 
 
 @router.put("/threads/{thread_id}/follow", response=FollowOut, summary="Follow a thread")
-def follow(request: HttpRequest, thread_id: int) -> FollowOut:
+def follow_thread(request: HttpRequest, thread_id: int) -> FollowOut:
     thread = queries.thread_for(request.auth, thread_id)
     row = actions.follow_thread(request.auth, thread, True)
     return FollowOut(thread_id=thread.pk, following=row.following)
 
 
 @router.delete("/threads/{thread_id}/follow", response=FollowOut, summary="Unfollow a thread")
-def unfollow(request: HttpRequest, thread_id: int) -> FollowOut:
+def unfollow_thread(request: HttpRequest, thread_id: int) -> FollowOut:
     thread = queries.thread_for(request.auth, thread_id)
     row = actions.follow_thread(request.auth, thread, False)
     return FollowOut(thread_id=thread.pk, following=row.following)
 
 
 @router.post("/threads/{thread_id}/read", response=ReadOut, summary="Mark read up to now")
-def mark_read(request: HttpRequest, thread_id: int) -> ReadOut:
+def mark_thread_read(request: HttpRequest, thread_id: int) -> ReadOut:
     thread = queries.thread_for(request.auth, thread_id)
     mark = actions.mark_thread_read(request.auth, thread)
     return ReadOut(thread_id=thread.pk, read_at=mark.read_at)
@@ -628,12 +638,12 @@ def create_reply(request: HttpRequest, thread_id: int, payload: ReplyIn) -> Stat
 
 @router.get("/replies/{reply_id}", response=ReplyOut, tags=["replies"], summary="One reply")
 def get_reply(request: HttpRequest, reply_id: int) -> ReplyOut:
-    return _single_reply_out(request.auth, _reply(request.auth, reply_id))
+    return _single_reply_out(request.auth, reply_by_id(request.auth, reply_id))
 
 
 @router.patch("/replies/{reply_id}", response=ReplyOut, tags=["replies"], summary="Edit (author)")
 def edit_reply(request: HttpRequest, reply_id: int, payload: ReplyEditIn) -> ReplyOut:
-    reply = actions.edit_reply(request.auth, _reply(request.auth, reply_id), body=payload.body)
+    reply = actions.edit_reply(request.auth, reply_by_id(request.auth, reply_id), body=payload.body)
     return _single_reply_out(request.auth, reply)
 
 
@@ -644,7 +654,7 @@ def edit_reply(request: HttpRequest, reply_id: int, payload: ReplyEditIn) -> Rep
     summary="Delete (author or workspace admin)",
 )
 def delete_reply(request: HttpRequest, reply_id: int) -> Status:
-    actions.delete_reply(request.auth, _reply(request.auth, reply_id))
+    actions.delete_reply(request.auth, reply_by_id(request.auth, reply_id))
     return Status(204, None)
 
 
@@ -655,7 +665,7 @@ def delete_reply(request: HttpRequest, reply_id: int) -> Status:
     summary="Earlier versions",
 )
 def reply_history(request: HttpRequest, reply_id: int) -> list[RevisionOut]:
-    return _revisions_out(_reply(request.auth, reply_id).revisions.all())
+    return _revisions_out(reply_by_id(request.auth, reply_id).revisions.all())
 
 
 # --- Decision log.

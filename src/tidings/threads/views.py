@@ -19,6 +19,12 @@ from tidings.threads.models import Attachment, SpaceLevel, Thread, ThreadKind, V
 from tidings.workspaces import access
 
 PAGE_SIZE = 30
+# Short labels for the space level picker; the model's labels explain them in full.
+LEVEL_CHOICES = [
+    (SpaceLevel.FOLLOW, "Every new thread"),
+    (SpaceLevel.NORMAL, "Only threads I'm in"),
+    (SpaceLevel.MUTED, "Muted"),
+]
 QUOTE_PREFILL_CHARS = 1000
 
 
@@ -121,7 +127,7 @@ def space_page(request: HttpRequest, workspace: str, space: str) -> HttpResponse
             "state": state if state in ("open", "resolved") else "",
             "kinds": ThreadKind.choices,
             "level": queries.space_level(request.user, sp),
-            "levels": SpaceLevel.choices,
+            "levels": LEVEL_CHOICES,
             "can_manage": access.can_manage_space(request.user, sp),
             "can_post": access.can_post_in_space(request.user, sp),
         },

@@ -54,7 +54,9 @@ def test_every_write_endpoint_survives_garbage(world, scene, api_for, filled_pat
     threads_before, spaces_before = Thread.objects.count(), Space.objects.count()
     for method, path in _operations():
         for raw in GARBAGE_BODIES:
+            before = Thread.objects.count()
             response = client.call(method, filled_path(path), raw=raw)
+            assert Thread.objects.count() == before, (method, path, raw, response.content)
             # Endpoints without a body (reopen, follow...) ignore it and succeed.
             assert response.status_code < 500, (method, path, raw, response.content)
             if response.status_code >= 400:
@@ -98,3 +100,4 @@ def test_huge_request_body_is_refused(world, api_for):
 def test_unknown_api_path_is_json_404(world, api_for):
     response = api_for("member").get("/no/such/thing")
     assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}

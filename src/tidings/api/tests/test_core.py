@@ -113,10 +113,20 @@ def test_token_name_rules(world, api_for):
     "raw",
     ["{", "not json", "[1, 2", '{"name": }', "\x00\x01", '"just a string"', "[]", "null", "42"],
 )
-def test_malformed_json_is_a_clear_4xx(world, api_for, raw):
+def test_malformed_json_is_a_clear_400(world, api_for, raw):
     response = api_for("member").post("/tokens", raw=raw)
-    assert response.status_code in {400, 422}
-    assert isinstance(response.json()["detail"], str)
+    assert response.status_code == 400
+    assert response.json()["detail"] in {
+        "The request body is not valid JSON.",
+        'The request body must be a JSON object, like {"title": "…"}.',
+    }
+    assert api_for("member").get("/tokens").json()[0]["name"] == "member tests"
+
+
+def test_a_bare_string_body_does_not_post_a_thread(world, api_for):
+    response = api_for("member").post(f"/spaces/{world.open_space.pk}/threads", raw='"text"')
+    assert response.status_code == 400
+    assert "JSON object" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -163,6 +173,13 @@ def test_openapi_document_lists_every_path(world):
     for expected_path in ["/api/me", "/api/tokens", "/api/tokens/{token_id}", "/api/search"]:
         assert expected_path in paths
     assert "PersonalAccessToken" in document["components"]["securitySchemes"]
+    operation_ids = [
+        operation["operationId"]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+    ]
+    assert len(operation_ids) == len(set(operation_ids))
+    assert "list_threads" in operation_ids
 
 
 def test_docs_page_renders_without_inline_script(world):
@@ -172,3 +189,16 @@ def test_docs_page_renders_without_inline_script(world):
     assert "swagger-ui-bundle.js" in html
     assert "/static/ninja/" in html
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_token_requests_need_no_csrf_token(world):
+    """Scripts send a token, not cookies, so CSRF protection does not apply to them."""
+    _, raw = create_access_token(world.member, "script")
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/api/tokens",
+        data=json.dumps({"name": "From a script"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 201

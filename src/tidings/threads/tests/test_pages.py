@@ -563,3 +563,25 @@ def test_create_private_space_with_members_through_the_form(world):
         },
     )
     assert bad.status_code == 400 and "Pick members from the list." in bad.content.decode()
+
+
+def test_admin_not_on_the_private_list_gets_404_everywhere(scene, world):
+    from tidings.threads.models import SpaceMember
+
+    SpaceMember.objects.filter(space=world.private_space, person=world.admin).delete()
+    client = world.client_for("admin")
+    thread = scene.threads["private"]
+    for url in [
+        "/w/acme/s/leadership/",
+        "/w/acme/s/leadership/manage",
+        f"/t/{thread.pk}/",
+        f"/t/{thread.pk}/updates",
+        reverse(
+            "threads:file",
+            kwargs={"token": scene.files["private"].token, "name": scene.files["private"].name},
+        ),
+    ]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/t/{thread.pk}/delete").status_code == 404
+    home = client.get("/w/acme/").content.decode()
+    assert PRIVATE_TITLE not in home and "Leadership" not in home

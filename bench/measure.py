@@ -80,6 +80,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--only", action="append", default=[], help="only measures whose name contains this"
+    )
     args = parser.parse_args()
 
     from django.core.management import call_command
@@ -99,8 +102,12 @@ def main() -> None:
     client.force_login(person)
     results: dict[str, dict] = {}
 
-    results["thread page, 200 replies"] = timed(
-        args.runs,
+    def measure(name: str, action: Callable[[int], object]) -> None:
+        if not args.only or any(part in name for part in args.only):
+            results[name] = timed(args.runs, action)
+
+    measure(
+        "thread page, 200 replies",
         lambda i: ok(
             client.get(reverse("threads:thread", args=[long_threads[i % len(long_threads)]]))
         ),
@@ -111,11 +118,11 @@ def main() -> None:
             cursor.execute(RAW_THREAD_SQL, [long_threads[i % len(long_threads)]])
             cursor.fetchall()
 
-    results["raw SQL floor (same rows)"] = timed(args.runs, raw_floor)
+    measure("raw SQL floor (same rows)", raw_floor)
 
     reply_threads = list(access.visible_threads(person).values_list("pk", flat=True)[100:300])
-    results["post a reply"] = timed(
-        args.runs,
+    measure(
+        "post a reply",
         lambda i: ok(
             client.post(
                 reverse("threads:reply", args=[reply_threads[i % len(reply_threads)]]),
@@ -123,20 +130,21 @@ def main() -> None:
             )
         ),
     )
-    results["inbox page"] = timed(args.runs, lambda i: ok(client.get(reverse("inbox:inbox"))))
+    measure("inbox page", lambda i: ok(client.get(reverse("inbox:inbox"))))
     for label, words in [
         ("search, common word", ["deploy", "release", "review", "customer", "database"]),
         ("search, rare word", ["zeppelin", "quokka", "marzipan", "obsidian", "kerfuffle"]),
         ("search, two words", ["deploy canary", "budget review", "incident runbook"]),
     ]:
-        results[f"{label} (page)"] = timed(
-            args.runs,
+        measure(
+            f"{label} (page)",
             lambda i, words=words: ok(
                 client.get(reverse("search:search"), {"q": words[i % len(words)]})
             ),
         )
-        results[f"{label} (query only)"] = timed(
-            args.runs, lambda i, words=words: search(person, words[i % len(words)], limit=20)
+        measure(
+            f"{label} (query only)",
+            lambda i, words=words: search(person, words[i % len(words)], limit=20),
         )
 
     counts = {

@@ -47,3 +47,33 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     tidings(["check"], tmp_path)
     assert key_file.read_text() == first
+
+
+def test_createadmin_makes_the_owner_and_workspace_once(tmp_path):
+    password = "a long enough passphrase 42"
+    result = tidings(
+        ["createadmin", "--email", "Ada@Example.com", "--name", "Ada", "--workspace", "Lab"],
+        tmp_path, TIDINGS_ADMIN_PASSWORD=password,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "owner of “Lab”" in result.stdout
+
+    again = tidings(
+        ["createadmin", "--email", "ada@example.com", "--name", "Ada"], tmp_path,
+        TIDINGS_ADMIN_PASSWORD=password,
+    )  # fmt: skip
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
+
+    weak = tidings(
+        ["createadmin", "--email", "bo@example.com", "--name", "Bo"], tmp_path,
+        TIDINGS_ADMIN_PASSWORD="123",
+    )  # fmt: skip
+    assert weak.returncode != 0
+    assert "too short" in weak.stderr
+
+
+def test_other_management_commands_pass_through(tmp_path):
+    result = tidings(["showmigrations", "threads"], tmp_path)
+    assert result.returncode == 0
+    assert "0001_initial" in result.stdout

@@ -59,6 +59,8 @@ def snap(page, name: str) -> None:
     """Save a desktop and a 390 px phone screenshot of the current page."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
+    # From the top, so a sticky header is not painted over the middle of a full-page shot.
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"), full_page=True)
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)

@@ -146,3 +146,16 @@ def person_for_token(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def forget_expired_sessions() -> int:
+    """Delete expired Django sessions and the signed-in rows of sessions that no longer exist.
+
+    Returns how many signed-in rows were removed.
+    """
+    from django.contrib.sessions.models import Session
+
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    live_keys = Session.objects.values("session_key")
+    removed, _ = SignedInSession.objects.exclude(session_key__in=live_keys).delete()
+    return removed

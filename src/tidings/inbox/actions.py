@@ -79,6 +79,71 @@ def fan_out_reply_posted(reply: Reply, mentioned: Iterable[User | int] | None) -
     return touched
 
 
+def fan_out_mentions_added(
+    thread: Thread, reply: Reply | None, mentioned: Iterable[User | int], *, actor_id: int | None
+) -> int:
+    """An edit added @mentions: bring the thread (at the edited reply, when it is one) to the
+    newly mentioned people as a mention, unread and back from done. Only people who can still
+    see the thread, never the editor. A reply already counted is not counted again, and running
+    twice changes nothing more. Returns how many items it touched."""
+    if thread.deleted_at is not None or (reply is not None and reply.deleted_at is not None):
+        return 0
+    mentioned_ids = _ids(mentioned) & (_viewer_ids(thread) - {actor_id})
+    return sum(
+        _deliver_mention(person_id, thread, actor_id=actor_id, reply=reply)
+        for person_id in sorted(mentioned_ids)
+    )
+
+
+def _deliver_mention(
+    person_id: int, thread: Thread, *, actor_id: int | None, reply: Reply | None
+) -> int:
+    now = timezone.now()
+    reply_id = reply.pk if reply else None
+    with transaction.atomic():
+        item = (
+            InboxItem.objects.select_for_update().filter(person_id=person_id, thread=thread).first()
+        )
+        if item is None:
+            try:
+                with transaction.atomic():
+                    InboxItem.objects.create(
+                        person_id=person_id, thread=thread, reason=Reason.MENTION,
+                        actor_id=actor_id, latest_reply=reply, last_counted_reply_id=reply_id,
+                        created_at=now, updated_at=now,
+                    )  # fmt: skip
+                return 1
+            except IntegrityError:
+                item = InboxItem.objects.select_for_update().get(person_id=person_id, thread=thread)
+        already = (
+            item.reason == Reason.MENTION
+            and item.is_unread
+            and item.done_at is None
+            and item.latest_reply_id == reply_id
+        )
+        if already:  # This mention is waiting in the inbox already.
+            return 0
+        still_unread = item.is_unread and item.done_at is None
+        counted = reply is None or (
+            item.last_counted_reply_id is not None and item.last_counted_reply_id >= reply.pk
+        )
+        if not counted:
+            item.last_counted_reply_id = reply.pk
+            item.activity_count = item.activity_count + 1 if still_unread else 1
+        elif not still_unread:
+            item.activity_count = 1
+        item.reason = Reason.MENTION
+        item.latest_reply = reply
+        item.actor_id = actor_id
+        item.updated_at = now
+        item.done_at = None
+        item.read_at = None
+        if item.snoozed_until is not None and item.snoozed_until <= now:
+            item.snoozed_until = None
+        item.save()
+        return 1
+
+
 def _deliver(
     person_id: int, thread: Thread, reason: str, *, actor_id: int | None, reply: Reply | None
 ) -> int:

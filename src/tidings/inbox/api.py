@@ -93,16 +93,11 @@ def _fresh(request: HttpRequest, item: InboxItem) -> InboxItemOut:
 
 @router.get("/inbox", response=InboxPageOut, summary="My inbox: open, snoozed or done")
 def list_inbox(request: HttpRequest, params: Query[InboxParams]) -> InboxPageOut:
-    counts = {
-        Tab.OPEN: queries.open_items,
-        Tab.SNOOZED: queries.snoozed_items,
-        Tab.DONE: queries.done_items,
-    }
-    # tab_items has no offset: load through the end of the page and keep the page.
-    rows = queries.tab_items(request.auth, params.state.value, limit=params.offset + params.limit)
+    tab = params.state.value
+    rows = queries.tab_items(request.auth, tab, limit=params.limit, offset=params.offset)
     return InboxPageOut(
-        items=[_item_out(item) for item in rows[params.offset :]],
-        count=counts[params.state](request.auth).count(),
+        items=[_item_out(item) for item in rows],
+        count=queries.tab_count(request.auth, tab),
         limit=params.limit,
         offset=params.offset,
     )

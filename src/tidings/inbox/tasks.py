@@ -23,3 +23,21 @@ def deliver_reply_posted(reply_id: int, mentioned_ids: list[int]) -> None:
     reply = Reply.objects.select_related("thread__space").filter(pk=reply_id).first()
     if reply is not None:
         actions.fan_out_reply_posted(reply, mentioned_ids)
+
+
+@db_task()
+def deliver_mentions_added(
+    thread_id: int, reply_id: int | None, mentioned_ids: list[int], actor_id: int | None
+) -> None:
+    """An edit added @mentions: bring the thread to the newly mentioned people."""
+    from tidings.threads.models import Reply, Thread
+
+    thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
+    if thread is None:
+        return
+    reply = None
+    if reply_id is not None:
+        reply = Reply.objects.filter(pk=reply_id, thread=thread).first()
+        if reply is None:
+            return
+    actions.fan_out_mentions_added(thread, reply, mentioned_ids, actor_id=actor_id)

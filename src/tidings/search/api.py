@@ -43,7 +43,9 @@ class SearchHitOut(Schema):
 
 class SearchResultsOut(Schema):
     items: list[SearchHitOut]
-    count: int
+    count: int = Field(
+        ..., description="Matches found; at most 1,000 are counted (and ranked), newest first."
+    )
     limit: int
     offset: int
 

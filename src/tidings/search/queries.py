@@ -13,19 +13,22 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from tidings.search.models import SearchDocument
-from tidings.workspaces.access import visible_spaces
+from tidings.workspaces.access import visible_spaces, visible_workspaces
+from tidings.workspaces.models import Membership
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
     from tidings.workspaces.models import Workspace
 
 SNIPPET_WORDS = 24
+# Matches ranked per search: all of them for rarer words, the newest ones for common words.
+RANK_WINDOW = 1000
 # A "phrase" in double quotes, or a run of other characters.
 _QUERY_PART = re.compile(r'"([^"]*)"?|([^\s"]+)')
 # Words as the indexes see them: letters and digits only, so no query syntax survives.
@@ -106,6 +109,8 @@ class SearchHit:
 class SearchResults:
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0
+    # True when there were more than RANK_WINDOW matches: `total` then reads "1,000+".
+    total_is_capped: bool = False
     limit: int = 20
     offset: int = 0
 
@@ -118,7 +123,40 @@ class SearchResults:
         return self.offset > 0
 
 
-def searchable_documents(
+@dataclass(frozen=True)
+class DocumentFilter:
+    """Which documents a search looks at: the spaces the person may see, narrowed by filters.
+
+    The index itself is the truth about what exists: the threads app removes deleted threads
+    and replies from it in the same transaction, so no join to threads or replies is needed.
+    """
+
+    space_ids: tuple[int, ...]
+    author_id: int | None = None
+    kind: str | None = None
+    created_from: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    resolved: bool | None = None
+
+    def sql(self, alias: str) -> tuple[str, list]:
+        """A WHERE fragment over the document table under `alias`, and its parameters."""
+        marks = ", ".join(["%s"] * len(self.space_ids))
+        clauses, params = [f"{alias}.space_id IN ({marks})"], list(self.space_ids)
+        adapt = connection.ops.adapt_datetimefield_value
+        for column, op, value in [
+            ("author_id", "=", self.author_id),
+            ("kind", "=", self.kind),
+            ("created_at", ">=", adapt(self.created_from) if self.created_from else None),
+            ("created_at", "<", adapt(self.created_before) if self.created_before else None),
+            ("resolved", "=", self.resolved),
+        ]:
+            if value is not None:
+                clauses.append(f"{alias}.{column} {op} %s")
+                params.append(value)
+        return " AND ".join(clauses), params
+
+
+def document_filter(
     person: User | None,
     *,
     workspace: Workspace | None = None,
@@ -128,23 +166,42 @@ def searchable_documents(
     date_from: dt.date | dt.datetime | None = None,
     date_to: dt.date | dt.datetime | None = None,
     resolved: bool | None = None,
-) -> QuerySet[SearchDocument]:
-    """Documents the person may see, narrowed by the filters."""
-    docs = SearchDocument.objects.filter(
-        space__in=visible_spaces(person, workspace).values("pk"), thread__deleted_at=None
-    ).filter(Q(reply=None) | Q(reply__deleted_at=None))
+) -> DocumentFilter | None:
+    """The filter for what the person may see; None when that is nothing at all.
+
+    Visible spaces are resolved first (a short list) so the search query stays a plain join
+    of the full-text index to its documents, which databases plan well."""
+    space_ids = tuple(visible_spaces(person, workspace).values_list("pk", flat=True))
     if space_id is not None:
-        docs = docs.filter(space_id=space_id)
-    if author_id is not None:
-        docs = docs.filter(author_id=author_id)
-    if kind:
-        docs = docs.filter(kind=kind)
-    if date_from is not None:
-        docs = docs.filter(**_date_filter("gte", date_from))
-    if date_to is not None:
-        docs = docs.filter(**_date_filter("lte", date_to))
-    if resolved is not None:
-        docs = docs.filter(resolved=resolved)
+        space_ids = tuple(pk for pk in space_ids if pk == space_id)
+    if not space_ids:
+        return None
+    return DocumentFilter(
+        space_ids=space_ids,
+        author_id=author_id,
+        kind=kind or None,
+        created_from=_day_start(date_from) if date_from is not None else None,
+        created_before=_day_after(date_to) if date_to is not None else None,
+        resolved=resolved,
+    )
+
+
+def searchable_documents(person: User | None, **filters) -> QuerySet[SearchDocument]:
+    """Documents the person may see, narrowed by the filters of `document_filter`."""
+    found = document_filter(person, **filters)
+    if found is None:
+        return SearchDocument.objects.none()
+    docs = SearchDocument.objects.filter(space_id__in=found.space_ids)
+    if found.author_id is not None:
+        docs = docs.filter(author_id=found.author_id)
+    if found.kind:
+        docs = docs.filter(kind=found.kind)
+    if found.created_from is not None:
+        docs = docs.filter(created_at__gte=found.created_from)
+    if found.created_before is not None:
+        docs = docs.filter(created_at__lt=found.created_before)
+    if found.resolved is not None:
+        docs = docs.filter(resolved=found.resolved)
     return docs
 
 
@@ -152,14 +209,30 @@ def author_choices(person: User | None) -> QuerySet[User]:
     """People who wrote something the person can find, for the author filter."""
     from tidings.accounts.models import User
 
-    authors = searchable_documents(person).values("author_id")
-    return User.objects.filter(pk__in=authors).order_by("name")
+    found = document_filter(person)
+    if found is None:
+        return User.objects.none()
+    # One indexed probe per person of the person's workspaces, not a scan of every document.
+    wrote_visible = SearchDocument.objects.filter(
+        author_id=OuterRef("pk"), space_id__in=found.space_ids
+    )
+    colleagues = Membership.objects.filter(workspace__in=visible_workspaces(person))
+    return User.objects.filter(
+        Exists(wrote_visible), pk__in=colleagues.values("person_id")
+    ).order_by("name")
 
 
-def _date_filter(op: str, value: dt.date | dt.datetime) -> dict:
+def _day_start(value: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return {f"created_at__{op}": value}
-    return {f"created_at__date__{op}": value}
+        return value
+    return dt.datetime.combine(value, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _day_after(value: dt.date | dt.datetime) -> dt.datetime:
+    """The first moment after the day (or after the exact time) given as the last one."""
+    if isinstance(value, dt.datetime):
+        return value + dt.timedelta(microseconds=1)
+    return _day_start(value + dt.timedelta(days=1))
 
 
 def search(
@@ -176,36 +249,42 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> SearchResults:
-    """Visible documents matching the text, best first, with highlighted snippets."""
+    """Visible documents matching the text, best first, with highlighted snippets.
+
+    Ranking looks at the newest RANK_WINDOW matches: every match when there are fewer (a rare
+    word is ranked over the whole history), the most recent ones for a word found everywhere,
+    whose total is then shown as "1,000+". This keeps a search on a million posts as fast as on
+    a thousand."""
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
     results = SearchResults(limit=limit, offset=offset)
     query = parse_query(text)
     if query.is_empty:
         return results
-    docs = searchable_documents(
+    found = document_filter(
         person, workspace=workspace, space_id=space_id, author_id=author_id, kind=kind,
         date_from=date_from, date_to=date_to, resolved=resolved,
     )  # fmt: skip
-    try:
-        allowed_sql, allowed_params = docs.values("id").query.sql_with_params()
-    except EmptyResultSet:  # nothing visible at all (signed out, or no spaces)
+    if found is None:  # nothing visible at all (signed out, or no spaces)
+        return results
+    backend = _Postgres(query) if connection.vendor == "postgresql" else _Sqlite(query)
+    # Newest matches first, one more than the window to know whether there are more.
+    candidates = backend.candidates(found, RANK_WINDOW + 1)
+    results.total = min(len(candidates), RANK_WINDOW)
+    results.total_is_capped = len(candidates) > RANK_WINDOW
+    ranked = sorted(candidates[:RANK_WINDOW], key=backend.rank_key)
+    page_ids = [doc_id for doc_id, _rank in ranked[offset : offset + limit]]
+    if not page_ids:
         return results
     # Random per search, so text in a document can never pose as a highlight marker.
     start, stop = f"hl{secrets.token_hex(8)}s", f"hl{secrets.token_hex(8)}e"
-    if connection.vendor == "postgresql":
-        total, rows = _postgres(query, allowed_sql, allowed_params, start, stop, limit, offset)
-    else:
-        total, rows = _sqlite(query, allowed_sql, allowed_params, start, stop, limit, offset)
-    results.total = total
-    found = {
-        doc.pk: doc
-        for doc in SearchDocument.objects.filter(pk__in=[r[0] for r in rows]).select_related(
-            "thread", "space", "author"
-        )
-    }
-    for doc_id, raw_snippet in rows:
-        doc = found.get(doc_id)
+    snippets = backend.snippets(page_ids, start, stop)
+    found_docs = SearchDocument.objects.filter(pk__in=page_ids).select_related(
+        "space", "author", "thread"
+    )
+    documents = {doc.pk: doc for doc in found_docs.only(*HIT_FIELDS)}
+    for doc_id in page_ids:
+        doc = documents.get(doc_id)
         if doc is None:
             continue
         results.hits.append(
@@ -216,7 +295,7 @@ def search(
                 space_name=doc.space.name,
                 author_name=doc.author.name if doc.author else "Former member",
                 created_at=doc.created_at,
-                snippet=_highlight(raw_snippet or "", start, stop),
+                snippet=_highlight(snippets.get(doc_id) or "", start, stop),
                 kind=doc.kind,
                 kind_label=doc.get_kind_display(),
                 resolved=doc.resolved,
@@ -225,48 +304,94 @@ def search(
     return results
 
 
+HIT_FIELDS = (
+    "thread_id", "reply_id", "created_at", "kind", "resolved",
+    "thread__title", "space__name", "author__name",
+)  # fmt: skip
+
+
 def _highlight(raw: str, start: str, stop: str) -> SafeString:
     """Escape everything, then turn the markers the database put around matches into <mark>."""
     escaped = html.escape(raw)
     return mark_safe(escaped.replace(start, "<mark>").replace(stop, "</mark>"))
 
 
-def _sqlite(query, allowed_sql, allowed_params, start, stop, limit, offset):
-    match = query.fts5()
-    where = f"search_fts MATCH %s AND search_fts.rowid IN ({allowed_sql})"
-    params = [match, *allowed_params]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM search_fts WHERE {where}", params)
-        total = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT search_fts.rowid, snippet(search_fts, 1, %s, %s, '…', %s)"
-            f" FROM search_fts WHERE {where}"
-            " ORDER BY bm25(search_fts, 8.0, 1.0), search_fts.rowid DESC LIMIT %s OFFSET %s",
-            [start, stop, SNIPPET_WORDS, *params, limit, offset],
-        )
-        return total, cursor.fetchall()
+class _Sqlite:
+    """FTS5: the index is walked newest first (its rowid is the document id) and joined to
+    the documents by primary key; bm25 weighs a title match 8 times a body match."""
+
+    def __init__(self, query: SearchQuery) -> None:
+        self.match = query.fts5()
+
+    @staticmethod
+    def rank_key(row: tuple[int, float]) -> tuple:
+        return (row[1], -row[0])  # bm25: lower is better
+
+    def candidates(self, found: DocumentFilter, count: int) -> list[tuple[int, float]]:
+        where, params = found.sql("d")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT f.rowid, bm25(search_fts, 8.0, 1.0) FROM search_fts f"
+                " JOIN search_searchdocument d ON d.id = f.rowid"
+                f" WHERE search_fts MATCH %s AND {where} ORDER BY f.rowid DESC LIMIT %s",
+                [self.match, *params, count],
+            )
+            return cursor.fetchall()
+
+    def snippets(self, ids: list[int], start: str, stop: str) -> dict[int, str]:
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            # The rowid range lets FTS5 read only that stretch of the index.
+            cursor.execute(
+                "SELECT rowid, snippet(search_fts, 1, %s, %s, '…', %s) FROM search_fts"
+                f" WHERE search_fts MATCH %s AND rowid BETWEEN %s AND %s AND rowid IN ({marks})",
+                [start, stop, SNIPPET_WORDS, self.match, min(ids), max(ids), *ids],
+            )
+            return dict(cursor.fetchall())
 
 
-def _postgres(query, allowed_sql, allowed_params, start, stop, limit, offset):
-    # websearch_to_tsquery never raises on odd input; the prefix word is letters and digits only.
-    tsquery = "websearch_to_tsquery('english', %s)"
-    tsparams: list = [query.websearch()]
-    if query.prefix:
-        tsquery = f"({tsquery} && to_tsquery('english', %s))"
-        tsparams.append(f"{query.prefix}:*")
-    where = f"d.search_vector @@ q.query AND d.id IN ({allowed_sql})"
-    source = f"search_searchdocument d, (SELECT {tsquery} AS query) q"
-    options = (
-        f"StartSel={start}, StopSel={stop}, MaxWords={SNIPPET_WORDS}, MinWords=8,"
-        ' MaxFragments=2, FragmentDelimiter=" … "'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {source} WHERE {where}", [*tsparams, *allowed_params])
-        total = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT d.id, ts_headline('english', d.body, q.query, %s)"
-            f" FROM {source} WHERE {where}"
-            " ORDER BY ts_rank(d.search_vector, q.query) DESC, d.id DESC LIMIT %s OFFSET %s",
-            [options, *tsparams, *allowed_params, limit, offset],
+class _Postgres:
+    """A generated tsvector column with a GIN index; the query is written inline (not as a
+    parameter of a subquery) so the planner sees how common its words are and picks the
+    index for rare words and a newest-first walk of the primary key for common ones."""
+
+    def __init__(self, query: SearchQuery) -> None:
+        # websearch_to_tsquery never raises on odd input; the prefix is letters and digits only.
+        parts, self.params = [], []
+        if query.phrases or query.words:
+            parts.append("websearch_to_tsquery('english', %s)")
+            self.params.append(query.websearch())
+        if query.prefix:
+            parts.append("to_tsquery('english', %s)")
+            self.params.append(f"{query.prefix}:*")
+        self.tsquery = f"({' && '.join(parts)})"
+
+    @staticmethod
+    def rank_key(row: tuple[int, float]) -> tuple:
+        return (-row[1], -row[0])  # ts_rank: higher is better
+
+    def candidates(self, found: DocumentFilter, count: int) -> list[tuple[int, float]]:
+        where, params = found.sql("d")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT d.id, ts_rank(d.search_vector, {self.tsquery})"
+                " FROM search_searchdocument d"
+                f" WHERE d.search_vector @@ {self.tsquery} AND {where}"
+                " ORDER BY d.id DESC LIMIT %s",
+                [*self.params, *self.params, *params, count],
+            )
+            return cursor.fetchall()
+
+    def snippets(self, ids: list[int], start: str, stop: str) -> dict[int, str]:
+        options = (
+            f"StartSel={start}, StopSel={stop}, MaxWords={SNIPPET_WORDS}, MinWords=8,"
+            ' MaxFragments=2, FragmentDelimiter=" … "'
         )
-        return total, cursor.fetchall()
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT d.id, ts_headline('english', d.body, {self.tsquery}, %s)"
+                f" FROM search_searchdocument d WHERE d.id IN ({marks})",
+                [*self.params, options, *ids],
+            )
+            return dict(cursor.fetchall())

@@ -317,9 +317,26 @@ def post_thread(
     return thread
 
 
+def _notify_new_mentions(
+    person: User, thread: Thread, reply: Reply | None, old_body: str, new_body: str
+) -> None:
+    """After an edit commits, people @mentioned in the new text and not in the old one get an
+    inbox mention (through the inbox fan-out, which checks again who can see the thread)."""
+    before = {p.pk for p in find_mentions(old_body, thread.space)}
+    added = [
+        p.pk for p in find_mentions(new_body, thread.space) if p.pk not in before | {person.pk}
+    ]
+    if added:
+        reply_id = reply.pk if reply else None
+        transaction.on_commit(
+            lambda: _inbox_tasks().deliver_mentions_added(thread.pk, reply_id, added, person.pk)
+        )
+
+
 @transaction.atomic
 def edit_thread(person: User, thread: Thread, *, title: str, body: str) -> Thread:
-    """Change a thread's title and opening post (author only); the old version is kept."""
+    """Change a thread's title and opening post (author only); the old version is kept.
+    People newly @mentioned by the edit get an inbox mention after commit; nobody else."""
     _require_thread_visible(person, thread)
     if not access.can_edit_post(person, thread.author_id, thread.space):
         raise PermissionDenied("Only the author can edit this thread.")
@@ -328,6 +345,7 @@ def edit_thread(person: User, thread: Thread, *, title: str, body: str) -> Threa
     if title == thread.title and body == thread.body:
         return thread
     Revision.objects.create(thread=thread, title=thread.title, body=thread.body, edited_by=person)
+    _notify_new_mentions(person, thread, None, thread.body, body)
     thread.title, thread.body = title, body
     thread.body_html = render_markdown(body, space=thread.space)
     thread.edited_at = timezone.now()
@@ -428,7 +446,8 @@ def _require_reply_visible(person: User | None, reply: Reply) -> None:
 
 @transaction.atomic
 def edit_reply(person: User, reply: Reply, *, body: str) -> Reply:
-    """Change a reply (author only); the old text is kept as a revision and it shows "edited"."""
+    """Change a reply (author only); the old text is kept as a revision and it shows "edited".
+    People newly @mentioned by the edit get an inbox mention after commit; nobody else."""
     _require_reply_visible(person, reply)
     if not access.can_edit_post(person, reply.author_id, reply.thread.space):
         raise PermissionDenied("Only the author can edit this reply.")
@@ -436,6 +455,7 @@ def edit_reply(person: User, reply: Reply, *, body: str) -> Reply:
     if body == reply.body:
         return reply
     Revision.objects.create(reply=reply, body=reply.body, edited_by=person)
+    _notify_new_mentions(person, reply.thread, reply, reply.body, body)
     reply.body = body
     reply.body_html = render_markdown(body, space=reply.thread.space)
     reply.edited_at = timezone.now()

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -23,8 +23,8 @@ from tidings.threads.models import (
     ThreadKind,
     Visibility,
 )
-from tidings.workspaces import access
-from tidings.workspaces.api import workspace_by_id
+from tidings.threads.views import serve_attachment
+from tidings.workspaces.queries import workspace_by_id
 
 router = Router(tags=["threads"])
 
@@ -92,6 +92,7 @@ class AttachmentOut(Schema):
     size: int
     is_image: bool
     url: str = Field(..., description="Where the web app serves the file.")
+    download_url: str = Field(..., description="Where the API serves the file (token auth).")
 
 
 class ReactionOut(Schema):
@@ -232,28 +233,6 @@ class RevisionOut(Schema):
     replaced_at: datetime
 
 
-# --- Loading what the person can see (404 for everything else).
-
-
-def space_by_id(person: User, space_id: int) -> Space:
-    space = access.visible_spaces(person).select_related("created_by").filter(pk=space_id).first()
-    if space is None:
-        raise Http404("No such space.")
-    return space
-
-
-def reply_by_id(person: User, reply_id: int) -> Reply:
-    reply = (
-        access.visible_replies(person)
-        .select_related("author", "thread__space")
-        .filter(pk=reply_id)
-        .first()
-    )
-    if reply is None:
-        raise Http404("No such reply.")
-    return reply
-
-
 # --- Output builders.
 
 
@@ -278,6 +257,9 @@ def _attachments_out(attachments: list[Attachment]) -> list[AttachmentOut]:
             size=a.size,
             is_image=a.is_image,
             url=reverse("threads:file", kwargs={"token": a.token, "name": a.name}),
+            download_url=reverse(
+                "api:download_attachment", kwargs={"token": a.token, "name": a.name}
+            ),
         )
         for a in attachments
     ]
@@ -331,8 +313,7 @@ def _revisions_out(revisions) -> list[RevisionOut]:
 )
 def list_spaces(request: HttpRequest, workspace_id: int) -> list[SpaceOut]:
     workspace = workspace_by_id(request.auth, workspace_id)
-    spaces = access.visible_spaces(request.auth, workspace).select_related("created_by")
-    return [_space_out(space) for space in spaces.order_by("name")]
+    return [_space_out(space) for space in queries.workspace_spaces(request.auth, workspace)]
 
 
 @router.post(
@@ -356,7 +337,7 @@ def create_space(request: HttpRequest, workspace_id: int, payload: SpaceIn) -> S
 
 @router.get("/spaces/{space_id}", response=SpaceOut, tags=["spaces"], summary="One space")
 def get_space(request: HttpRequest, space_id: int) -> SpaceOut:
-    return _space_out(space_by_id(request.auth, space_id))
+    return _space_out(queries.space_by_id(request.auth, space_id))
 
 
 @router.patch(
@@ -366,7 +347,7 @@ def get_space(request: HttpRequest, space_id: int) -> SpaceOut:
     summary="Rename, describe, archive or unarchive (creator or admins)",
 )
 def update_space(request: HttpRequest, space_id: int, payload: SpaceUpdateIn) -> SpaceOut:
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     with transaction.atomic():  # Both changes or neither.
         return _space_out(_update_space(request.auth, space, payload))
 
@@ -391,9 +372,8 @@ def _update_space(person: User, space: Space, payload: SpaceUpdateIn) -> Space:
     summary="Members of a private space",
 )
 def list_space_members(request: HttpRequest, space_id: int) -> list[PersonOut]:
-    space = space_by_id(request.auth, space_id)
-    rows = space.members.select_related("person").order_by("person__name")
-    return [person_out(row.person) for row in rows]
+    space = queries.space_by_id(request.auth, space_id)
+    return [person_out(p) for p in queries.private_space_members(request.auth, space)]
 
 
 @router.put(
@@ -405,14 +385,14 @@ def list_space_members(request: HttpRequest, space_id: int) -> list[PersonOut]:
 def set_space_members(
     request: HttpRequest, space_id: int, payload: SpaceMembersIn
 ) -> list[PersonOut]:
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     actions.set_space_members(request.auth, space, payload.member_ids)
     return list_space_members(request, space_id)
 
 
 @router.get("/spaces/{space_id}/level", response=LevelOut, tags=["spaces"], summary="My level")
 def get_level(request: HttpRequest, space_id: int) -> LevelOut:
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     return LevelOut(space_id=space.pk, level=queries.space_level(request.auth, space))
 
 
@@ -423,7 +403,7 @@ def get_level(request: HttpRequest, space_id: int) -> LevelOut:
     summary="How much of this space reaches my inbox: follow, normal or muted",
 )
 def set_level(request: HttpRequest, space_id: int, payload: LevelIn) -> LevelOut:
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     row = actions.set_space_level(request.auth, space, payload.level.value)
     return LevelOut(space_id=space.pk, level=row.level)
 
@@ -435,9 +415,29 @@ def set_level(request: HttpRequest, space_id: int, payload: LevelIn) -> LevelOut
     summary="Upload a file (multipart field `file`); post its token with a thread or reply",
 )
 def upload_attachment(request: HttpRequest, space_id: int, file: File[UploadedFile]) -> Status:
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     attachment = actions.upload_attachment(request.auth, space, file)
     return Status(201, _attachments_out([attachment])[0])
+
+
+@router.get(
+    "/attachments/{token}/{name}",
+    tags=["attachments"],
+    summary="Download a file (its `download_url`); pictures come inline, other files as downloads",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file's bytes.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def download_attachment(request: HttpRequest, token: str, name: str) -> HttpResponse:
+    # The same rule as the web link: only people who can see where the file was posted.
+    return serve_attachment(queries.attachment_for(request.auth, token, name))
 
 
 # --- Threads.
@@ -450,7 +450,7 @@ def upload_attachment(request: HttpRequest, space_id: int, file: File[UploadedFi
 )
 @paginate(LimitOffset)
 def list_threads(request: HttpRequest, space_id: int, filters: Query[ThreadFilters]):
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     state = {None: "", True: "resolved", False: "open"}[filters.resolved]
     kind = filters.kind.value if filters.kind else ""
     threads = queries.space_threads(request.auth, space, kind=kind, state=state)
@@ -459,7 +459,7 @@ def list_threads(request: HttpRequest, space_id: int, filters: Query[ThreadFilte
 
 @router.post("/spaces/{space_id}/threads", response={201: ThreadDetailOut}, summary="Post a thread")
 def create_thread(request: HttpRequest, space_id: int, payload: ThreadIn) -> Status:
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     thread = actions.post_thread(
         request.auth,
         space,
@@ -604,6 +604,19 @@ def mention_candidates(
     return [person_out(p) for p in queries.mention_candidates(thread.space, q)]
 
 
+@router.get(
+    "/spaces/{space_id}/mentions",
+    response=list[PersonOut],
+    tags=["spaces"],
+    summary="People who can see the space, whose name or handle starts with `q` (for a new thread)",
+)
+def space_mention_candidates(
+    request: HttpRequest, space_id: int, q: str = Query("", max_length=60)
+) -> list[PersonOut]:
+    space = queries.space_by_id(request.auth, space_id)
+    return [person_out(p) for p in queries.mention_candidates(space, q)]
+
+
 # --- Replies.
 
 
@@ -638,12 +651,14 @@ def create_reply(request: HttpRequest, thread_id: int, payload: ReplyIn) -> Stat
 
 @router.get("/replies/{reply_id}", response=ReplyOut, tags=["replies"], summary="One reply")
 def get_reply(request: HttpRequest, reply_id: int) -> ReplyOut:
-    return _single_reply_out(request.auth, reply_by_id(request.auth, reply_id))
+    return _single_reply_out(request.auth, queries.reply_by_id(request.auth, reply_id))
 
 
 @router.patch("/replies/{reply_id}", response=ReplyOut, tags=["replies"], summary="Edit (author)")
 def edit_reply(request: HttpRequest, reply_id: int, payload: ReplyEditIn) -> ReplyOut:
-    reply = actions.edit_reply(request.auth, reply_by_id(request.auth, reply_id), body=payload.body)
+    reply = actions.edit_reply(
+        request.auth, queries.reply_by_id(request.auth, reply_id), body=payload.body
+    )
     return _single_reply_out(request.auth, reply)
 
 
@@ -654,7 +669,7 @@ def edit_reply(request: HttpRequest, reply_id: int, payload: ReplyEditIn) -> Rep
     summary="Delete (author or workspace admin)",
 )
 def delete_reply(request: HttpRequest, reply_id: int) -> Status:
-    actions.delete_reply(request.auth, reply_by_id(request.auth, reply_id))
+    actions.delete_reply(request.auth, queries.reply_by_id(request.auth, reply_id))
     return Status(204, None)
 
 
@@ -665,7 +680,7 @@ def delete_reply(request: HttpRequest, reply_id: int) -> Status:
     summary="Earlier versions",
 )
 def reply_history(request: HttpRequest, reply_id: int) -> list[RevisionOut]:
-    return _revisions_out(reply_by_id(request.auth, reply_id).revisions.all())
+    return _revisions_out(queries.reply_by_id(request.auth, reply_id).revisions.all())
 
 
 # --- Decision log.
@@ -691,5 +706,5 @@ def workspace_decisions(request: HttpRequest, workspace_id: int):
 )
 @paginate(LimitOffset)
 def space_decisions(request: HttpRequest, space_id: int):
-    space = space_by_id(request.auth, space_id)
+    space = queries.space_by_id(request.auth, space_id)
     return queries.decisions(request.auth, space.workspace, space)

@@ -55,6 +55,60 @@ def thread_for(person: User | None, thread_id: int) -> Thread:
     return thread
 
 
+def space_by_id(person: User | None, space_id: int) -> Space:
+    """A space the person can see, by id; 404 for every other id."""
+    space = access.visible_spaces(person).select_related("created_by").filter(pk=space_id).first()
+    if space is None:
+        raise Http404("No such space.")
+    return space
+
+
+def workspace_spaces(person: User | None, workspace: Workspace) -> QuerySet[Space]:
+    """Every space of the workspace the person can see, archived ones included, by name."""
+    return access.visible_spaces(person, workspace).select_related("created_by").order_by("name")
+
+
+def private_space_members(person: User | None, space: Space) -> list[User]:
+    """The people on a space's member list (everyone of a private space; the guests added to an
+    open one), by name. 404 when the person cannot see the space: the list never leaks."""
+    if not access.can_view_space(person, space):
+        raise Http404("No such space.")
+    rows = space.members.select_related("person")
+    return [row.person for row in rows.order_by("person__name")]
+
+
+def reply_by_id(person: User | None, reply_id: int) -> Reply:
+    """A reply the person can see (not deleted, in a thread they can see), by id; 404 otherwise."""
+    reply = (
+        access.visible_replies(person)
+        .select_related("author", "thread__space")
+        .filter(pk=reply_id)
+        .first()
+    )
+    if reply is None:
+        raise Http404("No such reply.")
+    return reply
+
+
+def attachment_for(person: User | None, token: str, name: str) -> Attachment:
+    """The file behind a download link, for people who can see where it was posted: the space
+    must be visible, and the thread and reply not deleted. A file not posted yet is seen only by
+    its uploader. Everything else is 404, so a link never shows that a file exists."""
+    attachment = (
+        Attachment.objects.select_related("space", "thread", "reply")
+        .filter(token=token, name=name)
+        .first()
+    )
+    if attachment is None or not access.can_view_space(person, attachment.space):
+        raise Http404("No such file.")
+    if attachment.thread is None:
+        if attachment.uploader_id != person.pk:
+            raise Http404("No such file.")
+    elif attachment.thread.deleted_at or (attachment.reply and attachment.reply.deleted_at):
+        raise Http404("No such file.")
+    return attachment
+
+
 def reply_for(person: User | None, thread: Thread, reply_id: int) -> Reply:
     reply = (
         access.visible_replies(person)

@@ -19,6 +19,7 @@ urlpatterns = [
     path(space + "archive", views.space_archive, name="space-archive"),
     path(space + "level", views.space_level, name="space-level"),
     path(space + "decisions", views.decisions, name="space-decisions"),
+    path(space + "mentions", views.space_mention_search, name="space-mentions"),
     path(thread, views.thread_page, name="thread"),
     path(thread + "reply", views.reply_post, name="reply"),
     path(thread + "updates", views.thread_updates, name="updates"),

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -270,6 +271,17 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
     )
 
 
+def _reaction_controls(thread: Thread) -> dict:
+    """What every post's reaction bar shares, made once per page rather than once per post
+    (a thread of 200 replies would otherwise render the palette and its URL 200 times)."""
+    return {
+        "react_url": reverse("threads:react", kwargs={"thread_id": thread.pk}),
+        "palette_buttons": render_to_string(
+            "threads/_palette.html", {"palette": actions.REACTION_PALETTE}
+        ),
+    }
+
+
 def _decorate(request: HttpRequest, thread: Thread, posts) -> None:
     """Per-post flags for the buttons shown (the actions check again on submit)."""
     is_admin = access.is_workspace_admin(request.user, thread.space.workspace_id)
@@ -304,7 +316,7 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         "can_resolve": access.can_resolve_thread(person, thread),
         "can_post": access.can_post_in_space(person, thread.space),
         "following": queries.is_following(person, thread),
-        "palette": actions.REACTION_PALETTE,
+        **_reaction_controls(thread),
         "composer": composer,
         "errors": {},
         "outcome_draft": "",
@@ -388,18 +400,30 @@ def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
             "thread": thread,
             "posts": posts,
             "last_reply_id": max([p.reply.pk for p in posts], default=after),
-            "palette": actions.REACTION_PALETTE,
+            **_reaction_controls(thread),
             "can_post": access.can_post_in_space(request.user, thread.space),
         },
     )
 
 
+def _mention_list(space, request: HttpRequest) -> JsonResponse:
+    people = queries.mention_candidates(space, request.GET.get("q", ""))
+    return JsonResponse({"people": [{"handle": p.handle, "name": p.name} for p in people]})
+
+
 @login_required
 @require_GET
 def mention_search(request: HttpRequest, thread_id: int) -> JsonResponse:
-    thread = queries.thread_for(request.user, thread_id)
-    people = queries.mention_candidates(thread.space, request.GET.get("q", ""))
-    return JsonResponse({"people": [{"handle": p.handle, "name": p.name} for p in people]})
+    """People to @mention in a reply: those who can see the thread."""
+    return _mention_list(queries.thread_for(request.user, thread_id).space, request)
+
+
+@login_required
+@require_GET
+def space_mention_search(request: HttpRequest, workspace: str, space: str) -> JsonResponse:
+    """People to @mention in a new thread: those who can see the space."""
+    ws = queries.workspace_for(request.user, workspace)
+    return _mention_list(queries.space_for(request.user, ws, space), request)
 
 
 @login_required
@@ -540,7 +564,7 @@ def react(request: HttpRequest, thread_id: int) -> HttpResponse:
         return render(
             request,
             "threads/_reactions.html",
-            {"thread": thread, "post": post, "palette": actions.REACTION_PALETTE},
+            {"thread": thread, "post": post, **_reaction_controls(thread)},
         )
     return redirect(_thread_url(thread, f"reply-{reply.pk}" if reply else "post"))
 
@@ -589,19 +613,12 @@ def follow(request: HttpRequest, thread_id: int) -> HttpResponse:
 @require_GET
 def attachment_file(request: HttpRequest, token: str, name: str) -> FileResponse:
     """Serve an attachment only to people who can see where it was posted."""
-    attachment = (
-        Attachment.objects.select_related("space", "thread", "reply")
-        .filter(token=token, name=name)
-        .first()
-    )
-    person = request.user
-    if attachment is None or not access.can_view_space(person, attachment.space):
-        raise Http404("No such file.")
-    if attachment.thread is None:
-        if attachment.uploader_id != person.pk:  # Not posted yet: only its uploader sees it.
-            raise Http404("No such file.")
-    elif attachment.thread.deleted_at or (attachment.reply and attachment.reply.deleted_at):
-        raise Http404("No such file.")
+    return serve_attachment(queries.attachment_for(request.user, token, name))
+
+
+def serve_attachment(attachment: Attachment) -> FileResponse:
+    """The file as a download (pictures inline), sandboxed so it can never run as a page.
+    The JSON API serves files through this too."""
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as error:

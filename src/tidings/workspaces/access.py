@@ -60,17 +60,13 @@ def visible_spaces(person: User | None, workspace: Workspace | None = None) -> Q
 def visible_threads(person: User | None) -> QuerySet[Thread]:
     from tidings.threads.models import Thread
 
-    return Thread.objects.filter(
-        space__in=visible_spaces(person).values("pk"), deleted_at=None
-    )
+    return Thread.objects.filter(space__in=visible_spaces(person).values("pk"), deleted_at=None)
 
 
 def visible_replies(person: User | None) -> QuerySet[Reply]:
     from tidings.threads.models import Reply
 
-    return Reply.objects.filter(
-        thread__in=visible_threads(person).values("pk"), deleted_at=None
-    )
+    return Reply.objects.filter(thread__in=visible_threads(person).values("pk"), deleted_at=None)
 
 
 def can_view_space(person: User | None, space: Space) -> bool:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from tidings.accounts.models import User, hash_token
 from tidings.workspaces import access
 from tidings.workspaces.models import Invite, Membership, Role, Workspace
+
+if TYPE_CHECKING:
+    from tidings.threads.models import Space
 
 ROLE_ORDER = {Role.OWNER: 0, Role.ADMIN: 1, Role.MEMBER: 2, Role.GUEST: 3}
 
@@ -17,6 +24,39 @@ def workspace_for(person: User | None, slug: str) -> Workspace:
     if workspace is None:
         raise Http404("No such workspace.")
     return workspace
+
+
+def workspace_by_id(person: User | None, workspace_id: int) -> Workspace:
+    """A workspace the person is an active member of, by id; 404 for every other id."""
+    workspace = access.visible_workspaces(person).filter(pk=workspace_id).first()
+    if workspace is None:
+        raise Http404("No such workspace.")
+    return workspace
+
+
+def _viewer_membership(viewer: User | None, workspace: Workspace) -> Membership:
+    mine = access.membership(viewer, workspace)
+    if mine is None:
+        raise Http404("No such workspace.")
+    return mine
+
+
+def people_for(viewer: User | None, workspace: Workspace) -> list[Membership]:
+    """The workspace's active members as the viewer may see them (see `member_rows`).
+    Guests do not see the member list (PermissionDenied); non-members get 404."""
+    mine = _viewer_membership(viewer, workspace)
+    if mine.role == Role.GUEST:
+        raise PermissionDenied("Guests do not see the member list.")
+    return member_rows(mine)
+
+
+def pending_invites_for(viewer: User | None, workspace: Workspace) -> list[Invite]:
+    """Open invitations (see `open_invites`), for owners and admins only (PermissionDenied for
+    other members); non-members get 404."""
+    _viewer_membership(viewer, workspace)
+    if not access.can_invite(viewer, workspace):
+        raise PermissionDenied("Only owners and admins manage people in this workspace.")
+    return open_invites(viewer, workspace)
 
 
 def active_members(workspace: Workspace) -> list[Membership]:
@@ -43,6 +83,23 @@ def member_rows(viewer: Membership) -> list[Membership]:
             (value, label) for value, label in Role.choices if value != Role.OWNER or is_owner
         ]
     return rows
+
+
+def my_workspaces(person: User | None) -> list[tuple[Workspace, str]]:
+    """The workspaces the person is an active member of, by name, each with their role."""
+    roles = dict(access.memberships(person).values_list("workspace_id", "role"))
+    return [(ws, roles[ws.pk]) for ws in access.visible_workspaces(person).order_by("name")]
+
+
+def invitable_spaces(viewer: User | None, workspace: Workspace) -> QuerySet[Space]:
+    """Spaces the viewer may add an invited guest to: the ones they see, not archived."""
+    return access.visible_spaces(viewer, workspace).filter(archived_at=None).order_by("name")
+
+
+def shown_invite_spaces(viewer: User | None, invite: Invite) -> list[Space]:
+    """The invitation's spaces that the viewer can see (never the others)."""
+    visible = access.visible_spaces(viewer, invite.workspace).values("pk")
+    return list(invite.spaces.filter(pk__in=visible).order_by("name"))
 
 
 def open_invites(viewer: User, workspace: Workspace) -> list[Invite]:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,7 +15,7 @@ from django_ratelimit.decorators import ratelimit
 from tidings.accounts.models import User
 from tidings.workspaces import access, actions, queries
 from tidings.workspaces.forms import AcceptInviteForm, InviteForm, RoleForm, SetupForm
-from tidings.workspaces.models import Role, Workspace
+from tidings.workspaces.models import Workspace
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 ACCEPT_RATE_PER_LINK = "10/15m"
@@ -53,21 +53,17 @@ def _people_page(
     status: int = 200,
 ) -> HttpResponse:
     person = request.user
+    members = queries.people_for(person, workspace)
     mine = access.membership(person, workspace)
-    if mine is None:
-        raise Http404("No such workspace.")
-    if mine.role == Role.GUEST:
-        raise PermissionDenied("Guests do not see the member list.")
     manages = mine.is_admin
     if invite_form is None and manages:
-        spaces = access.visible_spaces(person, workspace).filter(archived_at=None)
-        invite_form = InviteForm(spaces=spaces.order_by("name"))
+        invite_form = InviteForm(spaces=queries.invitable_spaces(person, workspace))
     context = {
         "workspace": workspace,
         "mine": mine,
         "manages": manages,
-        "members": queries.member_rows(mine),
-        "invites": queries.open_invites(person, workspace) if manages else [],
+        "members": members,
+        "invites": queries.pending_invites_for(person, workspace) if manages else [],
         "invite_form": invite_form,
         "new_link": new_link,
         "new_link_email": new_link_email,
@@ -86,8 +82,7 @@ def invite(request: HttpRequest, workspace: str) -> HttpResponse:
     ws = queries.workspace_for(request.user, workspace)
     if not access.can_invite(request.user, ws):
         raise PermissionDenied("Only owners and admins invite people.")
-    spaces = access.visible_spaces(request.user, ws).filter(archived_at=None).order_by("name")
-    form = InviteForm(request.POST, spaces=spaces)
+    form = InviteForm(request.POST, spaces=queries.invitable_spaces(request.user, ws))
     if form.is_valid():
         try:
             created, raw = actions.create_invite(

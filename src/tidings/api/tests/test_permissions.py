@@ -16,6 +16,7 @@ from django.utils import timezone
 from conftest import ROLES
 from tidings.api.errors import NOT_FOUND
 from tidings.api.tests.conftest import PRIVATE_WORDS
+from tidings.threads import actions
 from tidings.workspaces.models import Membership
 
 PRIVATE_VIEWERS = {"owner", "admin"}
@@ -134,6 +135,10 @@ def space_rows(space: str) -> list[Row]:
             lambda ids: {"emoji": "👍", "reply_id": ids["reply"]},
         ),  # fmt: skip
         Row("mention candidates", "get", "/threads/{thread}/mentions?q=a", seen(200, space)),
+        Row("space mention candidates", "get", "/spaces/{space}/mentions?q=a", seen(200, space)),
+        Row(
+            "download attachment", "get", "/attachments/{file_token}/{file_name}", seen(200, space)
+        ),
         Row("list replies", "get", "/threads/{thread}/replies", seen(200, space)),
         Row(
             "post reply",
@@ -228,6 +233,16 @@ MATRIX = [
 ] + [("-", row, role) for row in WORKSPACE_ROWS for role in ROLES]
 
 
+def _posted_file(world, thread) -> dict[str, str]:
+    """A file posted with a reply in the thread, by someone who can see it."""
+    author = world.admin if thread.space.is_private else world.member
+    upload = actions.upload_attachment(
+        author, thread.space, SimpleUploadedFile("plan.txt", b"the plan", "text/plain")
+    )
+    actions.post_reply(author, thread, body="", attachment_tokens=[upload.token])
+    return {"file_token": upload.token, "file_name": upload.name}
+
+
 @pytest.mark.parametrize(
     ("space", "row", "role"), MATRIX, ids=[f"{s}-{r.name}-{role}" for s, r, role in MATRIX]
 )
@@ -241,6 +256,7 @@ def test_permission_matrix(world, scene, api_for, space, row, role):
         "item": scene.owner_private_item.pk,
         "member_id": world.member.pk,
         "member_membership": Membership.objects.get(person=world.member).pk,
+        **_posted_file(world, scene.private_thread if private else scene.open_thread),
     }
     client = api_for(role)
     body = row.body(ids) if row.body else None
@@ -250,6 +266,7 @@ def test_permission_matrix(world, scene, api_for, space, row, role):
     if expected == 404:
         assert response.json() == {"detail": NOT_FOUND}
     if role not in {"owner", "admin"}:
-        text = response.content.decode()
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        text = raw.decode()
         for word in PRIVATE_WORDS:
             assert word not in text, f"{word!r} leaked to {role}"

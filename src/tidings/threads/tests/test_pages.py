@@ -124,6 +124,7 @@ MATRIX = [
     ("space", space_url, "get", None, {"open": SEE_OPEN, "private": SEE_PRIVATE}),
     ("space-decisions", space_url, "get", None, {"open": SEE_OPEN, "private": SEE_PRIVATE}),
     ("thread-new", space_url, "get", None, {"open": SEE_OPEN, "private": SEE_PRIVATE}),
+    ("space-mentions", space_url, "get", None, {"open": SEE_OPEN, "private": SEE_PRIVATE}),
     (
         "thread-new",
         space_url,

@@ -81,7 +81,7 @@ def server(tmp_path: Path) -> Iterator[RunningServer]:
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urlopen(base_url + "/healthz", timeout=2) as response:

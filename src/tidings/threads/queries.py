@@ -235,6 +235,8 @@ def reactions_for(person: User, thread: Thread, reply: Reply | None) -> list[Rea
 
 
 def _summarize(rows: list[Reaction], person: User) -> list[ReactionCount]:
+    if not rows:  # most posts have no reactions: skip the work for them
+        return []
     from tidings.threads.actions import REACTION_PALETTE
 
     by_emoji: dict[str, ReactionCount] = {}

@@ -96,8 +96,8 @@ def invite(request: HttpRequest, workspace: str) -> HttpResponse:
             form.add_error(None, error)
     if not form.is_valid():
         return _people_page(request, ws, invite_form=form, status=400)
-    messages.success(request, f"Invitation emailed to {created.email}.")
-    # Rendered rather than redirected: the raw link is shown once and never stored.
+    # Rendered rather than redirected: the raw link is shown once and never stored. The link
+    # card says it was emailed, so no separate message.
     return _people_page(
         request, ws, new_link=actions.invite_link(raw), new_link_email=created.email, status=201
     )

@@ -100,3 +100,8 @@ def world(db) -> World:
 
 
 ROLES = ["owner", "admin", "member", "guest", "outsider", "anonymous"]
+
+
+def by_role(owner, admin, member, guest, outsider, anonymous) -> dict[str, int]:
+    """Expected statuses keyed by role name, given in the order of ROLES."""
+    return dict(zip(ROLES, [owner, admin, member, guest, outsider, anonymous], strict=True))

@@ -101,20 +101,11 @@ def _deliver_mention(
     now = timezone.now()
     reply_id = reply.pk if reply else None
     with transaction.atomic():
-        item = (
-            InboxItem.objects.select_for_update().filter(person_id=person_id, thread=thread).first()
+        item = _locked_item_or_create(
+            person_id, thread, reason=Reason.MENTION, actor_id=actor_id, reply=reply, now=now
         )
         if item is None:
-            try:
-                with transaction.atomic():
-                    InboxItem.objects.create(
-                        person_id=person_id, thread=thread, reason=Reason.MENTION,
-                        actor_id=actor_id, latest_reply=reply, last_counted_reply_id=reply_id,
-                        created_at=now, updated_at=now,
-                    )  # fmt: skip
-                return 1
-            except IntegrityError:
-                item = InboxItem.objects.select_for_update().get(person_id=person_id, thread=thread)
+            return 1
         already = (
             item.reason == Reason.MENTION
             and item.is_unread
@@ -135,12 +126,7 @@ def _deliver_mention(
         item.reason = Reason.MENTION
         item.latest_reply = reply
         item.actor_id = actor_id
-        item.updated_at = now
-        item.done_at = None
-        item.read_at = None
-        if item.snoozed_until is not None and item.snoozed_until <= now:
-            item.snoozed_until = None
-        item.save()
+        _reopen(item, now)
         return 1
 
 
@@ -149,21 +135,11 @@ def _deliver(
 ) -> int:
     now = timezone.now()
     with transaction.atomic():
-        item = (
-            InboxItem.objects.select_for_update().filter(person_id=person_id, thread=thread).first()
+        item = _locked_item_or_create(
+            person_id, thread, reason=reason, actor_id=actor_id, reply=reply, now=now
         )
         if item is None:
-            try:
-                with transaction.atomic():
-                    InboxItem.objects.create(
-                        person_id=person_id, thread=thread, reason=reason, actor_id=actor_id,
-                        latest_reply=reply, last_counted_reply_id=reply.pk if reply else None,
-                        created_at=now, updated_at=now,
-                    )  # fmt: skip
-                return 1
-            except IntegrityError:
-                # Another worker created it a moment ago: refresh that one instead.
-                item = InboxItem.objects.select_for_update().get(person_id=person_id, thread=thread)
+            return 1
         if reply is None:
             # The thread's own event arriving late (or twice): only a stronger reason counts.
             if item.is_unread and REASON_RANK[reason] > REASON_RANK[item.reason]:
@@ -175,17 +151,49 @@ def _deliver(
         still_unread = item.is_unread and item.done_at is None
         if not still_unread or REASON_RANK[reason] > REASON_RANK[item.reason]:
             item.reason = reason
-        item.updated_at = now
         item.latest_reply = reply
         item.last_counted_reply_id = reply.pk
         item.actor_id = actor_id
         item.activity_count = item.activity_count + 1 if still_unread else 1
-        item.done_at = None
-        item.read_at = None
-        if item.snoozed_until is not None and item.snoozed_until <= now:
-            item.snoozed_until = None
-        item.save()
+        _reopen(item, now)
         return 1
+
+
+def _locked_item_or_create(
+    person_id: int,
+    thread: Thread,
+    *,
+    reason: str,
+    actor_id: int | None,
+    reply: Reply | None,
+    now: dt.datetime,
+) -> InboxItem | None:
+    """The person's item for the thread, locked until the transaction ends; None when there was
+    none and a new one was created for this activity. Call inside a transaction."""
+    item = InboxItem.objects.select_for_update().filter(person_id=person_id, thread=thread).first()
+    if item is not None:
+        return item
+    try:
+        with transaction.atomic():
+            InboxItem.objects.create(
+                person_id=person_id, thread=thread, reason=reason, actor_id=actor_id,
+                latest_reply=reply, last_counted_reply_id=reply.pk if reply else None,
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+        return None
+    except IntegrityError:
+        # Another worker created it a moment ago: refresh that one instead.
+        return InboxItem.objects.select_for_update().get(person_id=person_id, thread=thread)
+
+
+def _reopen(item: InboxItem, now: dt.datetime) -> None:
+    """New activity: the item is updated now, unread, not done, and back if its snooze is over."""
+    item.updated_at = now
+    item.done_at = None
+    item.read_at = None
+    if item.snoozed_until is not None and item.snoozed_until <= now:
+        item.snoozed_until = None
+    item.save()
 
 
 def _own_item(person: User, item_id: int) -> InboxItem:
@@ -200,24 +208,26 @@ def _own_item(person: User, item_id: int) -> InboxItem:
     return item
 
 
+def _save_fields(item: InboxItem, **fields: object) -> InboxItem:
+    """Set the given fields on the item and save only those."""
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.save(update_fields=list(fields))
+    return item
+
+
 @transaction.atomic
 def mark_done(person: User, item_id: int) -> InboxItem:
     """Take the item off the person's list (it comes back with new activity). Marks it read."""
     item = _own_item(person, item_id)
     now = timezone.now()
-    item.done_at = now
-    item.read_at = item.read_at or now
-    item.save(update_fields=["done_at", "read_at"])
-    return item
+    return _save_fields(item, done_at=now, read_at=item.read_at or now)
 
 
 @transaction.atomic
 def mark_undone(person: User, item_id: int) -> InboxItem:
     """Put a done item back on the open list."""
-    item = _own_item(person, item_id)
-    item.done_at = None
-    item.save(update_fields=["done_at"])
-    return item
+    return _save_fields(_own_item(person, item_id), done_at=None)
 
 
 def snooze_time(preset: str, zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.datetime:
@@ -248,19 +258,13 @@ def snooze(person: User, item_id: int, until: dt.datetime) -> InboxItem:
         raise ValidationError("Pick a time in the future to snooze until.")
     if until - now > MAX_SNOOZE:
         raise ValidationError("Snooze for at most a year.")
-    item.snoozed_until = until
-    item.done_at = None
-    item.save(update_fields=["snoozed_until", "done_at"])
-    return item
+    return _save_fields(item, snoozed_until=until, done_at=None)
 
 
 @transaction.atomic
 def unsnooze(person: User, item_id: int) -> InboxItem:
     """Bring a snoozed item back to the open list now."""
-    item = _own_item(person, item_id)
-    item.snoozed_until = None
-    item.save(update_fields=["snoozed_until"])
-    return item
+    return _save_fields(_own_item(person, item_id), snoozed_until=None)
 
 
 @transaction.atomic
@@ -268,8 +272,7 @@ def mark_read(person: User, item_id: int) -> InboxItem:
     """Mark one item read (it stays on the list until done)."""
     item = _own_item(person, item_id)
     if item.read_at is None:
-        item.read_at = timezone.now()
-        item.save(update_fields=["read_at"])
+        _save_fields(item, read_at=timezone.now())
     return item
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from tidings.api.pagination import MAX_LIMIT
 from tidings.search import queries
 from tidings.threads.models import ThreadKind
-from tidings.workspaces.access import visible_workspaces
+from tidings.workspaces.queries import workspace_by_id
 
 router = Router(tags=["search"])
 
@@ -40,6 +40,11 @@ class SearchHitOut(Schema):
     snippet_html: str = Field(..., description="Escaped text; matches wrapped in <mark>.")
     url: str = Field(..., description="The page in the web app.")
 
+    # Computed from a SearchHit; when a built schema is validated again, the value is given.
+    @staticmethod
+    def resolve_snippet_html(hit: queries.SearchHit | SearchHitOut) -> str:
+        return str(hit.snippet) if isinstance(hit, queries.SearchHit) else hit.snippet_html
+
 
 class SearchResultsOut(Schema):
     items: list[SearchHitOut]
@@ -54,9 +59,7 @@ class SearchResultsOut(Schema):
 def search(request: HttpRequest, params: Query[SearchParams]) -> SearchResultsOut:
     workspace = None
     if params.workspace is not None:
-        workspace = visible_workspaces(request.auth).filter(pk=params.workspace).first()
-        if workspace is None:
-            raise Http404
+        workspace = workspace_by_id(request.auth, params.workspace)
     results = queries.search(
         request.auth,
         params.q,
@@ -70,21 +73,9 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> SearchResultsOu
         limit=params.limit,
         offset=params.offset,
     )
-    items = [
-        SearchHitOut(
-            thread_id=hit.thread_id,
-            reply_id=hit.reply_id,
-            title=hit.title,
-            space_name=hit.space_name,
-            author_name=hit.author_name,
-            created_at=hit.created_at,
-            kind=hit.kind,
-            resolved=hit.resolved,
-            snippet_html=str(hit.snippet),
-            url=hit.url,
-        )
-        for hit in results.hits
-    ]
     return SearchResultsOut(
-        items=items, count=results.total, limit=results.limit, offset=results.offset
+        items=[SearchHitOut.model_validate(hit) for hit in results.hits],
+        count=results.total,
+        limit=results.limit,
+        offset=results.offset,
     )

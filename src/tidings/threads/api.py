@@ -240,10 +240,6 @@ def _space_out(space: Space) -> SpaceOut:
     return SpaceOut.model_validate(space)
 
 
-def _thread_fields(thread: Thread) -> dict:
-    return ThreadOut.model_validate(thread).model_dump()
-
-
 def _thread_out(thread: Thread) -> ThreadOut:
     return ThreadOut.model_validate(thread)
 
@@ -475,7 +471,7 @@ def _thread_detail(person: User, thread_id: int, page: PageParams) -> ThreadDeta
     thread = queries.thread_for(person, thread_id)
     opening, posts = queries.thread_posts(person, thread)
     return ThreadDetailOut(
-        **_thread_fields(thread),
+        **_thread_out(thread).model_dump(),
         following=queries.is_following(person, thread),
         last_read_at=queries.last_read_at(person, thread),
         attachments=_attachments_out(opening.attachments),
@@ -544,15 +540,17 @@ def reopen_thread(request: HttpRequest, thread_id: int) -> ThreadOut:
 
 @router.put("/threads/{thread_id}/follow", response=FollowOut, summary="Follow a thread")
 def follow_thread(request: HttpRequest, thread_id: int) -> FollowOut:
-    thread = queries.thread_for(request.auth, thread_id)
-    row = actions.follow_thread(request.auth, thread, True)
-    return FollowOut(thread_id=thread.pk, following=row.following)
+    return _set_following(request.auth, thread_id, True)
 
 
 @router.delete("/threads/{thread_id}/follow", response=FollowOut, summary="Unfollow a thread")
 def unfollow_thread(request: HttpRequest, thread_id: int) -> FollowOut:
-    thread = queries.thread_for(request.auth, thread_id)
-    row = actions.follow_thread(request.auth, thread, False)
+    return _set_following(request.auth, thread_id, False)
+
+
+def _set_following(person: User, thread_id: int, following: bool) -> FollowOut:
+    thread = queries.thread_for(person, thread_id)
+    row = actions.follow_thread(person, thread, following)
     return FollowOut(thread_id=thread.pk, following=row.following)
 
 

@@ -48,6 +48,22 @@ def unique_workspace_slug(name: str) -> str:
     return slug
 
 
+def _time_zone_and_password_errors(
+    time_zone: str, password: str, new_person: User
+) -> dict[str, list[str]]:
+    """What is wrong with a new account's time zone and password, by field."""
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        errors["time_zone"] = error.messages
+    try:
+        validate_password(password, new_person)
+    except ValidationError as error:
+        errors["password"] = error.messages
+    return errors
+
+
 @transaction.atomic
 def create_owner_and_workspace(
     *, email: str, name: str, password: str, workspace_name: str, time_zone: str = "UTC"
@@ -62,14 +78,7 @@ def create_owner_and_workspace(
         errors["workspace_name"] = ["Enter a name for the workspace."]
     if User.objects.filter(email=email).exists():
         errors["email"] = ["An account with this email already exists."]
-    try:
-        validate_time_zone(time_zone)
-    except ValidationError as error:
-        errors["time_zone"] = error.messages
-    try:
-        validate_password(password, User(email=email, name=name))
-    except ValidationError as error:
-        errors["password"] = error.messages
+    errors.update(_time_zone_and_password_errors(time_zone, password, User(email=email, name=name)))
     if errors:
         raise ValidationError(errors)
     owner = User.objects.create_user(email, password, name=name, time_zone=time_zone)
@@ -288,14 +297,9 @@ def accept_invite(
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Enter your name."]
-    try:
-        validate_time_zone(time_zone)
-    except ValidationError as error:
-        errors["time_zone"] = error.messages
-    try:
-        validate_password(password, User(email=invite.email, name=name))
-    except ValidationError as error:
-        errors["password"] = error.messages
+    errors.update(
+        _time_zone_and_password_errors(time_zone, password, User(email=invite.email, name=name))
+    )
     if errors:
         raise ValidationError(errors)
     person = User.objects.create_user(invite.email, password, name=name[:120], time_zone=time_zone)

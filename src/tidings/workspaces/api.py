@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from tidings.accounts.api import PersonOut
+from tidings.accounts.api import PersonOut, person_out
 from tidings.workspaces import actions, queries
 from tidings.workspaces.models import Invite, Membership, Role
 from tidings.workspaces.queries import workspace_by_id
@@ -52,11 +52,10 @@ class RoleIn(Schema):
 
 
 def _member_out(membership: Membership) -> MemberOut:
-    person = membership.person
     return MemberOut(
         id=membership.pk,
-        person=PersonOut(id=person.pk, name=person.name, handle=person.handle),
-        email=person.email,
+        person=person_out(membership.person),
+        email=membership.person.email,
         role=membership.role,
         joined_at=membership.joined_at,
     )

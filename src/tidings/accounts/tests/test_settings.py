@@ -1,19 +1,12 @@
 import pytest
 from django.test import Client
 
-from conftest import PASSWORD, ROLES
+from conftest import PASSWORD, ROLES, by_role
 from tidings.accounts.models import AccessToken, SignedInSession
 
 SETTINGS = "/settings/"
 # Every signed-in person has their own settings; anonymous people are sent to sign in.
-SETTINGS_PAGE = {
-    "owner": 200,
-    "admin": 200,
-    "member": 200,
-    "guest": 200,
-    "outsider": 200,
-    "anonymous": 302,
-}
+SETTINGS_PAGE = by_role(200, 200, 200, 200, 200, 302)
 POSTS = [
     ("/settings/profile", {"name": "New Name", "time_zone": "Europe/Paris"}, 302),
     (
@@ -36,13 +29,7 @@ def test_settings_page_matrix(world, role):
     else:
         assert world.person(role).email.encode() in response.content
         # Nobody sees another person's data.
-        others = {
-            world.owner.email,
-            world.admin.email,
-            world.member.email,
-            world.guest.email,
-            world.outsider.email,
-        } - {world.person(role).email}
+        others = {world.person(r).email for r in ROLES if r not in {role, "anonymous"}}
         assert not any(email.encode() in response.content for email in others)
 
 

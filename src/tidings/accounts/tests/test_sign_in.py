@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from conftest import PASSWORD, ROLES
+from conftest import PASSWORD, ROLES, by_role
 from tidings.accounts.models import SignedInSession
 from tidings.accounts.views import SIGN_IN_RATE_PER_ACCOUNT
 
@@ -18,14 +18,7 @@ def sign_in(client: Client, email: str, password: str = PASSWORD, **extra):
 
 
 # Signed-in people are sent on from the sign-in page; everyone else gets the form.
-SIGN_IN_PAGE = {
-    "owner": 302,
-    "admin": 302,
-    "member": 302,
-    "guest": 302,
-    "outsider": 302,
-    "anonymous": 200,
-}
+SIGN_IN_PAGE = by_role(302, 302, 302, 302, 302, 200)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from conftest import ROLES
+from conftest import ROLES, by_role
 from tidings.api.errors import NOT_FOUND
 from tidings.api.tests.conftest import PRIVATE_WORDS
 from tidings.threads import actions
@@ -23,14 +23,125 @@ PRIVATE_VIEWERS = {"owner", "admin"}
 
 
 def statuses(owner, admin, member, guest, outsider=404, anonymous=401) -> dict[str, int]:
-    return dict(zip(ROLES, [owner, admin, member, guest, outsider, anonymous], strict=True))
+    return by_role(owner, admin, member, guest, outsider, anonymous)
 
 
-def seen(status: int, space: str) -> dict[str, int]:
-    """`status` for people who can see the space, 404 for the others, 401 without a token."""
-    if space == "open":
-        return statuses(status, status, status, status)
-    return statuses(status, status, 404, 404)
+def private_members(status: int) -> tuple[int, ...]:
+    """In the private space: `status` for its members (owner and admin), 404 for the others."""
+    return (status, status, 404, 404)
+
+
+def seen(status: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """`status` for people who can see the space, 404 for the others: (open, private)."""
+    return (status, status, status, status), private_members(status)
+
+
+# Rows run against each space: the open thread is by the member (replied to by the guest), the
+# private one by the owner (replied to by the admin).
+# name, method, path, then (owner, admin, member, guest) in the open and in the private space.
+SPACE_ROWS = [
+    ("get space", "get", "/spaces/{space}", *seen(200)),
+    ("update space", "patch", "/spaces/{space}", (200, 200, 403, 403), (200, 200, 404, 404)),
+    ("space members", "get", "/spaces/{space}/members", *seen(200)),
+    (
+        "set space members",
+        "put",
+        "/spaces/{space}/members",
+        (422, 422, 403, 403),
+        private_members(200),
+    ),
+    ("get level", "get", "/spaces/{space}/level", *seen(200)),
+    ("set level", "put", "/spaces/{space}/level", *seen(200)),
+    ("list threads", "get", "/spaces/{space}/threads?kind=decision", *seen(200)),
+    ("post thread", "post", "/spaces/{space}/threads", *seen(201)),
+    ("space decisions", "get", "/spaces/{space}/decisions", *seen(200)),
+    ("upload attachment", "post", "/spaces/{space}/attachments", *seen(201)),
+    ("get thread", "get", "/threads/{thread}", *seen(200)),
+    ("edit thread", "patch", "/threads/{thread}", (403, 403, 200, 403), (200, 403, 404, 404)),
+    ("delete thread", "delete", "/threads/{thread}", (204, 204, 204, 403), private_members(204)),
+    ("thread history", "get", "/threads/{thread}/history", *seen(200)),
+    (
+        "resolve thread",
+        "post",
+        "/threads/{thread}/resolve",
+        (200, 200, 200, 403),
+        private_members(200),
+    ),
+    (
+        "reopen thread",
+        "post",
+        "/threads/{thread}/reopen",
+        (200, 200, 200, 403),
+        private_members(200),
+    ),
+    ("follow", "put", "/threads/{thread}/follow", *seen(200)),
+    ("unfollow", "delete", "/threads/{thread}/follow", *seen(200)),
+    ("mark read", "post", "/threads/{thread}/read", *seen(200)),
+    ("react", "post", "/threads/{thread}/reactions", *seen(200)),
+    ("mention candidates", "get", "/threads/{thread}/mentions?q=a", *seen(200)),
+    ("space mention candidates", "get", "/spaces/{space}/mentions?q=a", *seen(200)),
+    ("download attachment", "get", "/attachments/{file_token}/{file_name}", *seen(200)),
+    ("list replies", "get", "/threads/{thread}/replies", *seen(200)),
+    ("post reply", "post", "/threads/{thread}/replies", *seen(201)),
+    ("get reply", "get", "/replies/{reply}", *seen(200)),
+    ("reply history", "get", "/replies/{reply}/history", *seen(200)),
+    ("edit reply", "patch", "/replies/{reply}", (403, 403, 403, 200), (403, 200, 404, 404)),
+    ("delete reply", "delete", "/replies/{reply}", (204, 204, 403, 204), private_members(204)),
+]
+
+EVERYONE = (200, 200, 200, 200, 200)  # every signed-in person, outsiders included
+# name, method, path, then (owner, admin, member, guest[, outsider: 404 when left out]).
+WORKSPACE_ROWS = [
+    ("me", "get", "/me", EVERYONE),
+    ("list tokens", "get", "/tokens", EVERYONE),
+    ("create token", "post", "/tokens", (201, 201, 201, 201, 201)),
+    ("list workspaces", "get", "/workspaces", EVERYONE),
+    ("members", "get", "/workspaces/{ws}/members", (200, 200, 200, 403)),
+    ("change role", "patch", "/workspaces/{ws}/members/{member_membership}", (200, 200, 403, 403)),
+    (
+        "remove member",
+        "delete",
+        "/workspaces/{ws}/members/{member_membership}",
+        (204, 204, 403, 403),
+    ),
+    ("list invites", "get", "/workspaces/{ws}/invites", (200, 200, 403, 403)),
+    ("invite", "post", "/workspaces/{ws}/invites", (201, 201, 403, 403)),
+    ("workspace threads", "get", "/workspaces/{ws}/threads", (200, 200, 200, 200)),
+    ("list spaces", "get", "/workspaces/{ws}/spaces", (200, 200, 200, 200)),
+    ("create space", "post", "/workspaces/{ws}/spaces", (201, 201, 201, 403)),
+    ("decision log", "get", "/workspaces/{ws}/decisions", (200, 200, 200, 200)),
+    ("inbox", "get", "/inbox", EVERYONE),
+    ("inbox snoozed", "get", "/inbox?state=snoozed", EVERYONE),
+    ("inbox done", "post", "/inbox/{item}/done", (200, 404, 404, 404)),
+    ("inbox undone", "post", "/inbox/{item}/undone", (200, 404, 404, 404)),
+    ("inbox read", "post", "/inbox/{item}/read", (200, 404, 404, 404)),
+    ("inbox snooze", "post", "/inbox/{item}/snooze", (200, 404, 404, 404)),
+    ("inbox unsnooze", "post", "/inbox/{item}/unsnooze", (200, 404, 404, 404)),
+    ("search", "get", "/search?q=Globex", EVERYONE),
+    ("search open words", "get", "/search?q=wiki", EVERYONE),
+]
+
+# What the rows that need one send, by row name; `ids` are the world's and the scene's ids.
+BODIES: dict[str, Callable[[dict], Any]] = {
+    "update space": lambda ids: {"description": "New words"},
+    "set space members": lambda ids: {"member_ids": [ids["member_id"]]},
+    "set level": lambda ids: {"level": "muted"},
+    "post thread": lambda ids: {"kind": "status", "title": "Weekly status", "body": "All good."},
+    "upload attachment": lambda ids: {
+        "file": SimpleUploadedFile("notes.txt", b"hello", "text/plain")
+    },
+    "edit thread": lambda ids: {"title": "Renamed"},
+    "resolve thread": lambda ids: {"outcome": "Settled."},
+    "react": lambda ids: {"emoji": "👍", "reply_id": ids["reply"]},
+    "post reply": lambda ids: {"body": "Thanks!"},
+    "edit reply": lambda ids: {"body": "Edited words"},
+    "create token": lambda ids: {"name": "Laptop"},
+    "change role": lambda ids: {"role": "guest"},
+    "invite": lambda ids: {"email": "new@acme.test", "role": "member"},
+    "create space": lambda ids: {"name": "Design"},
+    "inbox snooze": lambda ids: {"until": (timezone.now() + timedelta(days=1)).isoformat()},
+}
+MULTIPART = {"upload attachment"}
 
 
 @dataclass
@@ -39,198 +150,29 @@ class Row:
     method: str
     path: str
     expected: dict[str, int]
-    body: Callable[[dict], Any] | None = None
-    multipart: bool = False
+
+    @property
+    def body(self) -> Callable[[dict], Any] | None:
+        return BODIES.get(self.name)
+
+    @property
+    def multipart(self) -> bool:
+        return self.name in MULTIPART
 
     def __str__(self) -> str:
         return self.name
 
 
-def space_rows(space: str) -> list[Row]:
-    """Rows run against one space; the open thread is by the member (replied to by the guest),
-    the private one by the owner (replied to by the admin)."""
-    both = {"open": 0, "private": 1}[space]
-
-    def pick(open_status: dict[str, int], private_status: dict[str, int]) -> dict[str, int]:
-        return (open_status, private_status)[both]
-
-    return [
-        Row("get space", "get", "/spaces/{space}", seen(200, space)),
-        Row(
-            "update space",
-            "patch",
-            "/spaces/{space}",
-            pick(statuses(200, 200, 403, 403), statuses(200, 200, 404, 404)),
-            lambda ids: {"description": "New words"},
-        ),
-        Row("space members", "get", "/spaces/{space}/members", seen(200, space)),
-        Row(
-            "set space members",
-            "put",
-            "/spaces/{space}/members",
-            pick(statuses(422, 422, 403, 403), statuses(200, 200, 404, 404)),
-            lambda ids: {"member_ids": [ids["member_id"]]},
-        ),
-        Row("get level", "get", "/spaces/{space}/level", seen(200, space)),
-        Row(
-            "set level",
-            "put",
-            "/spaces/{space}/level",
-            seen(200, space),
-            lambda ids: {"level": "muted"},
-        ),  # fmt: skip
-        Row("list threads", "get", "/spaces/{space}/threads?kind=decision", seen(200, space)),
-        Row(
-            "post thread",
-            "post",
-            "/spaces/{space}/threads",
-            seen(201, space),
-            lambda ids: {"kind": "status", "title": "Weekly status", "body": "All good."},
-        ),  # fmt: skip
-        Row("space decisions", "get", "/spaces/{space}/decisions", seen(200, space)),
-        Row(
-            "upload attachment",
-            "post",
-            "/spaces/{space}/attachments",
-            seen(201, space),
-            lambda ids: {"file": SimpleUploadedFile("notes.txt", b"hello", "text/plain")},
-            multipart=True,
-        ),  # fmt: skip
-        Row("get thread", "get", "/threads/{thread}", seen(200, space)),
-        Row(
-            "edit thread",
-            "patch",
-            "/threads/{thread}",
-            pick(statuses(403, 403, 200, 403), statuses(200, 403, 404, 404)),
-            lambda ids: {"title": "Renamed"},
-        ),
-        Row(
-            "delete thread",
-            "delete",
-            "/threads/{thread}",
-            pick(statuses(204, 204, 204, 403), statuses(204, 204, 404, 404)),
-        ),
-        Row("thread history", "get", "/threads/{thread}/history", seen(200, space)),
-        Row(
-            "resolve thread",
-            "post",
-            "/threads/{thread}/resolve",
-            pick(statuses(200, 200, 200, 403), statuses(200, 200, 404, 404)),
-            lambda ids: {"outcome": "Settled."},
-        ),
-        Row(
-            "reopen thread",
-            "post",
-            "/threads/{thread}/reopen",
-            pick(statuses(200, 200, 200, 403), statuses(200, 200, 404, 404)),
-        ),
-        Row("follow", "put", "/threads/{thread}/follow", seen(200, space)),
-        Row("unfollow", "delete", "/threads/{thread}/follow", seen(200, space)),
-        Row("mark read", "post", "/threads/{thread}/read", seen(200, space)),
-        Row(
-            "react",
-            "post",
-            "/threads/{thread}/reactions",
-            seen(200, space),
-            lambda ids: {"emoji": "👍", "reply_id": ids["reply"]},
-        ),  # fmt: skip
-        Row("mention candidates", "get", "/threads/{thread}/mentions?q=a", seen(200, space)),
-        Row("space mention candidates", "get", "/spaces/{space}/mentions?q=a", seen(200, space)),
-        Row(
-            "download attachment", "get", "/attachments/{file_token}/{file_name}", seen(200, space)
-        ),
-        Row("list replies", "get", "/threads/{thread}/replies", seen(200, space)),
-        Row(
-            "post reply",
-            "post",
-            "/threads/{thread}/replies",
-            seen(201, space),
-            lambda ids: {"body": "Thanks!"},
-        ),  # fmt: skip
-        Row("get reply", "get", "/replies/{reply}", seen(200, space)),
-        Row("reply history", "get", "/replies/{reply}/history", seen(200, space)),
-        Row(
-            "edit reply",
-            "patch",
-            "/replies/{reply}",
-            pick(statuses(403, 403, 403, 200), statuses(403, 200, 404, 404)),
-            lambda ids: {"body": "Edited words"},
-        ),
-        Row(
-            "delete reply",
-            "delete",
-            "/replies/{reply}",
-            pick(statuses(204, 204, 403, 204), statuses(204, 204, 404, 404)),
-        ),
-    ]
-
-
-WORKSPACE_ROWS = [
-    Row("me", "get", "/me", statuses(200, 200, 200, 200, 200)),
-    Row("list tokens", "get", "/tokens", statuses(200, 200, 200, 200, 200)),
-    Row(
-        "create token",
-        "post",
-        "/tokens",
-        statuses(201, 201, 201, 201, 201),
-        lambda ids: {"name": "Laptop"},
-    ),  # fmt: skip
-    Row("list workspaces", "get", "/workspaces", statuses(200, 200, 200, 200, 200)),
-    Row("members", "get", "/workspaces/{ws}/members", statuses(200, 200, 200, 403)),
-    Row(
-        "change role",
-        "patch",
-        "/workspaces/{ws}/members/{member_membership}",
-        statuses(200, 200, 403, 403),
-        lambda ids: {"role": "guest"},
-    ),
-    Row(
-        "remove member",
-        "delete",
-        "/workspaces/{ws}/members/{member_membership}",
-        statuses(204, 204, 403, 403),
-    ),
-    Row("list invites", "get", "/workspaces/{ws}/invites", statuses(200, 200, 403, 403)),
-    Row(
-        "invite",
-        "post",
-        "/workspaces/{ws}/invites",
-        statuses(201, 201, 403, 403),
-        lambda ids: {"email": "new@acme.test", "role": "member"},
-    ),
-    Row("workspace threads", "get", "/workspaces/{ws}/threads", statuses(200, 200, 200, 200)),
-    Row("list spaces", "get", "/workspaces/{ws}/spaces", statuses(200, 200, 200, 200)),
-    Row(
-        "create space",
-        "post",
-        "/workspaces/{ws}/spaces",
-        statuses(201, 201, 201, 403),
-        lambda ids: {"name": "Design"},
-    ),
-    Row("decision log", "get", "/workspaces/{ws}/decisions", statuses(200, 200, 200, 200)),
-    Row("inbox", "get", "/inbox", statuses(200, 200, 200, 200, 200)),
-    Row("inbox snoozed", "get", "/inbox?state=snoozed", statuses(200, 200, 200, 200, 200)),
-    Row("inbox done", "post", "/inbox/{item}/done", statuses(200, 404, 404, 404)),
-    Row("inbox undone", "post", "/inbox/{item}/undone", statuses(200, 404, 404, 404)),
-    Row("inbox read", "post", "/inbox/{item}/read", statuses(200, 404, 404, 404)),
-    Row(
-        "inbox snooze",
-        "post",
-        "/inbox/{item}/snooze",
-        statuses(200, 404, 404, 404),
-        lambda ids: {"until": (timezone.now() + timedelta(days=1)).isoformat()},
-    ),  # fmt: skip
-    Row("inbox unsnooze", "post", "/inbox/{item}/unsnooze", statuses(200, 404, 404, 404)),
-    Row("search", "get", "/search?q=Globex", statuses(200, 200, 200, 200, 200)),
-    Row("search open words", "get", "/search?q=wiki", statuses(200, 200, 200, 200, 200)),
-]
-
 MATRIX = [
-    (space, row, role)
+    (space, Row(name, method, path, statuses(*(in_open, in_private)[space == "private"])), role)
     for space in ("open", "private")
-    for row in space_rows(space)
+    for name, method, path, in_open, in_private in SPACE_ROWS
     for role in ROLES
-] + [("-", row, role) for row in WORKSPACE_ROWS for role in ROLES]
+] + [
+    ("-", Row(name, method, path, statuses(*expected)), role)
+    for name, method, path, expected in WORKSPACE_ROWS
+    for role in ROLES
+]
 
 
 def _posted_file(world, thread) -> dict[str, str]:
@@ -265,7 +207,7 @@ def test_permission_matrix(world, scene, api_for, space, row, role):
     assert response.status_code == expected, response.content[:500]
     if expected == 404:
         assert response.json() == {"detail": NOT_FOUND}
-    if role not in {"owner", "admin"}:
+    if role not in PRIVATE_VIEWERS:
         raw = b"".join(response.streaming_content) if response.streaming else response.content
         text = raw.decode()
         for word in PRIVATE_WORDS:

@@ -25,14 +25,14 @@ def test_count_is_capped_and_ranked_over_the_newest_matches(world, many, monkeyp
     newest = {reply.pk for reply in many[1][-3:]}
     assert {hit.reply_id for hit in results.hits} == newest
     page = world.client_for("member").get("/search/", {"q": "rollout"}).content.decode()
-    assert "3+ results for" in page
+    assert "3+ results for “rollout”" in page
 
 
 def test_count_is_exact_below_the_cap(world, many):
     results = search(world.member, "rollout")
     assert results.total == 7 and not results.total_is_capped
     page = world.client_for("member").get("/search/", {"q": "rollout"}).content.decode()
-    assert "7 results for" in page
+    assert "7 results for “rollout”" in page
 
 
 def test_deleting_through_actions_takes_text_out_of_the_index(world, many):

@@ -1,10 +1,7 @@
-import io
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
-from PIL import Image
 
 from tidings.threads import actions
 from tidings.threads.models import (
@@ -20,7 +17,7 @@ from tidings.threads.models import (
     Thread,
     ThreadFollow,
 )
-from tidings.threads.tests.factories import reply_to, thread_in
+from tidings.threads.tests.factories import png_bytes, reply_to, thread_in
 
 # --- Spaces
 
@@ -308,12 +305,6 @@ def test_follow_and_mark_read(world, monkeypatch):
 
 
 # --- Attachments
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def test_upload_image_is_sniffed_from_bytes(world):

@@ -6,10 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import ROLES
+from conftest import ROLES, by_role
 from tidings.threads import actions
 from tidings.threads.models import Attachment, Thread
-from tidings.threads.tests.test_actions import png_bytes
+from tidings.threads.tests.factories import png_bytes
 
 OPEN_TITLE = "Roadmap for the open team"
 PRIVATE_TITLE = "Confidential merger talks"
@@ -78,22 +78,8 @@ def file_url(name, scene, key):
 
 ANON = 302  # pages and forms send anonymous people to sign in
 # Who sees what: open space = everyone of the workspace incl. the guest; private = owner, admin.
-SEE_OPEN = {
-    "owner": 200,
-    "admin": 200,
-    "member": 200,
-    "guest": 200,
-    "outsider": 404,
-    "anonymous": ANON,
-}
-SEE_PRIVATE = {
-    "owner": 200,
-    "admin": 200,
-    "member": 404,
-    "guest": 404,
-    "outsider": 404,
-    "anonymous": ANON,
-}
+SEE_OPEN = by_role(200, 200, 200, 200, 404, ANON)
+SEE_PRIVATE = by_role(200, 200, 404, 404, 404, ANON)
 
 
 def same(statuses, ok):

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
-from conftest import PASSWORD, ROLES
+from conftest import PASSWORD, ROLES, by_role
 from tidings.accounts.models import User
 from tidings.threads.models import Space, SpaceMember
 from tidings.workspaces import access
@@ -233,14 +233,7 @@ def test_reinvited_deactivated_member_is_reactivated(world):
 
 
 # Accepting: anyone may open a valid link; what they get depends on who they are.
-ACCEPT_PAGE = {
-    "owner": 403,
-    "admin": 403,
-    "member": 403,
-    "guest": 403,
-    "outsider": 403,
-    "anonymous": 200,
-}
+ACCEPT_PAGE = by_role(403, 403, 403, 403, 403, 200)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -3,7 +3,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from conftest import ROLES
+from conftest import ROLES, by_role
 from tidings.threads.models import Space, SpaceMember
 from tidings.workspaces import access
 from tidings.workspaces.actions import change_role, create_invite, deactivate_member
@@ -12,14 +12,15 @@ from tidings.workspaces.models import Invite, Membership, Role
 PEOPLE = "/w/acme/people/"
 
 # Guests see only their spaces, not the member list; outsiders get 404 (nothing leaks).
-PEOPLE_PAGE = {
-    "owner": 200,
-    "admin": 200,
-    "member": 200,
-    "guest": 403,
-    "outsider": 404,
-    "anonymous": 302,
-}
+PEOPLE_PAGE = by_role(200, 200, 200, 403, 404, 302)
+
+
+def managers_only(ok: int) -> dict[str, int]:
+    """`ok` for owners and admins, 403 for members and guests; outsiders get 404 and
+    anonymous people are sent to sign in."""
+    return by_role(ok, ok, 403, 403, 404, 302)
+
+
 MANAGES = {"owner": True, "admin": True, "member": False}
 
 
@@ -70,14 +71,7 @@ def test_invite_form_lists_only_spaces_the_inviter_can_see(world):
     assert "c@client.test" not in member_page and "Leadership" not in member_page
 
 
-INVITE_POST = {
-    "owner": 201,
-    "admin": 201,
-    "member": 403,
-    "guest": 403,
-    "outsider": 404,
-    "anonymous": 302,
-}
+INVITE_POST = managers_only(201)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -120,14 +114,7 @@ def test_invite_post_with_bad_input_shows_errors(world):
 @pytest.mark.parametrize("role", ROLES)
 def test_manage_invite_matrix(world, role):
     invite, _ = create_invite(world.owner, world.workspace, email="nina@new.test", role=Role.MEMBER)
-    expected = {
-        "owner": 200,
-        "admin": 200,
-        "member": 403,
-        "guest": 403,
-        "outsider": 404,
-        "anonymous": 302,
-    }[role]
+    expected = managers_only(200)[role]
     client = world.client_for(role)
     response = client.post(f"{PEOPLE}invites/{invite.pk}/resend")
     assert response.status_code == expected
@@ -141,14 +128,7 @@ def test_manage_invite_matrix(world, role):
 def test_change_role_matrix(world, role):
     target = member_id(world, "member")
     response = world.client_for(role).post(f"{PEOPLE}members/{target}/role", {"role": "admin"})
-    expected = {
-        "owner": 302,
-        "admin": 302,
-        "member": 403,
-        "guest": 403,
-        "outsider": 404,
-        "anonymous": 302,
-    }[role]
+    expected = managers_only(302)[role]
     assert response.status_code == expected
     now_admin = Membership.objects.get(pk=target).role == Role.ADMIN
     assert now_admin is (role in ("owner", "admin"))
@@ -158,14 +138,7 @@ def test_change_role_matrix(world, role):
 def test_deactivate_matrix(world, role):
     target = member_id(world, "member")
     response = world.client_for(role).post(f"{PEOPLE}members/{target}/deactivate")
-    expected = {
-        "owner": 302,
-        "admin": 302,
-        "member": 403,
-        "guest": 403,
-        "outsider": 404,
-        "anonymous": 302,
-    }[role]
+    expected = managers_only(302)[role]
     assert response.status_code == expected
     removed = Membership.objects.get(pk=target).deactivated_at is not None
     assert removed is (role in ("owner", "admin"))

@@ -412,8 +412,9 @@ class _Postgres:
                 )
                 rows += cursor.fetchall()
                 below -= walked
-                density = len(rows) / (top - below)
-                if below > 1 and len(rows) < count and density * below < self.INDEX_ROWS:
+                # Matches left for the GIN index, estimated from the stretch walked so far.
+                left = len(rows) * below / (top - below)
+                if below > 1 and len(rows) < count and left < self.INDEX_ROWS:
                     cursor.execute(
                         f"{select} FROM search_searchdocument d"
                         f" WHERE d.search_vector @@ {self.tsquery} AND d.id < %s AND {where}",

@@ -46,6 +46,7 @@ def main() -> int:
     pytest = [PYTHON, "-m", "pytest", "-n", os.environ.get("TEST_PROCESSES", "2"), *extra]
 
     results: dict[str, int] = {}
+    skipped = ""
     results["ruff"] = run("ruff check", [PYTHON, "-m", "ruff", "check", "."], base_env)
     results["sqlite"] = run("tests on SQLite", pytest, base_env)
 
@@ -57,6 +58,7 @@ def main() -> int:
         print(f"\nFAILED: PostgreSQL ({POSTGRES_URL}) or Redis ({REDIS_URL}) is not answering.")
         results["postgresql"] = 1
     else:
+        skipped = "postgresql: SKIPPED (no PostgreSQL or Redis server answering)"
         print(
             f"\nSKIPPED the PostgreSQL run: no PostgreSQL at {POSTGRES_URL} or no Redis at "
             f"{REDIS_URL}. Set TEST_DATABASE_URL / TEST_REDIS_URL to run it."
@@ -65,6 +67,8 @@ def main() -> int:
     print("\n=== summary ===")
     for name, code in results.items():
         print(f"{name}: {'passed' if code == 0 else 'FAILED'}")
+    if skipped:
+        print(skipped)
     return 0 if all(code == 0 for code in results.values()) else 1
 
 

@@ -272,7 +272,7 @@ def test_live_updates(server, new_page) -> None:
 PHONE_PAGES = ["workspace", "space", "thread", "inbox", "search", "people", "settings"]
 
 
-def test_phone_width_has_no_horizontal_scroll(server, new_page) -> None:
+def test_main_pages_fit_a_phone_and_are_accessible(server, new_page) -> None:
     owner = set_up_owner(new_page, server)
     submit_setup(owner)
     workspace_url = owner.url
@@ -312,3 +312,24 @@ def test_phone_width_has_no_horizontal_scroll(server, new_page) -> None:
         if width > PHONE["width"] + 1:
             too_wide[name] = width
     assert too_wide == {}
+
+    # The same pages, and the sign-in page, pass axe-core's accessibility rules at both widths.
+    signed_out = new_page()
+    signed_out.goto(server.url("/sign-in"))
+    problems = {"sign-in": accessibility_violations(signed_out)}
+    for name in PHONE_PAGES:
+        for page in (owner, phone):
+            page.goto(urls[name])
+            problems[f"{name} at {page.viewport_size['width']} px"] = accessibility_violations(page)
+    assert {page: found for page, found in problems.items() if found} == {}
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """axe-core's findings on the page as 'rule (impact): first element' lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+        for v in result.response["violations"]
+    ]

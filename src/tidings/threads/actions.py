@@ -11,6 +11,7 @@ import mimetypes
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -601,6 +602,21 @@ def upload_attachment(person: User, space: Space, uploaded_file: UploadedFile) -
     attachment.file.save(name, uploaded_file, save=False)
     attachment.save()
     return attachment
+
+
+def forget_unposted_attachments(older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete files that were uploaded for a post that was never made, with their bytes.
+
+    Returns how many were removed. Files of posted threads and replies are never touched.
+    """
+    cutoff = timezone.now() - older_than
+    stale = Attachment.objects.filter(thread=None, reply=None, created_at__lt=cutoff)
+    removed = 0
+    for attachment in stale.iterator():
+        attachment.file.delete(save=False)
+        attachment.delete()
+        removed += 1
+    return removed
 
 
 # --- Following and reading.

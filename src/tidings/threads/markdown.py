@@ -142,4 +142,6 @@ def render_markdown(text: str, *, space: Space) -> str:
         link_rel="nofollow noopener",
         clean_content_tags={"script", "style"},
         strip_comments=True,
+        # Code blocks and tables scroll sideways on narrow screens: keyboards must reach them.
+        set_tag_attribute_values={"pre": {"tabindex": "0"}, "table": {"tabindex": "0"}},
     )

@@ -80,8 +80,14 @@ def test_images_only_from_our_files_or_https(world):
 
 def test_tables_and_strikethrough(world):
     html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~", space=world.open_space)
-    assert "<table>" in html and "<td>1</td>" in html
+    assert '<table tabindex="0">' in html and "<td>1</td>" in html
     assert "<s>old</s>" in html
+
+
+def test_code_blocks_can_be_reached_by_keyboard_when_they_scroll(world):
+    html = render_markdown("```\nx = 1\n```\n\n<pre tabindex=5>y</pre>", space=world.open_space)
+    assert html.startswith('<pre tabindex="0"><code>x = 1')
+    assert "&lt;pre tabindex=5&gt;" in html  # raw HTML stays text
 
 
 def test_mentions_only_for_people_who_can_see_the_space(world):

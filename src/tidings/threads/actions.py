@@ -124,9 +124,12 @@ def _claim_attachments(person: User, space: Space, tokens: Iterable[str]) -> lis
 
 
 def _follow(person: User, thread: Thread) -> None:
-    ThreadFollow.objects.update_or_create(
-        thread=thread, person=person, defaults={"following": True}
-    )
+    # An UPDATE first: most repliers already have the row, and update_or_create would cost a
+    # locking read and a savepoint on every reply.
+    if not ThreadFollow.objects.filter(thread=thread, person=person).update(following=True):
+        ThreadFollow.objects.update_or_create(
+            thread=thread, person=person, defaults={"following": True}
+        )
 
 
 # --- Spaces.
@@ -405,12 +408,16 @@ def post_reply(
     quoted_reply_id: int | str | None = None,
     quote_text: str = "",
     attachment_tokens: Iterable[str] = (),
+    mark_read: bool = False,
 ) -> Reply:
     """Reply in a thread, optionally quoting a passage of the opening post or of a reply.
     The replier follows the thread; the thread's activity time and reply count move forward;
-    the reply is indexed in the same transaction and inboxes are filled after commit."""
+    the reply is indexed in the same transaction and inboxes are filled after commit. With
+    `mark_read`, the thread is also marked read for the replier (as `mark_thread_read`)."""
+    # One visibility check serves all: a thread one may see is in a space one may see.
     _require_thread_visible(person, thread)
-    _require_can_post(person, thread.space)
+    if thread.space.archived_at is not None:
+        raise PermissionDenied("This space is archived; nothing new can be posted in it.")
     tokens = [t for t in attachment_tokens if t]
     body = _clean_body(body, required=not tokens)
     quoted = _check_quote(thread, quoted_reply_id, quote_text)
@@ -437,6 +444,8 @@ def post_reply(
         search_index.index_reply(reply)
         mentioned_ids = [p.pk for p in find_mentions(body, thread.space) if p.pk != person.pk]
         transaction.on_commit(lambda: _inbox_tasks().deliver_reply_posted(reply.id, mentioned_ids))
+        if mark_read:
+            _record_read(person, thread)
     return reply
 
 
@@ -636,6 +645,11 @@ def follow_thread(person: User, thread: Thread, following: bool) -> ThreadFollow
 def mark_thread_read(person: User, thread: Thread) -> ReadMark:
     """Record that the person has read the thread up to now, and clear its inbox item's unread."""
     _require_thread_visible(person, thread)
+    return _record_read(person, thread)
+
+
+def _record_read(person: User, thread: Thread) -> ReadMark:
+    """The read mark and the inbox's unread flag, once visibility has been checked."""
     mark, _ = ReadMark.objects.update_or_create(
         thread=thread, person=person, defaults={"read_at": timezone.now()}
     )

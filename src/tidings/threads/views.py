@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,13 +12,16 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tidings.threads import actions, queries
 from tidings.threads.markdown import plain_text
 from tidings.threads.models import Attachment, SpaceLevel, Thread, ThreadKind, Visibility
+from tidings.threads.templatetags.threads_tags import long_time, short_time
 from tidings.workspaces import access
 
 PAGE_SIZE = 30
@@ -271,10 +276,11 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
     )
 
 
-def _reaction_controls(thread: Thread) -> dict:
-    """What every post's reaction bar shares, made once per page rather than once per post
-    (a thread of 200 replies would otherwise render the palette and its URL 200 times)."""
+def _reaction_controls(request: HttpRequest, thread: Thread) -> dict:
+    """What every post's forms share, made once per page rather than once per post (a thread
+    of 200 replies would otherwise render the palette, its URL and the CSRF field 200 times)."""
     return {
+        "csrf_input": csrf_input(request),
         "react_url": reverse("threads:react", kwargs={"thread_id": thread.pk}),
         "palette_buttons": render_to_string(
             "threads/_palette.html", {"palette": actions.REACTION_PALETTE}
@@ -282,23 +288,92 @@ def _reaction_controls(thread: Thread) -> dict:
     }
 
 
-def _decorate(request: HttpRequest, thread: Thread, posts) -> None:
-    """Per-post flags for the buttons shown (the actions check again on submit)."""
-    is_admin = access.is_workspace_admin(request.user, thread.space.workspace_id)
+def _per_reply_url(name: str, thread_id: int) -> Callable[[int], str]:
+    """A reply URL maker that reverses once per page; each reply's URL is then string
+    formatting (a page of 200 replies would otherwise reverse hundreds of times)."""
+    marker = "987654321"
+    url = reverse(name, kwargs={"thread_id": thread_id, "reply_id": int(marker)})
+    if url.count(marker) != 1:  # the thread id happens to contain the marker
+        return lambda reply_id: reverse(name, kwargs={"thread_id": thread_id, "reply_id": reply_id})
+    head, _, tail = url.partition(marker)
+    return lambda reply_id: f"{head}{reply_id}{tail}"
+
+
+def _shown(
+    request: HttpRequest, thread: Thread, posts: list[queries.Post], *, is_admin: bool
+) -> list[dict]:
+    """What each post shows, worked out in Python once per page: names, times in the reader's
+    zone, tool URLs and the buttons offered (the actions check again on submit). Plain dicts,
+    because the template engine looks keys up faster than attributes, hundreds of times."""
+    person = request.user
+    zone = person.zone
+    now = timezone.localtime(timezone.now(), zone)
+    edit_url = _per_reply_url("threads:reply-edit", thread.pk)
+    delete_url = _per_reply_url("threads:reply-delete", thread.pk)
+    history_url = _per_reply_url("threads:reply-history", thread.pk)
+    thread_author = thread.author.name if thread.author_id and thread.author else ""
+    shown = []
     for post in posts:
-        if post is None or post.reply is None:
+        reply = post.reply
+        row = {
+            "reply": reply,
+            "key": post.key,
+            "anchor": post.anchor,
+            "new_divider": post.new_divider,
+            "reactions": post.reactions,
+            "attachments": post.attachments,
+            "deleted": reply is not None and reply.deleted_at is not None,
+            "quote_author": "",
+        }
+        shown.append(row)
+        if row["deleted"]:
             continue
-        own = post.reply.author_id == request.user.pk
-        post.can_edit = own
-        post.can_delete = own or is_admin
+        if reply is None:  # the opening post
+            own = thread.author_id == person.pk
+            author, created_at, edited_at = thread_author, thread.created_at, thread.edited_at
+            kwargs = {"thread_id": thread.pk}
+            row["body_html"] = thread.body_html
+            history = reverse("threads:thread-history", kwargs=kwargs) if edited_at else ""
+            row["edited_url"] = history
+            row["edit_url"] = reverse("threads:thread-edit", kwargs=kwargs) if own else ""
+            row["delete_url"] = (
+                reverse("threads:thread-delete", kwargs=kwargs) if own or is_admin else ""
+            )
+            row["delete_prompt"] = "Delete the whole thread?"
+        else:
+            own = reply.author_id == person.pk
+            author = reply.author.name if reply.author_id and reply.author else ""
+            created_at, edited_at = reply.created_at, reply.edited_at
+            row["body_html"] = reply.body_html
+            row["edited_url"] = history_url(reply.pk) if edited_at else ""
+            row["edit_url"] = edit_url(reply.pk) if own else ""
+            row["delete_url"] = delete_url(reply.pk) if own or is_admin else ""
+            row["delete_prompt"] = "Delete this reply?"
+            if reply.quote_text:
+                quoted = reply.quoted_reply
+                if quoted is not None:
+                    row["quote_href"] = f"#reply-{quoted.pk}"
+                    name = quoted.author.name if quoted.author_id and quoted.author else ""
+                else:
+                    row["quote_href"], name = "#post", thread_author
+                row["quote_author"] = name or "Former member"
+                row["quote_text"] = reply.quote_text
+        row["author_name"] = author or "Former member"
+        row["initial"] = (author or "?")[:1].upper()
+        local = created_at.astimezone(zone)
+        row["time_iso"] = timezone.localtime(created_at).isoformat()  # as `date:"c"` shows it
+        row["time_title"] = long_time(local)
+        row["time_text"] = short_time(local, now)
+        row["edited_title"] = long_time(edited_at.astimezone(zone)) if edited_at else ""
+    return shown
 
 
 def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
     person = request.user
     read_at = queries.last_read_at(person, thread)
     opening, posts = queries.thread_posts(person, thread, read_at=read_at)
-    _decorate(request, thread, posts)
     is_admin = access.is_workspace_admin(person, thread.space.workspace_id)
+    shown = _shown(request, thread, [opening, *posts], is_admin=is_admin)
     composer = {"body": "", "quoted_reply_id": "", "quote_text": "", "quote_author": ""}
     quote = request.GET.get("quote")
     if quote:
@@ -309,14 +384,15 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         "space": thread.space,
         "thread": thread,
         "opening": opening,
-        "posts": posts,
+        "opening_posts": shown[:1],
+        "posts": shown[1:],
         "last_reply_id": max([p.reply.pk for p in posts], default=0),
         "can_edit_thread": thread.author_id == person.pk,
         "can_delete_thread": thread.author_id == person.pk or is_admin,
         "can_resolve": access.can_resolve_thread(person, thread),
         "can_post": access.can_post_in_space(person, thread.space),
         "following": queries.is_following(person, thread),
-        **_reaction_controls(thread),
+        **_reaction_controls(request, thread),
         "composer": composer,
         "errors": {},
         "outcome_draft": "",
@@ -367,12 +443,12 @@ def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
                 quoted_reply_id=composer["quoted_reply_id"] or None,
                 quote_text=composer["quote_text"],
                 attachment_tokens=[a.token for a in uploaded],
+                mark_read=True,
             )
     except ValidationError as error:
         _discard_files(uploaded)
         context = _thread_context(request, thread, composer=composer, errors=_errors(error))
         return render(request, "threads/thread.html", context, status=400)
-    actions.mark_thread_read(request.user, thread)
     return redirect(_thread_url(thread, f"reply-{reply.pk}"))
 
 
@@ -390,17 +466,17 @@ def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
     _opening, posts = queries.thread_posts(
         request.user, thread, after_id=after, include_opening=False
     )
-    _decorate(request, thread, posts)
     if posts:
         actions.mark_thread_read(request.user, thread)
+    is_admin = access.is_workspace_admin(request.user, thread.space.workspace_id)
     return render(
         request,
         "threads/_updates.html",
         {
             "thread": thread,
-            "posts": posts,
+            "posts": _shown(request, thread, posts, is_admin=is_admin),
             "last_reply_id": max([p.reply.pk for p in posts], default=after),
-            **_reaction_controls(thread),
+            **_reaction_controls(request, thread),
             "can_post": access.can_post_in_space(request.user, thread.space),
         },
     )
@@ -564,7 +640,7 @@ def react(request: HttpRequest, thread_id: int) -> HttpResponse:
         return render(
             request,
             "threads/_reactions.html",
-            {"thread": thread, "post": post, **_reaction_controls(thread)},
+            {"thread": thread, "post": post, **_reaction_controls(request, thread)},
         )
     return redirect(_thread_url(thread, f"reply-{reply.pk}" if reply else "post"))
 

@@ -158,3 +158,13 @@ def test_preset_snooze_moves_item_to_snoozed_tab(world, items):
     client.post(f"/inbox/{items['member'].pk}/snooze", {"preset": "tomorrow"}, **HTMX)
     assert "Launch checklist" not in client.get("/inbox/").content.decode()
     assert "Launch checklist" in client.get("/inbox/?tab=snoozed").content.decode()
+
+
+def test_snooze_menu_sends_the_preset_pressed_and_links_each_row(world, items):
+    """The presets are buttons of one form: each sends its own name, to this row's URL."""
+    item = items["member"]
+    body = world.client_for("member").get("/inbox/").content.decode()
+    for preset in ("later", "tomorrow", "monday"):
+        assert f'name="preset" value="{preset}"' in body
+    assert f'action="/inbox/{item.pk}/snooze"' in body
+    assert f'action="/inbox/{item.pk}/done"' in body

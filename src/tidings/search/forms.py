@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django import forms
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from tidings.search.queries import author_choices
 from tidings.threads.models import ThreadKind
@@ -12,6 +14,24 @@ if TYPE_CHECKING:
     from tidings.accounts.models import User
 
 DATE_ERROR = "Enter a date like 2030-03-14."
+
+
+class _FilterField(forms.BoundField):
+    @property
+    def options(self) -> SafeString:
+        """The <option> elements of a choice field, the current value selected. Written here
+        rather than by the template or Django's select widget: both render each of hundreds of
+        authors through several template nodes."""
+        value = self.value()
+        current = "" if value is None else str(value)
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (choice, " selected" if str(choice) == current else "", label)
+                for choice, label in self.field.choices
+            ),
+        )
 
 
 class SearchForm(forms.Form):
@@ -30,16 +50,24 @@ class SearchForm(forms.Form):
         required=False, label="From", error_messages={"invalid": DATE_ERROR}
     )
     date_to = forms.DateField(required=False, label="To", error_messages={"invalid": DATE_ERROR})
+    bound_field_class = _FilterField
 
     def __init__(self, person: User, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        spaces = visible_spaces(person).select_related("workspace").order_by("workspace", "name")
-        several = len({s.workspace_id for s in spaces}) > 1
+        spaces = list(
+            visible_spaces(person)
+            .order_by("workspace", "name")
+            .values_list("pk", "name", "workspace_id", "workspace__name")
+        )
+        # Read once per request; the page's search is given them instead of reading them again.
+        self.visible_space_ids = tuple(pk for pk, _name, _ws, _ws_name in spaces)
+        several = len({ws for _pk, _name, ws, _ws_name in spaces}) > 1
         self.fields["space"].choices = [("", "All spaces")] + [
-            (s.pk, f"{s.name} ({s.workspace.name})" if several else s.name) for s in spaces
+            (pk, f"{name} ({ws_name})" if several else name) for pk, name, _ws, ws_name in spaces
         ]
+        authors = author_choices(person, self.visible_space_ids).values_list("pk", "name", "email")
         self.fields["author"].choices = [("", "Anyone")] + [
-            (p.pk, p.name or p.email) for p in author_choices(person)
+            (pk, name or email) for pk, name, email in authors
         ]
         for name in ("space", "author"):
             self.fields[name].error_messages["invalid_choice"] = "Pick one from the list."

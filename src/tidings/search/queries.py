@@ -23,6 +23,8 @@ from tidings.workspaces.access import visible_spaces, visible_workspaces
 from tidings.workspaces.models import Membership
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from tidings.accounts.models import User
     from tidings.workspaces.models import Workspace
 
@@ -168,12 +170,18 @@ def document_filter(
     date_from: dt.date | dt.datetime | None = None,
     date_to: dt.date | dt.datetime | None = None,
     resolved: bool | None = None,
+    visible_space_ids: Iterable[int] | None = None,
 ) -> DocumentFilter | None:
     """The filter for what the person may see; None when that is nothing at all.
 
     Visible spaces are resolved first (a short list) so the search query stays a plain join
-    of the full-text index to its documents, which databases plan well."""
-    space_ids = tuple(visible_spaces(person, workspace).values_list("pk", flat=True))
+    of the full-text index to its documents, which databases plan well. `visible_space_ids`,
+    when given, must be exactly the ids of `visible_spaces(person, workspace)`, read earlier in
+    the same request."""
+    if visible_space_ids is None:
+        space_ids = tuple(visible_spaces(person, workspace).values_list("pk", flat=True))
+    else:
+        space_ids = tuple(visible_space_ids)
     if space_id is not None:
         space_ids = tuple(pk for pk in space_ids if pk == space_id)
     if not space_ids:
@@ -207,17 +215,24 @@ def searchable_documents(person: User | None, **filters) -> QuerySet[SearchDocum
     return docs
 
 
-def author_choices(person: User | None) -> QuerySet[User]:
-    """People who wrote something the person can find, for the author filter."""
+def author_choices(
+    person: User | None, visible_space_ids: Iterable[int] | None = None
+) -> QuerySet[User]:
+    """People who wrote something the person can find, for the author filter.
+
+    `visible_space_ids`, when given, must be exactly the ids of `visible_spaces(person)` (a
+    page that has already read them passes them instead of reading them again)."""
     from tidings.accounts.models import User
 
-    found = document_filter(person)
-    if found is None:
+    if visible_space_ids is None:
+        found = document_filter(person)
+        space_ids = found.space_ids if found is not None else ()
+    else:
+        space_ids = tuple(visible_space_ids)
+    if not space_ids:
         return User.objects.none()
     # One indexed probe per person of the person's workspaces, not a scan of every document.
-    wrote_visible = SearchDocument.objects.filter(
-        author_id=OuterRef("pk"), space_id__in=found.space_ids
-    )
+    wrote_visible = SearchDocument.objects.filter(author_id=OuterRef("pk"), space_id__in=space_ids)
     colleagues = Membership.objects.filter(workspace__in=visible_workspaces(person))
     return User.objects.filter(
         Exists(wrote_visible), pk__in=colleagues.values("person_id")
@@ -250,13 +265,14 @@ def search(
     resolved: bool | None = None,
     limit: int = 20,
     offset: int = 0,
+    visible_space_ids: Iterable[int] | None = None,
 ) -> SearchResults:
     """Visible documents matching the text, best first, with highlighted snippets.
 
     Ranking looks at the newest RANK_WINDOW matches: every match when there are fewer (a rare
     word is ranked over the whole history), the most recent ones for a word found everywhere,
     whose total is then shown as "1,000+". This keeps a search on a million posts as fast as on
-    a thousand."""
+    a thousand. `visible_space_ids`: as for `document_filter`."""
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
     results = SearchResults(limit=limit, offset=offset)
@@ -266,6 +282,7 @@ def search(
     found = document_filter(
         person, workspace=workspace, space_id=space_id, author_id=author_id, kind=kind,
         date_from=date_from, date_to=date_to, resolved=resolved,
+        visible_space_ids=visible_space_ids,
     )  # fmt: skip
     if found is None:  # nothing visible at all (signed out, or no spaces)
         return results

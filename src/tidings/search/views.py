@@ -45,6 +45,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             resolved={"open": False, "resolved": True}.get(status),
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
+            visible_space_ids=form.visible_space_ids,
         )
     query_string = request.GET.copy()
     query_string.pop("page", None)

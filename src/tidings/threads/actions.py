@@ -642,9 +642,13 @@ def follow_thread(person: User, thread: Thread, following: bool) -> ThreadFollow
 
 
 @transaction.atomic
-def mark_thread_read(person: User, thread: Thread) -> ReadMark:
-    """Record that the person has read the thread up to now, and clear its inbox item's unread."""
-    _require_thread_visible(person, thread)
+def mark_thread_read(person: User, thread: Thread, *, found_visible: bool = False) -> ReadMark:
+    """Record that the person has read the thread up to now, and clear its inbox item's unread.
+
+    Raises Http404 when the person cannot see the thread. `found_visible=True` skips that check
+    for a thread the caller found through `access.visible_threads(person)` in this request."""
+    if not found_visible:
+        _require_thread_visible(person, thread)
     return _record_read(person, thread)
 
 

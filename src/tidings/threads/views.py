@@ -372,7 +372,9 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
     person = request.user
     read_at = queries.last_read_at(person, thread)
     opening, posts = queries.thread_posts(person, thread, read_at=read_at)
-    is_admin = access.is_workspace_admin(person, thread.space.workspace_id)
+    # The thread came from queries.thread_for (visible): one membership read answers the rest.
+    rights = access.thread_rights(person, thread)
+    is_admin = rights.is_admin
     shown = _shown(request, thread, [opening, *posts], is_admin=is_admin)
     composer = {"body": "", "quoted_reply_id": "", "quote_text": "", "quote_author": ""}
     quote = request.GET.get("quote")
@@ -389,8 +391,8 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         "last_reply_id": max([p.reply.pk for p in posts], default=0),
         "can_edit_thread": thread.author_id == person.pk,
         "can_delete_thread": thread.author_id == person.pk or is_admin,
-        "can_resolve": access.can_resolve_thread(person, thread),
-        "can_post": access.can_post_in_space(person, thread.space),
+        "can_resolve": rights.can_resolve,
+        "can_post": rights.can_post,
         "following": queries.is_following(person, thread),
         **_reaction_controls(request, thread),
         "composer": composer,
@@ -423,7 +425,7 @@ def _quote_prefill(thread: Thread, posts, quote: str) -> dict:
 def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = queries.thread_for(request.user, thread_id)
     context = _thread_context(request, thread)
-    actions.mark_thread_read(request.user, thread)
+    actions.mark_thread_read(request.user, thread, found_visible=True)
     return render(request, "threads/thread.html", context)
 
 

@@ -10,6 +10,7 @@ Rules:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
@@ -120,6 +121,30 @@ def can_resolve_thread(person: User | None, thread: Thread) -> bool:
         return False
     found = membership(person, thread.space.workspace_id)
     return found is not None and (thread.author_id == person.pk or found.role != Role.GUEST)
+
+
+@dataclass(frozen=True)
+class ThreadRights:
+    """What a person may do in a thread they can see, worked out once per request."""
+
+    is_admin: bool
+    can_post: bool
+    can_resolve: bool
+
+
+def thread_rights(person: User | None, thread: Thread) -> ThreadRights:
+    """`is_workspace_admin`, `can_post_in_space` and `can_resolve_thread` for a thread just
+    found through `visible_threads(person)` in this request (so known to be visible): one
+    membership query instead of a visibility check per question."""
+    found = membership(person, thread.space.workspace_id) if _active(person) else None
+    if found is None:
+        return ThreadRights(is_admin=False, can_post=False, can_resolve=False)
+    can_post = thread.deleted_at is None and thread.space.archived_at is None
+    return ThreadRights(
+        is_admin=found.is_admin,
+        can_post=can_post,
+        can_resolve=can_post and (thread.author_id == person.pk or found.role != Role.GUEST),
+    )
 
 
 def mentionable_people(space: Space) -> QuerySet[User]:

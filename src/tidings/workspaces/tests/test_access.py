@@ -50,3 +50,25 @@ def test_deactivated_member_sees_nothing(world):
 
     world.member.memberships.update(deactivated_at=timezone.now())
     assert not access.visible_spaces(world.member).exists()
+
+
+@pytest.mark.parametrize("archived", [False, True])
+@pytest.mark.parametrize("role", ["owner", "admin", "member", "guest"])
+def test_thread_rights_agree_with_the_single_checks(world, role, archived):
+    from django.utils import timezone
+
+    from tidings.threads.models import Thread
+
+    person = world.person(role)
+    for space in (world.open_space, world.private_space):
+        if archived:
+            space.archived_at = timezone.now()
+            space.save()
+        for author in (world.owner, world.guest):
+            thread = Thread.objects.create(space=space, author=author, title="t", body="b")
+            if not access.visible_threads(person).filter(pk=thread.pk).exists():
+                continue  # thread_rights is only asked about threads found visible
+            rights = access.thread_rights(person, thread)
+            assert rights.is_admin == access.is_workspace_admin(person, space.workspace_id)
+            assert rights.can_post == access.can_post_in_space(person, space)
+            assert rights.can_resolve == access.can_resolve_thread(person, thread)

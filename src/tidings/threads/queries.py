@@ -215,7 +215,7 @@ class ReactionCount:
 class Post:
     """One post of a thread page: the opening post (reply None) or a reply."""
 
-    reply: Reply | None
+    reply: Reply | ReplyRow | None
     reactions: list[ReactionCount]
     attachments: list[Attachment]
     new_divider: bool = False
@@ -249,6 +249,70 @@ def _summarize(rows: list[Reaction], person: User) -> list[ReactionCount]:
     return sorted(by_emoji.values(), key=lambda r: order.get(r.emoji, 99))
 
 
+class ReplyRow:
+    """The columns of a reply that a thread page shows, read as plain values: building 200
+    model instances (and their authors and quoted replies) costs more than the page's SQL."""
+
+    __slots__ = (
+        "pk",
+        "author_id",
+        "author_name",
+        "body_html",
+        "quote_text",
+        "quoted_reply_id",
+        "quoted_author_name",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+    )
+
+    def __init__(self, values: tuple) -> None:
+        (
+            self.pk,
+            self.author_id,
+            self.author_name,
+            self.body_html,
+            self.quote_text,
+            self.quoted_reply_id,
+            self.quoted_author_name,
+            self.created_at,
+            self.edited_at,
+            self.deleted_at,
+        ) = values
+
+
+_REPLY_ROW_COLUMNS = (
+    "pk",
+    "author_id",
+    "author__name",
+    "body_html",
+    "quote_text",
+    "quoted_reply_id",
+    "quoted_reply__author__name",
+    "created_at",
+    "edited_at",
+    "deleted_at",
+)
+
+
+def thread_page_posts(
+    person: User,
+    thread: Thread,
+    *,
+    after_id: int = 0,
+    read_at=None,
+    include_opening: bool = True,
+) -> tuple[Post | None, list[Post]]:
+    """As `thread_posts`, with each reply a `ReplyRow` (only what a thread page shows)."""
+    rows = (
+        thread.replies.filter(pk__gt=after_id)
+        .order_by("created_at", "pk")
+        .values_list(*_REPLY_ROW_COLUMNS)
+    )
+    replies = [ReplyRow(values) for values in rows]
+    return _posts(person, thread, replies, read_at=read_at, include_opening=include_opening)
+
+
 def thread_posts(
     person: User,
     thread: Thread,
@@ -264,6 +328,18 @@ def thread_posts(
         .select_related("author", "quoted_reply", "quoted_reply__author")
         .order_by("created_at", "pk")
     )
+    return _posts(person, thread, replies, read_at=read_at, include_opening=include_opening)
+
+
+def _posts(
+    person: User,
+    thread: Thread,
+    replies: list,
+    *,
+    read_at,
+    include_opening: bool,
+) -> tuple[Post | None, list[Post]]:
+    """Posts for replies already read (models or `ReplyRow`s), with reactions and files."""
     reply_ids = [r.pk for r in replies]
     reactions: dict[int | None, list[Reaction]] = defaultdict(list)
     reaction_rows = Reaction.objects.filter(thread=thread).select_related("person")

@@ -342,7 +342,7 @@ def _shown(
             row["delete_prompt"] = "Delete the whole thread?"
         else:
             own = reply.author_id == person.pk
-            author = reply.author.name if reply.author_id and reply.author else ""
+            author = reply.author_name or ""
             created_at, edited_at = reply.created_at, reply.edited_at
             row["body_html"] = reply.body_html
             row["edited_url"] = history_url(reply.pk) if edited_at else ""
@@ -350,10 +350,9 @@ def _shown(
             row["delete_url"] = delete_url(reply.pk) if own or is_admin else ""
             row["delete_prompt"] = "Delete this reply?"
             if reply.quote_text:
-                quoted = reply.quoted_reply
-                if quoted is not None:
-                    row["quote_href"] = f"#reply-{quoted.pk}"
-                    name = quoted.author.name if quoted.author_id and quoted.author else ""
+                if reply.quoted_reply_id is not None:
+                    row["quote_href"] = f"#reply-{reply.quoted_reply_id}"
+                    name = reply.quoted_author_name or ""
                 else:
                     row["quote_href"], name = "#post", thread_author
                 row["quote_author"] = name or "Former member"
@@ -371,7 +370,7 @@ def _shown(
 def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
     person = request.user
     read_at = queries.last_read_at(person, thread)
-    opening, posts = queries.thread_posts(person, thread, read_at=read_at)
+    opening, posts = queries.thread_page_posts(person, thread, read_at=read_at)
     # The thread came from queries.thread_for (visible): one membership read answers the rest.
     rights = access.thread_rights(person, thread)
     is_admin = rights.is_admin
@@ -394,6 +393,7 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         "can_resolve": rights.can_resolve,
         "can_post": rights.can_post,
         "following": queries.is_following(person, thread),
+        "sidebar_can_create": rights.can_create_space,
         **_reaction_controls(request, thread),
         "composer": composer,
         "errors": {},
@@ -415,7 +415,7 @@ def _quote_prefill(thread: Thread, posts, quote: str) -> dict:
             return {
                 "quoted_reply_id": str(post.reply.pk),
                 "quote_text": plain_text(post.reply.body_html)[:QUOTE_PREFILL_CHARS],
-                "quote_author": post.reply.author.name if post.reply.author else "",
+                "quote_author": post.reply.author_name or "",
             }
     return {}
 
@@ -465,7 +465,7 @@ def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
         return HttpResponse(
             "“after” must be a reply number.", status=400, content_type="text/plain"
         )
-    _opening, posts = queries.thread_posts(
+    _opening, posts = queries.thread_page_posts(
         request.user, thread, after_id=after, include_opening=False
     )
     if posts:

@@ -130,6 +130,7 @@ class ThreadRights:
     is_admin: bool
     can_post: bool
     can_resolve: bool
+    can_create_space: bool = False  # as `can_create_space` for the thread's workspace
 
 
 def thread_rights(person: User | None, thread: Thread) -> ThreadRights:
@@ -144,6 +145,7 @@ def thread_rights(person: User | None, thread: Thread) -> ThreadRights:
         is_admin=found.is_admin,
         can_post=can_post,
         can_resolve=can_post and (thread.author_id == person.pk or found.role != Role.GUEST),
+        can_create_space=found.role != Role.GUEST,
     )
 
 

@@ -79,7 +79,8 @@ def workspace_sidebar(context, workspace) -> dict:
     request = context.get("request")
     if workspace is None or request is None:
         return {"spaces": [], "can_create": False}
-    return {
-        "spaces": list(sidebar_spaces(request.user, workspace)),
-        "can_create": can_create_space(request.user, workspace),
-    }
+    # A page that has read the viewer's membership of this workspace passes the answer.
+    can_create = context.get("sidebar_can_create")
+    if can_create is None:
+        can_create = can_create_space(request.user, workspace)
+    return {"spaces": list(sidebar_spaces(request.user, workspace)), "can_create": can_create}

@@ -42,7 +42,7 @@ def _fresh_postgres_database(url: str) -> tuple[str, str]:
     """Create an empty database beside the one in `url`; return its URL and name."""
     import psycopg
 
-    name = f"tidings_browser_{secrets.token_hex(4)}"
+    name = f"tidings_run_{secrets.token_hex(4)}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return urlunparse(urlparse(url)._replace(path=f"/{name}")), name
@@ -56,19 +56,29 @@ def _drop_postgres_database(url: str, name: str) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    """A brand-new Tidings server with an empty database, as a user would start it."""
-    port = _free_port()
+def fresh_database_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for a `tidings` subprocess with its own empty database: a new data folder
+    (SQLite), and in the PostgreSQL run a new database beside the test one, dropped after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(
-        DATA_DIR=str(tmp_path / "data"),
-        SITE_URL=f"http://127.0.0.1:{port}",
-        PYTHONUNBUFFERED="1",
-        HUEY_NAME=f"browser-{port}",
-    )
+    env["DATA_DIR"] = str(tmp_path / "data")
     database = None
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         env["DATABASE_URL"], database = _fresh_postgres_database(os.environ["DATABASE_URL"])
+    yield env
+    if database:
+        _drop_postgres_database(os.environ["DATABASE_URL"], database)
+
+
+@pytest.fixture
+def server(tmp_path: Path, fresh_database_env: dict[str, str]) -> Iterator[RunningServer]:
+    """A brand-new Tidings server with an empty database, as a user would start it."""
+    port = _free_port()
+    env = {
+        **fresh_database_env,
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "PYTHONUNBUFFERED": "1",
+        "HUEY_NAME": f"browser-{port}",
+    }
     output = tmp_path / "server.log"
     with output.open("w") as log:
         process = subprocess.Popen(
@@ -103,5 +113,3 @@ def server(tmp_path: Path) -> Iterator[RunningServer]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        if database:
-            _drop_postgres_database(os.environ["DATABASE_URL"], database)

@@ -1,6 +1,5 @@
 """Configuration from the environment: deploy checks and the generated secret key."""
 
-import os
 import secrets
 import subprocess
 import sys
@@ -10,22 +9,27 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def tidings(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SITE_URL"}}
-    return subprocess.run(
-        [sys.executable, "-m", "tidings", *args],
-        env={**clean, "DATA_DIR": str(tmp_path / "data"), **env},
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
+@pytest.fixture
+def tidings(fresh_database_env, tmp_path):
+    """Run the `tidings` command on an empty database of its own, as an operator would."""
+    base = {k: v for k, v in fresh_database_env.items() if k not in {"SECRET_KEY", "SITE_URL"}}
+
+    def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tidings", *args],
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+
+    return run
 
 
-def test_check_deploy_passes_when_configured_for_production(tmp_path):
+def test_check_deploy_passes_when_configured_for_production(tidings):
     result = tidings(
         ["check", "--deploy", "--fail-level", "WARNING"],
-        tmp_path,
         SITE_URL="https://tidings.example.com",
         SECRET_KEY=secrets.token_urlsafe(60),
     )
@@ -33,47 +37,47 @@ def test_check_deploy_passes_when_configured_for_production(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_check_deploy_warns_about_plain_http(tmp_path):
-    result = tidings(["check", "--deploy", "--fail-level", "WARNING"], tmp_path)
+def test_check_deploy_warns_about_plain_http(tidings):
+    result = tidings(["check", "--deploy", "--fail-level", "WARNING"])
     assert result.returncode != 0
     assert "SECURE" in result.stderr + result.stdout
 
 
-def test_secret_key_is_generated_once_and_kept(tmp_path):
-    tidings(["check"], tmp_path)
+def test_secret_key_is_generated_once_and_kept(tidings, tmp_path):
+    tidings(["check"])
     key_file = tmp_path / "data" / "secret_key"
     first = key_file.read_text()
     assert len(first) >= 50
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
-    tidings(["check"], tmp_path)
+    tidings(["check"])
     assert key_file.read_text() == first
 
 
-def test_createadmin_makes_the_owner_and_workspace_once(tmp_path):
+def test_createadmin_makes_the_owner_and_workspace_once(tidings):
     password = "a long enough passphrase 42"
     result = tidings(
         ["createadmin", "--email", "Ada@Example.com", "--name", "Ada", "--workspace", "Lab"],
-        tmp_path, TIDINGS_ADMIN_PASSWORD=password,
+        TIDINGS_ADMIN_PASSWORD=password,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "owner of “Lab”" in result.stdout
 
     again = tidings(
-        ["createadmin", "--email", "ada@example.com", "--name", "Ada"], tmp_path,
+        ["createadmin", "--email", "ada@example.com", "--name", "Ada"],
         TIDINGS_ADMIN_PASSWORD=password,
     )  # fmt: skip
     assert again.returncode != 0
     assert "already exists" in again.stderr
 
     weak = tidings(
-        ["createadmin", "--email", "bo@example.com", "--name", "Bo"], tmp_path,
+        ["createadmin", "--email", "bo@example.com", "--name", "Bo"],
         TIDINGS_ADMIN_PASSWORD="123",
     )  # fmt: skip
     assert weak.returncode != 0
     assert "too short" in weak.stderr
 
 
-def test_other_management_commands_pass_through(tmp_path):
-    result = tidings(["showmigrations", "threads"], tmp_path)
+def test_other_management_commands_pass_through(tidings):
+    result = tidings(["showmigrations", "threads"])
     assert result.returncode == 0
     assert "0001_initial" in result.stdout

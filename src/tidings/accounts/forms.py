@@ -21,7 +21,7 @@ class TimeZoneField(forms.ChoiceField):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("label", "Time zone")
         kwargs.setdefault("initial", "UTC")
-        kwargs.setdefault("help_text", "Messages and digests reach you in your own working hours.")
+        kwargs.setdefault("help_text", "Times are shown in this zone; snoozes follow its clock.")
         super().__init__(
             choices=time_zone_choices,
             error_messages={

@@ -116,11 +116,15 @@ def can_delete_post(person: User | None, author_id: int | None, space: Space) ->
 
 
 def can_resolve_thread(person: User | None, thread: Thread) -> bool:
-    """The thread's author or a workspace admin; members who are not guests may too."""
+    """The thread's author or anyone in the workspace who is not a guest."""
     if not can_post_in_space(person, thread.space):
         return False
     found = membership(person, thread.space.workspace_id)
-    return found is not None and (thread.author_id == person.pk or found.role != Role.GUEST)
+    return found is not None and _may_resolve(found, thread)
+
+
+def _may_resolve(found: Membership, thread: Thread) -> bool:
+    return thread.author_id == found.person_id or found.role != Role.GUEST
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def thread_rights(person: User | None, thread: Thread) -> ThreadRights:
     return ThreadRights(
         is_admin=found.is_admin,
         can_post=can_post,
-        can_resolve=can_post and (thread.author_id == person.pk or found.role != Role.GUEST),
+        can_resolve=can_post and _may_resolve(found, thread),
         can_create_space=found.role != Role.GUEST,
     )
 

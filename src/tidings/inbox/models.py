@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from tidings.threads.models import Reply, Thread
@@ -54,10 +55,5 @@ class InboxItem(models.Model):
     @property
     def thread_url(self) -> str:
         """The thread page, at the latest reply when there is one."""
-        from django.urls import NoReverseMatch, reverse
-
-        try:
-            url = reverse("threads:thread", args=[self.thread_id])
-        except NoReverseMatch:
-            url = f"/t/{self.thread_id}/"
+        url = reverse("threads:thread", args=[self.thread_id])
         return f"{url}#reply-{self.latest_reply_id}" if self.latest_reply_id else url

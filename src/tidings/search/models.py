@@ -43,7 +43,3 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"Reply {self.reply_id} in thread {self.thread_id}"
-
-    @property
-    def is_reply(self) -> bool:
-        return self.reply_id is not None

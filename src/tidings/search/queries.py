@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -105,7 +106,7 @@ class SearchHit:
 
     @property
     def url(self) -> str:
-        base = f"/t/{self.thread_id}/"
+        base = reverse("threads:thread", args=[self.thread_id])
         return f"{base}#reply-{self.reply_id}" if self.reply_id else base
 
 
@@ -196,25 +197,6 @@ def document_filter(
     )
 
 
-def searchable_documents(person: User | None, **filters) -> QuerySet[SearchDocument]:
-    """Documents the person may see, narrowed by the filters of `document_filter`."""
-    found = document_filter(person, **filters)
-    if found is None:
-        return SearchDocument.objects.none()
-    docs = SearchDocument.objects.filter(space_id__in=found.space_ids)
-    if found.author_id is not None:
-        docs = docs.filter(author_id=found.author_id)
-    if found.kind:
-        docs = docs.filter(kind=found.kind)
-    if found.created_from is not None:
-        docs = docs.filter(created_at__gte=found.created_from)
-    if found.created_before is not None:
-        docs = docs.filter(created_at__lt=found.created_before)
-    if found.resolved is not None:
-        docs = docs.filter(resolved=found.resolved)
-    return docs
-
-
 def author_choices(
     person: User | None, visible_space_ids: Iterable[int] | None = None
 ) -> QuerySet[User]:
@@ -225,10 +207,8 @@ def author_choices(
     from tidings.accounts.models import User
 
     if visible_space_ids is None:
-        found = document_filter(person)
-        space_ids = found.space_ids if found is not None else ()
-    else:
-        space_ids = tuple(visible_space_ids)
+        visible_space_ids = visible_spaces(person).values_list("pk", flat=True)
+    space_ids = tuple(visible_space_ids)
     if not space_ids:
         return User.objects.none()
     # One indexed probe per person of the person's workspaces, not a scan of every document.

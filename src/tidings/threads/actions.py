@@ -25,10 +25,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
+from tidings.inbox import actions as inbox_actions
 from tidings.search import index as search_index
-from tidings.threads.markdown import plain_text, render_markdown
+from tidings.threads.markdown import plain_text, render_markdown, render_post
 from tidings.threads.mentions import find_mentions
 from tidings.threads.models import (
+    REACTION_PALETTE,
     Attachment,
     Reaction,
     ReadMark,
@@ -54,7 +56,6 @@ BODY_MAX = 50_000
 QUOTE_MAX = 5_000
 SPACE_NAME_MAX = 80
 SPACE_DESCRIPTION_MAX = 500
-REACTION_PALETTE = ("👍", "❤️", "🎉", "😄", "🤔", "👀", "🙏", "✅")
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 
 
@@ -301,20 +302,21 @@ def post_thread(
     with transaction.atomic():
         attachments = _claim_attachments(person, space, attachment_tokens)
         now = timezone.now()
+        rendered = render_post(body, space=space)
         thread = Thread.objects.create(
             space=space,
             author=person,
             kind=kind,
             title=title,
             body=body,
-            body_html=render_markdown(body, space=space),
+            body_html=rendered.html,
             created_at=now,
             last_activity_at=now,
         )
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(thread=thread)
         _follow(person, thread)
         search_index.index_thread(thread)
-        mentioned_ids = [p.pk for p in find_mentions(body, space) if p.pk != person.pk]
+        mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
         transaction.on_commit(
             lambda: _inbox_tasks().deliver_thread_posted(thread.id, mentioned_ids)
         )
@@ -322,14 +324,12 @@ def post_thread(
 
 
 def _notify_new_mentions(
-    person: User, thread: Thread, reply: Reply | None, old_body: str, new_body: str
+    person: User, thread: Thread, reply: Reply | None, old_body: str, now_mentioned: list[User]
 ) -> None:
     """After an edit commits, people @mentioned in the new text and not in the old one get an
     inbox mention (through the inbox fan-out, which checks again who can see the thread)."""
     before = {p.pk for p in find_mentions(old_body, thread.space)}
-    added = [
-        p.pk for p in find_mentions(new_body, thread.space) if p.pk not in before | {person.pk}
-    ]
+    added = [p.pk for p in now_mentioned if p.pk not in before | {person.pk}]
     if added:
         reply_id = reply.pk if reply else None
         transaction.on_commit(
@@ -349,9 +349,10 @@ def edit_thread(person: User, thread: Thread, *, title: str, body: str) -> Threa
     if title == thread.title and body == thread.body:
         return thread
     Revision.objects.create(thread=thread, title=thread.title, body=thread.body, edited_by=person)
-    _notify_new_mentions(person, thread, None, thread.body, body)
+    rendered = render_post(body, space=thread.space)
+    _notify_new_mentions(person, thread, None, thread.body, rendered.mentioned)
     thread.title, thread.body = title, body
-    thread.body_html = render_markdown(body, space=thread.space)
+    thread.body_html = rendered.html
     thread.edited_at = timezone.now()
     thread.save(update_fields=["title", "body", "body_html", "edited_at"])
     search_index.index_thread(thread)
@@ -424,11 +425,12 @@ def post_reply(
     with transaction.atomic():
         attachments = _claim_attachments(person, thread.space, tokens)
         now = timezone.now()
+        rendered = render_post(body, space=thread.space)
         reply = Reply.objects.create(
             thread=thread,
             author=person,
             body=body,
-            body_html=render_markdown(body, space=thread.space),
+            body_html=rendered.html,
             quoted_reply=quoted,
             quote_text=" ".join((quote_text or "").split()) if quote_text else "",
             created_at=now,
@@ -442,7 +444,7 @@ def post_reply(
         thread.refresh_from_db(fields=["last_activity_at", "reply_count"])
         _follow(person, thread)
         search_index.index_reply(reply)
-        mentioned_ids = [p.pk for p in find_mentions(body, thread.space) if p.pk != person.pk]
+        mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
         transaction.on_commit(lambda: _inbox_tasks().deliver_reply_posted(reply.id, mentioned_ids))
         if mark_read:
             _record_read(person, thread)
@@ -465,9 +467,10 @@ def edit_reply(person: User, reply: Reply, *, body: str) -> Reply:
     if body == reply.body:
         return reply
     Revision.objects.create(reply=reply, body=reply.body, edited_by=person)
-    _notify_new_mentions(person, reply.thread, reply, reply.body, body)
+    rendered = render_post(body, space=reply.thread.space)
+    _notify_new_mentions(person, reply.thread, reply, reply.body, rendered.mentioned)
     reply.body = body
-    reply.body_html = render_markdown(body, space=reply.thread.space)
+    reply.body_html = rendered.html
     reply.edited_at = timezone.now()
     reply.save(update_fields=["body", "body_html", "edited_at"])
     search_index.index_reply(reply)
@@ -502,9 +505,10 @@ def toggle_reaction(person: User, thread: Thread, reply: Reply | None, emoji: st
         raise Http404("No such reply.")
     if emoji not in REACTION_PALETTE:
         raise ValidationError({"emoji": ["Pick one of the reactions offered."]})
-    existing = Reaction.objects.filter(thread=thread, reply=reply, person=person, emoji=emoji)
-    if existing.exists():
-        existing.delete()
+    removed, _ = Reaction.objects.filter(
+        thread=thread, reply=reply, person=person, emoji=emoji
+    ).delete()
+    if removed:
         return False
     Reaction.objects.get_or_create(thread=thread, reply=reply, person=person, emoji=emoji)
     return True
@@ -663,9 +667,7 @@ def _record_read(person: User, thread: Thread) -> ReadMark:
             mark, _ = ReadMark.objects.update_or_create(
                 thread=thread, person=person, defaults={"read_at": now}
             )
-        inbox_mark_read = _inbox_mark_thread_read()
-        if inbox_mark_read is not None:
-            inbox_mark_read(person, thread)
+        inbox_actions.mark_thread_read(person, thread)
     return mark
 
 
@@ -673,11 +675,3 @@ def _inbox_tasks():
     from tidings.inbox import tasks
 
     return tasks
-
-
-def _inbox_mark_thread_read():
-    try:
-        from tidings.inbox import actions as inbox_actions
-    except ImportError:
-        return None
-    return getattr(inbox_actions, "mark_thread_read", None)

@@ -285,8 +285,7 @@ def _reply_out(post) -> ReplyOut:
 
 
 def _single_reply_out(person: User, reply: Reply) -> ReplyOut:
-    _, posts = queries.thread_posts(person, reply.thread, after_id=reply.pk - 1)
-    return _reply_out(next(post for post in posts if post.reply.pk == reply.pk))
+    return _reply_out(queries.reply_post(person, reply))
 
 
 def _revisions_out(revisions) -> list[RevisionOut]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import nh3
 from markdown_it.token import Token
@@ -12,6 +12,7 @@ from markdown_it.token import Token
 from tidings.threads.mentions import MENTION_RE, mention_text_tokens, parser, people_by_handle
 
 if TYPE_CHECKING:
+    from tidings.accounts.models import User
     from tidings.threads.models import Space
 
 ALLOWED_TAGS = {
@@ -88,14 +89,15 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def _mention_tokens(token: Token, known: dict) -> list[Token]:
-    """Split one text token into text and mention pieces."""
+def _mention_tokens(token: Token, known: dict, mentioned: dict[int, User]) -> list[Token]:
+    """Split one text token into text and mention pieces, noting who was mentioned."""
     pieces: list[Token] = []
     position = 0
     for match in MENTION_RE.finditer(token.content):
         people = known.get(match.group(1).lower())
         if not people:
             continue
+        mentioned.update((person.pk, person) for person in people)
         if match.start() > position:
             pieces.append(Token("text", "", 0, content=token.content[position : match.start()]))
         span = Token("html_inline", "", 0)
@@ -115,10 +117,22 @@ def plain_text(rendered: str) -> str:
     return " ".join(html.unescape(TAG_RE.sub("", text)).split())
 
 
+class RenderedPost(NamedTuple):
+    html: str
+    mentioned: list[User]  # people who can see the space and are @mentioned
+
+
 def render_markdown(text: str, *, space: Space) -> str:
     """Safe HTML for Markdown written in a space; @mentions of people who can see it highlighted."""
+    return render_post(text, space=space).html
+
+
+def render_post(text: str, *, space: Space) -> RenderedPost:
+    """Render a post once: its safe HTML and the people it @mentions (code and links don't
+    count), so posting does not parse the text and look up people twice."""
     md = parser()
     tokens = md.parse(text or "")
+    mentioned: dict[int, User] = {}
     if "@" in (text or ""):
         known = people_by_handle(space)
         targets = set(map(id, mention_text_tokens(tokens)))
@@ -127,11 +141,15 @@ def render_markdown(text: str, *, space: Space) -> str:
                 children: list[Token] = []
                 for child in block.children:
                     if id(child) in targets:
-                        children.extend(_mention_tokens(child, known))
+                        children.extend(_mention_tokens(child, known, mentioned))
                     else:
                         children.append(child)
                 block.children = children
     rendered = md.renderer.render(tokens, md.options, {})
+    return RenderedPost(_sanitize(rendered), list(mentioned.values()))
+
+
+def _sanitize(rendered: str) -> str:
     return nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,18 @@ if TYPE_CHECKING:
 MENTION_RE = re.compile(r"(?<![\w.@])@([A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)")
 
 
+# Building the rule chains costs more than parsing a post, so each thread keeps one parser
+# (not shared: the linkify matcher keeps state between its test and match calls).
+_local = threading.local()
+
+
 def parser() -> MarkdownIt:
     """The Markdown dialect of Tidings: CommonMark, tables, strikethrough, autolinks; no HTML."""
-    return MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
-        ["table", "strikethrough", "linkify"]
-    )
+    if not hasattr(_local, "parser"):
+        _local.parser = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
+            ["table", "strikethrough", "linkify"]
+        )
+    return _local.parser
 
 
 def mention_text_tokens(tokens: list[Token]) -> Iterator[Token]:

@@ -181,6 +181,10 @@ class Revision(models.Model):
         return f"Revision {self.pk}"
 
 
+# The emoji people can react with, in the order they are shown.
+REACTION_PALETTE = ("👍", "❤️", "🎉", "😄", "🤔", "👀", "🙏", "✅")
+
+
 class Reaction(models.Model):
     """An emoji reaction by a person to a thread's opening post (no reply) or to a reply."""
 

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from tidings.threads.models import (
+    REACTION_PALETTE,
     Attachment,
     Reaction,
     ReadMark,
@@ -26,14 +27,6 @@ from tidings.workspaces.models import Workspace
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
-
-
-def workspace_for(person: User | None, slug: str) -> Workspace:
-    """The workspace with this slug if the person belongs to it; 404 otherwise."""
-    workspace = access.visible_workspaces(person).filter(slug=slug).first()
-    if workspace is None:
-        raise Http404("No such workspace.")
-    return workspace
 
 
 def space_for(person: User | None, workspace: Workspace, slug: str) -> Space:
@@ -173,18 +166,8 @@ def last_read_at(person: User, thread: Thread):
     return mark.read_at if mark else None
 
 
-def space_members(space: Space) -> QuerySet:
-    """People of the workspace who could be put on a private space's list."""
-    from tidings.accounts.models import User
-
-    return User.objects.filter(
-        is_active=True,
-        memberships__workspace_id=space.workspace_id,
-        memberships__deactivated_at=None,
-    ).order_by("name")
-
-
 def workspace_people(workspace: Workspace) -> QuerySet:
+    """Active people of the workspace (who could be put on a private space's list), by name."""
     from tidings.accounts.models import User
 
     return User.objects.filter(
@@ -237,7 +220,6 @@ def reactions_for(person: User, thread: Thread, reply: Reply | None) -> list[Rea
 def _summarize(rows: list[Reaction], person: User) -> list[ReactionCount]:
     if not rows:  # most posts have no reactions: skip the work for them
         return []
-    from tidings.threads.actions import REACTION_PALETTE
 
     by_emoji: dict[str, ReactionCount] = {}
     for row in sorted(rows, key=lambda r: (r.created_at, r.pk)):
@@ -329,6 +311,12 @@ def thread_posts(
         .order_by("created_at", "pk")
     )
     return _posts(person, thread, replies, read_at=read_at, include_opening=include_opening)
+
+
+def reply_post(person: User, reply: Reply) -> Post:
+    """One reply (already found visible) as a post, with its reactions and attachments."""
+    _opening, posts = _posts(person, reply.thread, [reply], read_at=None, include_opening=False)
+    return posts[0]
 
 
 def _posts(

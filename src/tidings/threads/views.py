@@ -20,9 +20,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tidings.threads import actions, queries
 from tidings.threads.markdown import plain_text
-from tidings.threads.models import Attachment, SpaceLevel, Thread, ThreadKind, Visibility
+from tidings.threads.models import (
+    REACTION_PALETTE,
+    Attachment,
+    SpaceLevel,
+    Thread,
+    ThreadKind,
+    Visibility,
+)
 from tidings.threads.templatetags.threads_tags import long_time, short_time
 from tidings.workspaces import access
+from tidings.workspaces.queries import workspace_for
 
 PAGE_SIZE = 30
 # Short labels for the space level picker; the model's labels explain them in full.
@@ -60,17 +68,19 @@ def _is_htmx(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def workspace_home(request: HttpRequest, workspace: str) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     page = Paginator(queries.recent_threads(request.user, ws), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    can_create_space = access.can_create_space(request.user, ws)
     return render(
         request,
         "threads/workspace_home.html",
         {
             "workspace": ws,
             "page": page,
-            "can_create_space": access.can_create_space(request.user, ws),
+            "can_create_space": can_create_space,
+            "sidebar_can_create": can_create_space,
             "has_spaces": queries.sidebar_spaces(request.user, ws).exists(),
         },
     )
@@ -78,7 +88,7 @@ def workspace_home(request: HttpRequest, workspace: str) -> HttpResponse:
 
 @login_required
 def space_new(request: HttpRequest, workspace: str) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     if not access.can_create_space(request.user, ws):
         raise PermissionDenied("Guests cannot create spaces.")
     errors: dict[str, list[str]] = {}
@@ -116,7 +126,7 @@ def space_new(request: HttpRequest, workspace: str) -> HttpResponse:
 @login_required
 @require_GET
 def space_page(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     sp = queries.space_for(request.user, ws, space)
     kind = request.GET.get("kind", "")
     state = request.GET.get("state", "")
@@ -142,7 +152,7 @@ def space_page(request: HttpRequest, workspace: str, space: str) -> HttpResponse
 
 @login_required
 def space_manage(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     sp = queries.space_for(request.user, ws, space)
     if not access.can_manage_space(request.user, sp):
         raise PermissionDenied("Only the space's creator or a workspace admin can change it.")
@@ -175,7 +185,7 @@ def space_manage(request: HttpRequest, workspace: str, space: str) -> HttpRespon
             "space": sp,
             "form": form,
             "errors": errors,
-            "people": queries.space_members(sp) if sp.is_private else [],
+            "people": queries.workspace_people(ws) if sp.is_private else [],
             "member_ids": member_ids,
         },
         status=status,
@@ -185,7 +195,7 @@ def space_manage(request: HttpRequest, workspace: str, space: str) -> HttpRespon
 @login_required
 @require_POST
 def space_archive(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     sp = queries.space_for(request.user, ws, space)
     archived = request.POST.get("archived", "1") == "1"
     actions.archive_space(request.user, sp, archived)
@@ -196,7 +206,7 @@ def space_archive(request: HttpRequest, workspace: str, space: str) -> HttpRespo
 @login_required
 @require_POST
 def space_level(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     sp = queries.space_for(request.user, ws, space)
     try:
         actions.set_space_level(request.user, sp, request.POST.get("level", ""))
@@ -210,7 +220,7 @@ def space_level(request: HttpRequest, workspace: str, space: str) -> HttpRespons
 @login_required
 @require_GET
 def decisions(request: HttpRequest, workspace: str, space: str | None = None) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     sp = queries.space_for(request.user, ws, space) if space else None
     page = Paginator(queries.decisions(request.user, ws, sp), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -240,7 +250,7 @@ def _discard_files(uploaded: list[Attachment]) -> None:
 
 @login_required
 def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     sp = queries.space_for(request.user, ws, space)
     if not access.can_post_in_space(request.user, sp):
         raise PermissionDenied("This space is archived; nothing new can be posted in it.")
@@ -282,9 +292,7 @@ def _reaction_controls(request: HttpRequest, thread: Thread) -> dict:
     return {
         "csrf_input": csrf_input(request),
         "react_url": reverse("threads:react", kwargs={"thread_id": thread.pk}),
-        "palette_buttons": render_to_string(
-            "threads/_palette.html", {"palette": actions.REACTION_PALETTE}
-        ),
+        "palette_buttons": render_to_string("threads/_palette.html", {"palette": REACTION_PALETTE}),
     }
 
 
@@ -469,17 +477,18 @@ def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
         request.user, thread, after_id=after, include_opening=False
     )
     if posts:
-        actions.mark_thread_read(request.user, thread)
-    is_admin = access.is_workspace_admin(request.user, thread.space.workspace_id)
+        actions.mark_thread_read(request.user, thread, found_visible=True)
+    # The thread came from queries.thread_for (visible): one membership read answers the rest.
+    rights = access.thread_rights(request.user, thread)
     return render(
         request,
         "threads/_updates.html",
         {
             "thread": thread,
-            "posts": _shown(request, thread, posts, is_admin=is_admin),
+            "posts": _shown(request, thread, posts, is_admin=rights.is_admin),
             "last_reply_id": max([p.reply.pk for p in posts], default=after),
             **_reaction_controls(request, thread),
-            "can_post": access.can_post_in_space(request.user, thread.space),
+            "can_post": rights.can_post,
         },
     )
 
@@ -500,7 +509,7 @@ def mention_search(request: HttpRequest, thread_id: int) -> JsonResponse:
 @require_GET
 def space_mention_search(request: HttpRequest, workspace: str, space: str) -> JsonResponse:
     """People to @mention in a new thread: those who can see the space."""
-    ws = queries.workspace_for(request.user, workspace)
+    ws = workspace_for(request.user, workspace)
     return _mention_list(queries.space_for(request.user, ws, space), request)
 
 
@@ -705,9 +714,7 @@ def serve_attachment(attachment: Attachment) -> FileResponse:
         handle,
         as_attachment=not attachment.is_image,
         filename=attachment.name,
-        content_type=attachment.content_type
-        if attachment.is_image
-        else (attachment.content_type or "application/octet-stream"),
+        content_type=attachment.content_type or "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"

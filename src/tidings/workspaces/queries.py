@@ -53,13 +53,13 @@ def people_for(viewer: User | None, workspace: Workspace) -> list[Membership]:
 def pending_invites_for(viewer: User | None, workspace: Workspace) -> list[Invite]:
     """Open invitations (see `open_invites`), for owners and admins only (PermissionDenied for
     other members); non-members get 404."""
-    _viewer_membership(viewer, workspace)
-    if not access.can_invite(viewer, workspace):
+    # `is_admin` is what `access.can_invite` asks, read off the membership already fetched.
+    if not _viewer_membership(viewer, workspace).is_admin:
         raise PermissionDenied("Only owners and admins manage people in this workspace.")
     return open_invites(viewer, workspace)
 
 
-def active_members(workspace: Workspace) -> list[Membership]:
+def active_members(workspace: Workspace | int) -> list[Membership]:
     """Active members, owners first, then by name."""
     members = Membership.objects.filter(
         workspace=workspace, deactivated_at=None, person__is_active=True
@@ -74,7 +74,7 @@ def member_rows(viewer: Membership) -> list[Membership]:
     `role_choices`: only owners hand out the owner role.
     """
     is_owner = viewer.role == Role.OWNER
-    rows = active_members(viewer.workspace)
+    rows = active_members(viewer.workspace_id)
     for row in rows:
         row.can_manage = (
             viewer.is_admin and row.pk != viewer.pk and (row.role != Role.OWNER or is_owner)

@@ -172,7 +172,6 @@ def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "workspaces/invite_invalid.html", status=404)
     context = {"invite": found, "workspace": found.workspace, "token": token}
-    has_account = User.objects.filter(email=found.email).exists()
     person = request.user
     if person.is_authenticated:
         if person.email.lower() != found.email:
@@ -182,7 +181,7 @@ def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, f"Welcome to {joined.name}.")
             return redirect("threads:workspace", workspace=joined.slug)
         return render(request, "workspaces/invite_join.html", context)
-    if has_account:
+    if User.objects.filter(email=found.email).exists():
         context["sign_in_url"] = f"{reverse('accounts:sign-in')}?next={request.path}"
         return render(request, "workspaces/invite_sign_in.html", context)
     form = AcceptInviteForm(request.POST or None)

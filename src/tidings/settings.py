@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tidings.threads",
     "tidings.inbox",
     "tidings.search",
+    "tidings.recordings",
 ]
 
 MIDDLEWARE = [

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("tidings.threads.urls")),
     path("", include("tidings.inbox.urls")),
     path("", include("tidings.search.urls")),
+    path("", include("tidings.recordings.urls")),
     path("api/", include("tidings.api.urls")),
 ]

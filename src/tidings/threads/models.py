@@ -88,6 +88,7 @@ class ThreadKind(models.TextChoices):
     DECISION = "decision", "Decision"
     QUESTION = "question", "Question"
     ANNOUNCEMENT = "announcement", "Announcement"
+    WALKTHROUGH = "walkthrough", "Walkthrough"
 
 
 class Thread(models.Model):

@@ -287,7 +287,8 @@ def post_thread(
     errors: dict[str, list[str]] = {}
     if kind not in ThreadKind.values:
         errors["kind"] = [
-            "Choose a kind: discussion, status update, decision, question, announcement or walkthrough."
+            "Choose a kind: discussion, status update, decision, question, announcement"
+            " or walkthrough."
         ]
     try:
         title = _clean_title(title)

@@ -1,0 +1,104 @@
+"""Real media for recording tests, made with PyAV the way a browser's MediaRecorder makes it:
+a WebM written to a stream that cannot seek (so it has no duration and no cues), then cut
+into pieces where only the first holds the header."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import secrets
+from fractions import Fraction
+
+import av
+import numpy as np
+from django.core.files.base import ContentFile
+
+from tidings.recordings.models import Recording, RecordingChunk, Source
+
+
+class _Stream(io.RawIOBase):
+    """A write-only sink that cannot seek, like the browser's recorder output."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def write(self, chunk) -> int:
+        self.data += chunk
+        return len(chunk)
+
+
+def webm_bytes(
+    seconds: float = 2.0, *, video: bool = True, audio: bool = True, size=(160, 120), fps=15
+) -> bytes:
+    """A WebM (VP8 + Opus) of moving bars and a 440 Hz tone, without duration or cues."""
+    sink = _Stream()
+    out = av.open(sink, "w", format="webm")
+    video_stream = audio_stream = None
+    if video:
+        video_stream = out.add_stream("libvpx", rate=fps)
+        video_stream.width, video_stream.height = size
+        video_stream.pix_fmt = "yuv420p"
+    if audio:
+        audio_stream = out.add_stream("libopus", rate=48000)
+        audio_stream.layout = "mono"
+    if video_stream:
+        width, height = size
+        for index in range(math.ceil(seconds * fps)):
+            image = np.zeros((height, width, 3), np.uint8)
+            left = (index * 4) % width
+            image[:, left : left + 10] = 255
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            out.mux(video_stream.encode(frame))
+        out.mux(video_stream.encode())
+    if audio_stream:
+        samples = 960
+        for index in range(math.ceil(seconds * 48000 / samples)):
+            t = (np.arange(samples) + index * samples) / 48000
+            wave = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(wave, format="flt", layout="mono")
+            frame.sample_rate, frame.pts = 48000, index * samples
+            out.mux(audio_stream.encode(frame))
+        out.mux(audio_stream.encode())
+    out.close()
+    return bytes(sink.data)
+
+
+def split(data: bytes, pieces: int) -> list[bytes]:
+    """Cut media into `pieces` consecutive chunks (the last may be shorter)."""
+    size = math.ceil(len(data) / pieces)
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def recording_with_chunks(
+    owner, space, chunks: list[bytes], *, thread=None, source=Source.CAMERA, **fields
+) -> Recording:
+    """A recording whose chunks reached the server (not posted yet), written straight to the
+    tables and storage, as the chunk upload leaves them."""
+    recording = Recording.objects.create(
+        token=secrets.token_hex(16),
+        owner=owner,
+        space=space,
+        thread=thread,
+        source=source,
+        mime_type="video/webm;codecs=vp8,opus",
+        bytes_received=sum(len(c) for c in chunks),
+        **fields,
+    )
+    for index, data in enumerate(chunks):
+        chunk = RecordingChunk(
+            recording=recording,
+            index=index,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+        chunk.file.save(f"{index:06d}", ContentFile(data), save=False)
+        chunk.save()
+    return recording

@@ -1,24 +1,46 @@
 """Security headers that Django 5.2 does not set by itself."""
 
 from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-# No inline script anywhere: every script is a file under /static/.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def media_origins(bucket: str, endpoint_url: str, region: str) -> list[str]:
+    """Where the browser fetches presigned recording media from in S3 mode: the endpoint's
+    origin (path-style addresses), or AWS's virtual-hosted bucket addresses."""
+    if not bucket:
+        return []
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    origins = [f"https://{bucket}.s3.amazonaws.com"]
+    if region:
+        origins.append(f"https://{bucket}.s3.{region}.amazonaws.com")
+    return origins
+
+
+@lru_cache(maxsize=4)
+def content_security_policy(media: tuple[str, ...] = ()) -> str:
+    """No inline script anywhere: every script is a file under /static/. Media and posters
+    may also come from the object storage's presigned links."""
+    extra = "".join(f" {origin}" for origin in media)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob:{extra}",
+            f"media-src 'self' blob:{extra}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 class ContentSecurityPolicyMiddleware:
@@ -27,6 +49,13 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        origins = media_origins(
+            settings.S3_BUCKET,
+            settings.S3_ENDPOINT_URL,
+            settings.S3_REGION,
+        )
+        response.headers.setdefault(
+            "Content-Security-Policy", content_security_policy(tuple(origins))
+        )
         response.headers.setdefault("Permissions-Policy", "geolocation=(), payment=()")
         return response

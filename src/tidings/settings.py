@@ -197,6 +197,40 @@ MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_MB", 25) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Recordings: upload limits and how long a media link works.
+RECORDING_MAX_UPLOAD_MB = env_int("RECORDING_MAX_UPLOAD_MB", 2048)
+RECORDING_CHUNK_MAX_MB = env_int("RECORDING_CHUNK_MAX_MB", 16)
+RECORDING_MAX_SECONDS = env_int("RECORDING_MAX_SECONDS", 60 * 60)
+RECORDING_URL_TTL_SECONDS = env_int("RECORDING_URL_TTL_SECONDS", 6 * 60 * 60)
+# Processing refuses media longer than this; a job holds a recording for a lease it renews,
+# so a killed worker's recordings are picked up again once the lease runs out.
+RECORDING_MAX_MINUTES = env_int("RECORDING_MAX_MINUTES", 120)
+RECORDING_JOB_LEASE_SECONDS = env_int("RECORDING_JOB_LEASE_SECONDS", 300)
+
+# --- Object storage: S3 or any S3-compatible service when S3_BUCKET is set.
+S3_BUCKET = env("S3_BUCKET")
+S3_ENDPOINT_URL = env("S3_ENDPOINT_URL")
+S3_REGION = env("S3_REGION")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION or None,
+            "access_key": env("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("S3_SECRET_ACCESS_KEY") or None,
+            # Path-style links on a custom endpoint, so the CSP names one origin for media.
+            "addressing_style": "path" if S3_ENDPOINT_URL else "virtual",
+            "signature_version": "s3v4",
+            # Private objects, reached only through presigned links that expire.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": RECORDING_URL_TTL_SECONDS,
+            "file_overwrite": False,
+        },
+    }
+
 # --- Sessions, CSRF and security headers.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 SESSION_COOKIE_HTTPONLY = True

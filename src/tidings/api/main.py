@@ -10,6 +10,7 @@ from tidings.api import errors
 from tidings.api.auth import PersonalAccessToken
 from tidings.api.parser import JSONObjectParser
 from tidings.inbox.api import router as inbox
+from tidings.recordings.api import router as recordings
 from tidings.search.api import router as search
 from tidings.threads.api import router as threads
 from tidings.workspaces.api import router as workspaces
@@ -34,5 +35,5 @@ api = TidingsAPI(
     parser=JSONObjectParser(),
 )
 errors.install(api)
-for router in (accounts, workspaces, threads, inbox, search):
+for router in (accounts, workspaces, threads, inbox, search, recordings):
     api.add_router("/", router)

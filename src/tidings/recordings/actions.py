@@ -6,13 +6,1260 @@ PermissionDenied for visible-but-not-allowed, ValidationError with a sentence fo
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from contextlib import suppress
+from datetime import datetime, timedelta
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
+
+import av
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Q
+from django.http import Http404
+from django.utils import timezone
+
+from tidings.inbox import actions as inbox_actions
+from tidings.recordings import processing
+from tidings.recordings.models import (
+    Collection,
+    CollectionItem,
+    Moment,
+    Recording,
+    RecordingChunk,
+    RecordingView,
+    RenditionState,
+    Source,
+    State,
+    recording_path,
+)
+from tidings.threads import actions as thread_actions
+from tidings.threads.models import Reply, Space, Thread, ThreadKind
+from tidings.workspaces import access
+from tidings.workspaces.models import Workspace
+
+if TYPE_CHECKING:
+    from tidings.accounts.models import User
+
 # --- Upload and posting.
+
+NOTHING_TO_POST = (
+    "Nothing of this recording reached the server, so there is nothing to post. Record it again."
+)
+# A timeslice of a second gives 3600 chunks an hour; this bound only stops absurd indexes.
+MAX_CHUNK_INDEX = 1_000_000
+TITLE_MAX = 200
+
+
+class UploadRefused(Exception):
+    """A chunk or upload the server will not take. `status_code` is the HTTP status that
+    says why; the message is a sentence for the person (or the client's retry logic)."""
+
+    status_code = 400
+
+
+class ChunkConflict(UploadRefused):
+    status_code = 409
+
+
+class TooLarge(UploadRefused):
+    status_code = 413
+
+
+def max_upload_bytes() -> int:
+    return settings.RECORDING_MAX_UPLOAD_MB * 1024 * 1024
+
+
+def max_chunk_bytes() -> int:
+    return settings.RECORDING_CHUNK_MAX_MB * 1024 * 1024
+
+
+def _too_large_upload() -> TooLarge:
+    return TooLarge(
+        f"Recordings can be up to {settings.RECORDING_MAX_UPLOAD_MB:,} MB. "
+        "Choose a shorter or smaller file."
+    )
+
+
+def _clean_mime_type(mime_type: str) -> str:
+    mime_type = " ".join((mime_type or "").split()).lower()
+    if not mime_type:
+        return ""
+    if len(mime_type) > 120 or not mime_type.startswith(("audio/", "video/")):
+        raise ValidationError({"mime_type": ["Choose an audio or video file."]})
+    return mime_type
+
+
+def _clean_recording_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) > TITLE_MAX:
+        raise ValidationError(
+            {"title": [f"Keep the title to {TITLE_MAX} characters or fewer (it has {len(title)})."]}
+        )
+    return title
+
+
+def _clean_original_name(name: str) -> str:
+    # Only a label for downloads: the bytes are stored under fixed names.
+    name = PurePath((name or "").replace("\\", "/")).name
+    return " ".join(name.split())[:200]
+
+
+@transaction.atomic
+def start_recording(
+    person: User,
+    *,
+    space: Space | None = None,
+    thread: Thread | None = None,
+    source: str,
+    mime_type: str = "",
+    title: str = "",
+    original_name: str = "",
+    size: int | None = None,
+    for_transcription: bool = True,
+) -> Recording:
+    """Open a recording the person will upload in chunks, in a space (a new thread) or in a
+    thread (a reply). Only people who may post there; an upload that declares its size is
+    refused (TooLarge) before any byte is sent."""
+    if thread is not None:
+        if not access.can_view_thread(person, thread):
+            raise Http404("No such thread.")
+        space = thread.space
+    if space is None:
+        raise ValidationError({"space_id": ["Choose the space or thread to record into."]})
+    if not access.can_view_space(person, space):
+        raise Http404("No such space.")
+    if not access.can_post_in_space(person, space):
+        raise PermissionDenied("This space is archived; nothing new can be posted in it.")
+    if source not in Source.values:
+        raise ValidationError(
+            {"source": ["Choose camera, screen, screen + camera, audio only or a file."]}
+        )
+    mime_type = _clean_mime_type(mime_type)
+    title = _clean_recording_title(title)
+    if size is not None:
+        if size < 0:
+            raise ValidationError({"size": ["Give the file's size in bytes."]})
+        if size == 0:
+            raise ValidationError({"size": ["That file is empty. Choose another one."]})
+        if size > max_upload_bytes():
+            raise _too_large_upload()
+    return Recording.objects.create(
+        token=secrets.token_hex(16),
+        owner=person,
+        space=space,
+        thread=thread,
+        source=source,
+        mime_type=mime_type,
+        title=title,
+        original_name=_clean_original_name(original_name),
+        for_transcription=bool(for_transcription),
+    )
+
+
+def _require_owner(person: User | None, recording: Recording) -> None:
+    """Only the owner uploads, lists chunks, posts or discards; to anyone else the recording
+    does not exist (the same 404 as a missing one)."""
+    if (
+        person is None
+        or not person.is_authenticated
+        or recording.owner_id != person.pk
+        or recording.deleted_at is not None
+        or not access.can_view_space(person, recording.space)
+    ):
+        raise Http404("No such recording.")
+
+
+def _same_chunk(chunk: RecordingChunk, digest: str) -> tuple[RecordingChunk, bool]:
+    """A retry of a chunk already held is fine; other bytes at that index are a conflict."""
+    if chunk.sha256 != digest:
+        raise ChunkConflict(
+            f"Chunk {chunk.index} is already stored with other bytes. "
+            "Start a new recording if this one was recorded twice."
+        )
+    return chunk, False
+
+
+def store_chunk(
+    person: User, recording: Recording, index: int, data: bytes, sha256: str = ""
+) -> tuple[RecordingChunk, bool]:
+    """Keep one chunk as the browser sent it. Idempotent: the same bytes at the same index
+    again return the stored chunk (created False). Refuses other bytes at a held index, an
+    index past the end of a posted recording (ChunkConflict), a checksum that does not match
+    (UploadRefused: the client sends it again), and chunks that pass the limits (TooLarge).
+    The file is written before the row, outside the transaction, so a slow disk never holds
+    the database lock; the byte count is one conditional UPDATE, right under concurrency."""
+    _require_owner(person, recording)
+    if not 0 <= index < MAX_CHUNK_INDEX:
+        raise UploadRefused(f"Chunk numbers go from 0 to {MAX_CHUNK_INDEX - 1:,}.")
+    if recording.chunk_count is not None and index >= recording.chunk_count:
+        raise ChunkConflict(
+            f"This recording was posted with {recording.chunk_count} chunks; "
+            f"chunk {index} is past its end."
+        )
+    if not data:
+        raise UploadRefused("That chunk is empty; send chunks that hold media.")
+    if len(data) > max_chunk_bytes():
+        raise TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
+    digest = hashlib.sha256(data).hexdigest()
+    if sha256 and sha256.strip().lower() != digest:
+        raise UploadRefused(f"Chunk {index} arrived damaged (its checksum differs). Send it again.")
+    held = RecordingChunk.objects.filter(recording=recording, index=index).first()
+    if held is not None:
+        return _same_chunk(held, digest)
+    if recording.posted_at is not None:
+        # Its chunks were complete when posted; processing has since joined and removed them.
+        raise ChunkConflict("This recording is already posted with all of its chunks.")
+    if recording.bytes_received + len(data) > max_upload_bytes():
+        raise _too_large_upload()
+    chunk = RecordingChunk(recording=recording, index=index, size=len(data), sha256=digest)
+    chunk.file.save(f"{index:06d}", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            chunk.save()
+            room = max_upload_bytes() - len(data)
+            grown = Recording.objects.filter(pk=recording.pk, bytes_received__lte=room).update(
+                bytes_received=F("bytes_received") + len(data), updated_at=timezone.now()
+            )
+            if not grown:
+                raise _too_large_upload()
+    except IntegrityError:
+        # The same index arrived twice at once: the other request stored it first.
+        chunk.file.delete(save=False)
+        return _same_chunk(RecordingChunk.objects.get(recording=recording, index=index), digest)
+    except TooLarge:
+        chunk.file.delete(save=False)
+        raise
+    return chunk, True
+
+
+def received_chunks(person: User, recording: Recording) -> list[int]:
+    """The chunk numbers the server holds, in order: the client sends the others again."""
+    _require_owner(person, recording)
+    return list(recording.chunks.order_by("index").values_list("index", flat=True))
+
+
+def _missing(indexes: list[int], count: int) -> list[int]:
+    held = set(indexes)
+    return [i for i in range(count) if i not in held]
+
+
+def _describe_missing(missing: list[int]) -> str:
+    shown = ", ".join(str(i) for i in missing[:20])
+    more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+    return (
+        f"The server is missing chunks {shown}{more} of this recording. "
+        "Keep the page open while they are sent again, then post."
+    )
+
+
+def attach_to_post(
+    person: User,
+    recording_token: str,
+    *,
+    thread: Thread,
+    reply: Reply | None = None,
+    chunk_count: int | None = None,
+) -> Recording:
+    """Link the person's unposted recording to the thread it opens (reply None) or to a
+    reply, inside the caller's transaction. Only the owner's, only once, only in the same
+    space (and the same thread for a reply recorded there). With `chunk_count` n, chunks
+    0..n-1 must all be held (a ValidationError names the missing ones); without it, the held
+    chunks must run from 0 without a gap. Costs a few queries whatever the length, so the
+    post's link works at once; processing is queued after commit."""
+    recording = (
+        Recording.objects.select_for_update()
+        .filter(token=str(recording_token or "")[:64], owner=person, deleted_at=None)
+        .first()
+    )
+    if recording is None:
+        raise ValidationError(
+            {"recording": ["That recording could not be found. Record it again."]}
+        )
+    if recording.posted_at is not None:
+        raise ValidationError({"recording": ["That recording is already posted."]})
+    if recording.space_id != thread.space_id or (
+        reply is not None and recording.thread_id not in (None, thread.pk)
+    ):
+        raise ValidationError(
+            {"recording": ["That recording was made for another place. Record it again here."]}
+        )
+    if chunk_count is not None and not 0 < chunk_count <= MAX_CHUNK_INDEX:
+        raise ValidationError({"recording": ["The recording has no media yet."]})
+    if chunk_count is None:
+        held = recording.chunks.aggregate(count=Count("pk"), top=Max("index"))
+        if not held["count"]:
+            raise ValidationError({"recording": ["The recording has no media yet."]})
+        chunk_count = held["top"] + 1
+        enough = held["count"] == chunk_count
+    else:
+        enough = recording.chunks.filter(index__lt=chunk_count).count() == chunk_count
+    if not enough:
+        indexes = list(
+            recording.chunks.filter(index__lt=chunk_count).values_list("index", flat=True)
+        )
+        raise ValidationError({"recording": [_describe_missing(_missing(indexes, chunk_count))]})
+    now = timezone.now()
+    recording.thread = thread
+    recording.reply = reply
+    recording.posted_at = now
+    recording.chunk_count = chunk_count
+    recording.state = State.QUEUED
+    recording.stage = ""
+    recording.progress = 0
+    default_title = thread.title if reply is None else f"Reply in {thread.title}"
+    recording.title = recording.title or default_title[:TITLE_MAX]
+    recording.updated_at = now
+    recording.save(
+        update_fields=[
+            "thread",
+            "reply",
+            "posted_at",
+            "chunk_count",
+            "state",
+            "stage",
+            "progress",
+            "title",
+            "updated_at",
+        ]
+    )
+    transaction.on_commit(lambda: _queue_processing(recording.pk))
+    return recording
+
+
+def _queue_processing(recording_id: int) -> None:
+    from tidings.recordings import tasks  # The worker's module imports these actions.
+
+    tasks.process_recording(recording_id)
+
+
+def _held_prefix(recording: Recording) -> tuple[int, bool]:
+    """How many chunks run from 0 without a gap, and whether later chunks exist."""
+    indexes = list(recording.chunks.order_by("index").values_list("index", flat=True))
+    prefix = 0
+    for index in indexes:
+        if index != prefix:
+            break
+        prefix += 1
+    return prefix, len(indexes) > prefix
+
+
+def post_unfinished(
+    person: User, recording: Recording, *, title: str = "", kind: str = ThreadKind.DISCUSSION
+) -> Recording:
+    """Post what reached the server of a recording whose tab or network died: a reply in its
+    thread, or a new thread in its space (with `title`, or the recording's). Uses the chunks
+    from 0 up to the first gap; when later chunks were lost, `gap_note` says where it stops."""
+    _require_owner(person, recording)
+    if recording.posted_at is not None:
+        raise ValidationError({"recording": ["That recording is already posted."]})
+    prefix, gap = _held_prefix(recording)
+    if not prefix:
+        raise ValidationError({"recording": [NOTHING_TO_POST]})
+    with transaction.atomic():
+        if recording.thread is not None:
+            thread_actions.post_reply(
+                person,
+                recording.thread,
+                body="",
+                recording_token=recording.token,
+                recording_chunks=prefix,
+            )
+        else:
+            thread_actions.post_thread(
+                person,
+                recording.space,
+                kind=kind,
+                title=title or recording.title,
+                body="",
+                recording_token=recording.token,
+                recording_chunks=prefix,
+            )
+        recording.refresh_from_db()
+        if gap:
+            recording.gap_note = (
+                f"This recording stops at chunk {prefix}: later pieces never reached the server."
+            )
+            recording.save(update_fields=["gap_note"])
+    return recording
+
+
+def discard_recording(person: User, recording: Recording) -> None:
+    """Throw away an unposted recording and its chunks (the owner's choice to re-record).
+    A posted recording goes with its post instead."""
+    _require_owner(person, recording)
+    if recording.posted_at is not None:
+        raise PermissionDenied("This recording is posted; delete the post to remove it.")
+    names = list(recording.chunks.values_list("file", flat=True))
+    with transaction.atomic():
+        recording.chunks.all().delete()
+        Recording.objects.filter(pk=recording.pk).update(
+            deleted_at=timezone.now(), bytes_received=0
+        )
+    storage = RecordingChunk.file.field.storage
+    for name in names:
+        storage.delete(name)
+    recording.deleted_at = timezone.now()
 
 
 # --- Processing (called by the worker).
 
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+FAILED_REPEATEDLY = "Processing failed repeatedly; the original is kept."
+# What the page says while a recording is processed ("Making it seekable… 40%").
+STAGE_LABELS = {
+    "assembling": "Joining the uploaded parts",
+    "probing": "Checking the media",
+    "remuxing": "Making it seekable",
+    "poster": "Making the poster",
+    "audio": "Extracting the sound",
+}
+WORK_DIR_PREFIX = "recording-"
+# Work folders of jobs killed mid-way are removed this long after they were last touched.
+STALE_WORK_DIR = timedelta(days=1)
+ORIGINAL_EXTENSION = re.compile(r"[a-z0-9]{1,5}")
+EXTENSIONS_BY_TYPE = {
+    "video/webm": "webm",
+    "audio/webm": "webm",
+    "video/mp4": "mp4",
+    "audio/mp4": "m4a",
+    "video/quicktime": "mov",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "video/ogg": "ogg",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/flac": "flac",
+    "video/x-matroska": "mkv",
+}
+# Recordings a finalize job still has work on: waiting, running, or playable but without
+# their poster and audio track yet.
+UNFINISHED = Q(state__in=[State.QUEUED, State.PROCESSING]) | Q(
+    state=State.READY, processed_at__isnull=True
+)
+RENDITION_UNFINISHED = Q(
+    state=State.READY,
+    processed_at__isnull=False,
+    rendition_state__in=[RenditionState.PENDING, RenditionState.PROCESSING],
+)
+
+
+class ProcessingFailed(Exception):
+    """The recording cannot be processed; the message is the sentence its page shows."""
+
+
+class _LeaseLost(Exception):
+    """Another job took the recording over after this one outlived its lease."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.RECORDING_JOB_LEASE_SECONDS)
+
+
+def _lease_free(now: datetime) -> Q:
+    return Q(job_lease_until__isnull=True) | Q(job_lease_until__lt=now)
+
+
+def _settle(job: _Job, **fields) -> None:
+    """Write a job's outcome unless another job has taken the recording over meanwhile."""
+    with suppress(_LeaseLost):
+        job.update(**fields)
+
+
+def _take_lease(recording_id: int, open_work: Q, **fields) -> _Job | None:
+    """Check and take the recording's lease in one UPDATE, so two workers handed the same
+    recording never both run it; counts the attempt."""
+    now = timezone.now()
+    until = now + _lease()
+    taken = Recording.objects.filter(
+        open_work, _lease_free(now), pk=recording_id, deleted_at__isnull=True
+    ).update(job_lease_until=until, attempts=F("attempts") + 1, updated_at=now, **fields)
+    return _Job(recording_id, until) if taken else None
+
+
+class _Job:
+    """One worker's hold on one recording. Every write goes through `update`, which renews
+    the lease only while this job still holds it (the lease time is the job's token)."""
+
+    def __init__(self, recording_id: int, lease_until: datetime) -> None:
+        self.recording_id = recording_id
+        self.lease_until = lease_until
+        self.renewed = time.monotonic()
+        self.percent = 0
+
+    def update(self, **fields) -> None:
+        now = timezone.now()
+        fields.setdefault("job_lease_until", now + _lease())
+        held = Recording.objects.filter(pk=self.recording_id, job_lease_until=self.lease_until)
+        if not held.update(updated_at=now, **fields):
+            raise _LeaseLost
+        self.lease_until = fields["job_lease_until"]
+        self.renewed = time.monotonic()
+
+    def stage(self, stage: str, percent: int) -> None:
+        self.percent = max(self.percent, percent)
+        self.update(stage=stage, progress=self.percent)
+
+    def reporter(
+        self, stage: str | None = None, low: int = 0, high: int = 0
+    ) -> processing.Progress:
+        """A callback for long steps: moves the percentage from `low` to `high` (when a stage
+        is given) and renews the lease, writing at most once a second."""
+        renew_every = settings.RECORDING_JOB_LEASE_SECONDS / 3
+
+        def report(fraction: float) -> None:
+            since = time.monotonic() - self.renewed
+            percent = low + int((high - low) * max(0.0, min(1.0, fraction)))
+            if stage and percent > self.percent and since >= 1:
+                self.stage(stage, percent)
+            elif since >= renew_every:
+                self.update()
+
+        return report
+
+
+def _original_extension(recording: Recording) -> str:
+    suffix = PurePath(recording.original_name).suffix.lower().lstrip(".")
+    if ORIGINAL_EXTENSION.fullmatch(suffix):
+        return suffix
+    declared = recording.mime_type.split(";")[0].strip()
+    return EXTENSIONS_BY_TYPE.get(declared, "webm" if recording.source != Source.UPLOAD else "bin")
+
+
+def _work_root() -> Path:
+    root = Path(settings.DATA_DIR) / "work"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _store(job: _Job, recording: Recording, path: Path, filename: str) -> str:
+    """Save a local file under the recording's fixed name, replacing what a killed attempt
+    may have left there. Returns the stored name."""
+    name = recording_path(recording, filename)
+    job.update()  # A long transfer starts with a fresh lease.
+    default_storage.delete(name)
+    with path.open("rb") as handle:
+        return default_storage.save(name, File(handle, name=filename))
+
+
+def _fetch(job: _Job, name: str, work: Path) -> Path:
+    """A local copy of a stored file (the storage may be S3)."""
+    target = work / PurePath(name).name
+    keep_alive = job.reporter()
+    with default_storage.open(name, "rb") as source, target.open("wb") as out:
+        while block := source.read(1024 * 1024):
+            out.write(block)
+            keep_alive(0)
+    return target
+
+
+def _chunk_bytes(chunk: RecordingChunk) -> bytes | None:
+    """The chunk's bytes if they are all there as received (size and SHA-256), else None."""
+    try:
+        with default_storage.open(chunk.file.name, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        if default_storage.exists(chunk.file.name):
+            raise  # A storage hiccup: the job is tried again.
+        return None
+    if len(data) != chunk.size:
+        return None
+    if chunk.sha256 and hashlib.sha256(data).hexdigest() != chunk.sha256:
+        return None
+    return data
+
+
+def _chunk_list(indexes: list[int]) -> str:
+    """Chunk numbers as people read them: "3, 7–9 and 12"."""
+    spans: list[list[int]] = []
+    for index in indexes:
+        if spans and index == spans[-1][1] + 1:
+            spans[-1][1] = index
+        else:
+            spans.append([index, index])
+    words = [str(a) if a == b else f"{a}–{b}" for a, b in spans[:10]]
+    if len(spans) > 10:
+        words.append(f"{len(spans) - 10} more")
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _assemble(job: _Job, recording: Recording, work: Path) -> Path:
+    """Join chunks 0..chunk_count-1 strictly by index into the original, each checked against
+    the size and checksum it arrived with. A missing or damaged chunk fails the recording
+    (naming the chunks) unless the author posted it knowing it stops early (`gap_note`):
+    then the chunks before the first bad one make the recording."""
+    rows = recording.chunks.all()
+    if recording.chunk_count is not None:
+        rows = rows.filter(index__lt=recording.chunk_count)
+    chunks = {chunk.index: chunk for chunk in rows}
+    count = recording.chunk_count if recording.chunk_count is not None else len(chunks)
+    if not count or not chunks:
+        raise ProcessingFailed("Nothing of this recording reached the server. Record it again.")
+    limit_mb = settings.RECORDING_MAX_UPLOAD_MB
+    if sum(chunk.size for chunk in chunks.values()) > limit_mb * 1024 * 1024:
+        raise ProcessingFailed(
+            f"This recording is larger than the {limit_mb:,} MB limit, so it was not processed."
+            " The original is kept; upload a shorter or smaller file."
+        )
+    job.stage("assembling", 1)
+    report = job.reporter("assembling", 1, 25)
+    target = work / f"original.{_original_extension(recording)}"
+    bad: list[int] = []
+    with target.open("wb") as out:
+        for index in range(count):
+            chunk = chunks.get(index)
+            data = _chunk_bytes(chunk) if chunk is not None else None
+            if data is None:
+                bad.append(index)
+            elif not bad:  # After a bad chunk, the rest is only checked, to name every one.
+                out.write(data)
+            report((index + 1) / count)
+    if bad and not recording.gap_note:
+        raise ProcessingFailed(
+            f"Parts of this recording are missing or arrived damaged ({_chunk_list(bad)}"
+            f" of chunks 0–{count - 1}). What arrived is kept; record it again."
+        )
+    if bad and bad[0] == 0:
+        raise ProcessingFailed(
+            "The start of this recording never reached the server, so it cannot be played."
+            " What arrived is kept; record it again."
+        )
+    fields: dict[str, object] = {"original": _store(job, recording, target, target.name)}
+    if bad:
+        # The recording is the chunks before the gap; later ones stay stored, unused.
+        log.warning("recording %s: keeping chunks 0-%s, before the gap", recording.pk, bad[0] - 1)
+        fields["chunk_count"] = bad[0]
+    job.update(**fields)
+    recording.refresh_from_db()
+    return target
+
+
+def _forget_chunks(recording: Recording) -> None:
+    """Remove the chunks that went into the original: files first, so a job killed halfway
+    leaves rows to finish the work, never files without rows."""
+    rows = recording.chunks.all()
+    if recording.chunk_count is not None:
+        rows = rows.filter(index__lt=recording.chunk_count)
+    for name in rows.values_list("file", flat=True):
+        default_storage.delete(name)
+    rows.delete()
+
+
+def _make_playable(job: _Job, recording: Recording, work: Path) -> Path:
+    """Original → probed → remuxed (or converted) playable file; the recording is ready."""
+    if recording.original and default_storage.exists(recording.original.name):
+        original = _fetch(job, recording.original.name, work)  # Saved by an earlier attempt.
+    else:
+        original = _assemble(job, recording, work)
+    job.stage("probing", 30)
+    try:
+        info = processing.probe(original, job.reporter("probing", 30, 35))
+    except processing.NotMedia as error:
+        raise ProcessingFailed(f"{error} The original is kept.") from error
+    limit = settings.RECORDING_MAX_MINUTES
+    if info.duration_ms > limit * 60_000:
+        raise ProcessingFailed(
+            f"This recording is {_length_in_words(info.duration_ms)} long, more than the"
+            f" {limit}-minute limit, so it was not processed. The original is kept."
+        )
+    if info.truncated:
+        log.info("recording %s: the media is cut short; keeping what decodes", recording.pk)
+    job.stage("remuxing", 35)
+    try:
+        playable, content_type = processing.make_playable(
+            original, info, work, job.reporter("remuxing", 35, 60)
+        )
+    except av.FFmpegError as error:
+        raise ProcessingFailed(
+            "This file is not audio or video we can read: converting it failed."
+            " The original is kept."
+        ) from error
+    job.update(
+        state=State.READY,
+        playable=_store(job, recording, playable, playable.name),
+        playable_type=content_type,
+        duration_ms=info.duration_ms,
+        width=info.width,
+        height=info.height,
+        has_video=info.has_video,
+        has_audio=info.has_audio,
+        failure_reason="",
+        stage="poster" if info.has_video else "audio",
+        progress=60,
+    )
+    recording.refresh_from_db()
+    return playable
+
+
+def _length_in_words(ms: int) -> str:
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+def _add_poster(job: _Job, recording: Recording, playable: Path, work: Path) -> None:
+    job.stage("poster", 65)
+    target = work / "poster.jpg"
+    try:
+        made = processing.make_poster(playable, target, recording.duration_ms or 0)
+    except av.FFmpegError:
+        log.warning("recording %s: no poster, no frame decodes", recording.pk, exc_info=True)
+        return
+    if made:
+        job.update(poster=_store(job, recording, target, "poster.jpg"))
+
+
+def _add_audio_track(job: _Job, recording: Recording, playable: Path, work: Path) -> None:
+    """The 16 kHz mono FLAC that transcription reads, and the waveform drawn for audio."""
+    job.stage("audio", 70)
+    target = work / "audio-16k.flac"
+    try:
+        waveform = processing.extract_audio(
+            playable, target, recording.duration_ms or 0, job.reporter("audio", 70, 95)
+        )
+    except av.FFmpegError:
+        log.warning(
+            "recording %s: no audio track, sound fails to decode", recording.pk, exc_info=True
+        )
+        return
+    if waveform:
+        job.update(audio_track=_store(job, recording, target, target.name), waveform=waveform)
+
+
+def _finish(job: _Job, recording: Recording) -> None:
+    """Processing done: a WebM playable gets an MP4 rendition for Safari and iOS; MP4, M4A
+    and MP3 play everywhere already."""
+    needs_rendition = recording.playable_type in ("video/webm", "audio/webm")
+    if recording.rendition_state == RenditionState.READY and recording.rendition:
+        rendition_state = RenditionState.READY
+    elif needs_rendition:
+        rendition_state = RenditionState.PENDING
+    else:
+        rendition_state = RenditionState.NOT_NEEDED
+    job.update(
+        stage="",
+        progress=100,
+        processed_at=timezone.now(),
+        job_lease_until=None,
+        attempts=0,
+        rendition_state=rendition_state,
+    )
+    log.info("recording %s processed (%s ms)", recording.pk, recording.duration_ms)
+    if rendition_state == RenditionState.PENDING:
+        from tidings.recordings import tasks  # The worker's module imports these actions.
+
+        tasks.make_rendition(recording.pk)
+
+
+def _give_up(job: _Job, recording: Recording) -> None:
+    log.error("recording %s: giving up after %s attempts", recording.pk, recording.attempts - 1)
+    if recording.state == State.READY and recording.playable:
+        # It plays; only the poster or audio track keeps failing.
+        _finish(job, recording)
+    else:
+        job.update(
+            state=State.FAILED,
+            failure_reason=FAILED_REPEATEDLY,
+            stage="",
+            progress=0,
+            job_lease_until=None,
+            processed_at=timezone.now(),
+        )
+
+
+def finalize_recording(recording_id: int) -> Recording | None:
+    """Process a posted recording: join its chunks into the original, probe it, remux it
+    into a seekable playable file (the recording is ready and plays from then on), make its
+    poster, 16 kHz audio track and waveform, then queue the MP4 rendition. Each step sets
+    `stage` and `progress`. Safe to run twice or again after a crash at any point: a job
+    holds a lease (a second job finds it held and returns None), saved files are reused,
+    and chunks are removed only once the playable file is stored. Media that is not audio
+    or video fails the recording with a sentence; the original bytes are kept. After
+    MAX_ATTEMPTS attempts that crashed, the recording fails (or, if it plays, stays ready)."""
+    job = _take_lease(recording_id, UNFINISHED)
+    if job is None:
+        log.info("recording %s: nothing to process, or another job holds it", recording_id)
+        return None
+    recording = Recording.objects.get(pk=recording_id)
+    try:
+        if recording.attempts > MAX_ATTEMPTS:
+            _give_up(job, recording)
+        else:
+            _process(job, recording)
+    except _LeaseLost:
+        log.warning("recording %s: another job took over; this one stops", recording_id)
+    except ProcessingFailed as failure:
+        log.info("recording %s could not be processed: %s", recording_id, failure)
+        _settle(
+            job,
+            state=State.FAILED,
+            failure_reason=str(failure),
+            stage="",
+            progress=0,
+            job_lease_until=None,
+            processed_at=timezone.now(),
+        )
+    except Exception:
+        log.exception("recording %s: attempt %s failed", recording_id, recording.attempts)
+        if recording.attempts >= MAX_ATTEMPTS:
+            recording.refresh_from_db()
+            with suppress(_LeaseLost):
+                _give_up(job, recording)
+        else:
+            # The lease ends now: the next sweep queues the job again.
+            _settle(job, job_lease_until=timezone.now())
+    recording.refresh_from_db()
+    return recording
+
+
+def _process(job: _Job, recording: Recording) -> None:
+    if recording.state == State.QUEUED:
+        job.update(state=State.PROCESSING)
+    with tempfile.TemporaryDirectory(prefix=WORK_DIR_PREFIX, dir=_work_root()) as folder:
+        work = Path(folder)
+        if recording.state == State.READY and recording.playable:
+            playable = _fetch(job, recording.playable.name, work)  # Made by an earlier attempt.
+        else:
+            playable = _make_playable(job, recording, work)
+        _forget_chunks(recording)
+        if recording.has_video:
+            _add_poster(job, recording, playable, work)
+        if recording.has_audio:
+            _add_audio_track(job, recording, playable, work)
+    recording.refresh_from_db()
+    _finish(job, recording)
+
+
+def make_rendition(recording_id: int) -> Recording | None:
+    """Convert a ready recording's playable file to MP4 (H.264/AAC, faststart) for browsers
+    that cannot play WebM. Leased like processing: safe to run twice; a file that will not
+    convert, or MAX_ATTEMPTS crashed attempts, mark the rendition failed (the recording
+    still plays)."""
+    job = _take_lease(recording_id, RENDITION_UNFINISHED, rendition_state=RenditionState.PROCESSING)
+    if job is None:
+        return None
+    recording = Recording.objects.get(pk=recording_id)
+    failed = {"rendition_state": RenditionState.FAILED, "job_lease_until": None, "attempts": 0}
+    try:
+        if recording.attempts > MAX_ATTEMPTS:
+            log.error("recording %s: no rendition after %s attempts", recording_id, MAX_ATTEMPTS)
+            job.update(**failed)
+        else:
+            with tempfile.TemporaryDirectory(prefix=WORK_DIR_PREFIX, dir=_work_root()) as folder:
+                work = Path(folder)
+                source = _fetch(job, recording.playable.name, work)
+                info = processing.probe(source)
+                target = processing.transcode_mp4(
+                    source, work / "rendition.mp4", info, job.reporter()
+                )
+                job.update(
+                    rendition=_store(job, recording, target, target.name),
+                    rendition_state=RenditionState.READY,
+                    job_lease_until=None,
+                    attempts=0,
+                )
+    except _LeaseLost:
+        log.warning("recording %s: another job took the rendition over", recording_id)
+    except (av.FFmpegError, processing.NotMedia):
+        log.warning("recording %s: the rendition failed", recording_id, exc_info=True)
+        _settle(job, **failed)
+    except Exception:
+        log.exception("recording %s: rendition attempt %s failed", recording_id, recording.attempts)
+        if recording.attempts >= MAX_ATTEMPTS:
+            _settle(job, **failed)
+        else:
+            _settle(job, job_lease_until=timezone.now())
+    recording.refresh_from_db()
+    return recording
+
+
+def requeue_stalled_recordings(*, at_startup: bool = False) -> int:
+    """Queue again the jobs a killed worker lost: recordings (and renditions) whose lease ran
+    out, or that have waited a whole lease period without a job taking them. Each is claimed
+    by a conditional UPDATE first, so one sweep queues it once and a live job is never
+    disturbed. When a worker starts, jobs whose lease is still running (probably killed with
+    the previous worker) are scheduled for the moment it ends, and old work folders of killed
+    jobs are removed. Returns how many jobs were queued now."""
+    from tidings.recordings import tasks  # The worker's module imports these actions.
+
+    now = timezone.now()
+    stalled = Q(job_lease_until__lt=now) | Q(
+        job_lease_until__isnull=True, updated_at__lt=now - _lease()
+    )
+    live = Recording.objects.filter(deleted_at__isnull=True)
+    queued = 0
+    jobs = ((UNFINISHED, tasks.process_recording), (RENDITION_UNFINISHED, tasks.make_rendition))
+    for work, task in jobs:
+        for pk in live.filter(work, stalled).values_list("pk", flat=True):
+            claimed = live.filter(work, stalled, pk=pk).update(job_lease_until=None, updated_at=now)
+            if claimed:
+                log.warning("recording %s: its job stalled; queued again", pk)
+                task(pk)
+                queued += 1
+        if at_startup:
+            for pk, until in live.filter(work, job_lease_until__gte=now).values_list(
+                "pk", "job_lease_until"
+            ):
+                task.schedule((pk,), eta=until + timedelta(seconds=1))
+    if at_startup:
+        _remove_stale_work_dirs()
+    return queued
+
+
+def _remove_stale_work_dirs() -> None:
+    cutoff = time.time() - STALE_WORK_DIR.total_seconds()
+    for folder in _work_root().glob(f"{WORK_DIR_PREFIX}*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+
 
 # --- Viewers and moments.
 
+# A player reports every ~10 s, so a report holds a handful of ranges; more is not a player.
+MAX_REPORTED_RANGES = 200
+# Merged ranges kept per viewer; past this, the closest ranges are joined (seeking around a
+# long recording many times would otherwise grow the row without bound).
+MAX_KEPT_RANGES = 500
+# The longest a recording can be before its duration is known (a day, in ms).
+MAX_POSITION_MS = 24 * 60 * 60 * 1000
+
+
+def _clean_ranges(ranges: object, limit_ms: int) -> list[list[int]]:
+    """[start_ms, end_ms] pairs of numbers, clamped to 0..limit_ms; empty ones dropped."""
+    wrong = ValidationError(
+        {"ranges": ["Send what was watched as a list of [start_ms, end_ms] pairs."]}
+    )
+    if not isinstance(ranges, list | tuple):
+        raise wrong
+    if len(ranges) > MAX_REPORTED_RANGES:
+        raise ValidationError(
+            {"ranges": [f"Send at most {MAX_REPORTED_RANGES} ranges in one report."]}
+        )
+    cleaned = []
+    for pair in ranges:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise wrong
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in pair
+        ):
+            raise wrong
+        start, end = max(0, int(pair[0])), min(int(pair[1]), limit_ms)
+        if end > start:
+            cleaned.append([start, end])
+    return cleaned
+
+
+def merge_ranges(ranges: list[list[int]], keep: int = MAX_KEPT_RANGES) -> list[list[int]]:
+    """Overlapping or touching [start, end] ranges joined, in order; at most `keep` of them
+    (the smallest gaps are closed first when there are more)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    while len(merged) > keep:
+        narrowest = min(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+        merged[narrowest][1] = merged.pop(narrowest + 1)[1]
+    return merged
+
+
+def watched_share(ranges: list[list[int]], duration_ms: int | None) -> tuple[int, int]:
+    """Milliseconds watched and the percent of the recording that makes (0 while its length
+    is unknown)."""
+    watched = sum(end - start for start, end in ranges)
+    if not duration_ms:
+        return watched, 0
+    return watched, min(100, round(watched * 100 / duration_ms))
+
+
+def record_viewing(person: User, recording: Recording, ranges: object) -> RecordingView | None:
+    """Add what the person watched ([start_ms, end_ms] pairs from the player) to their view of
+    the recording: ranges merged with those already reported, clamped to its length, watched
+    time and percent updated, and their inbox item for the thread marked read. Reporting the
+    same ranges twice changes nothing. The author's own watching is not counted (None), nor is
+    a report with nothing watched. Http404 for a recording the person cannot see."""
+    if not access.can_view_recording(person, recording):
+        raise Http404("No such recording.")
+    cleaned = _clean_ranges(ranges, recording.duration_ms or MAX_POSITION_MS)
+    if recording.owner_id == person.pk or not cleaned:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        view, _ = RecordingView.objects.get_or_create(
+            recording=recording, viewer=person, defaults={"first_viewed_at": now}
+        )
+        view = RecordingView.objects.select_for_update().get(pk=view.pk)
+        limit = recording.duration_ms or MAX_POSITION_MS
+        kept = [[start, min(end, limit)] for start, end in view.watched if start < limit]
+        view.watched = merge_ranges(kept + cleaned)
+        view.watched_ms, view.percent = watched_share(view.watched, recording.duration_ms)
+        view.last_viewed_at = now
+        view.save(update_fields=["watched", "watched_ms", "percent", "last_viewed_at"])
+        if recording.thread_id is not None:
+            inbox_actions.mark_thread_read(person, recording.thread)
+    return view
+
+
+def _moment_recording(person: User, thread: Thread, token: str) -> Recording:
+    """A recording posted in this thread that the person can watch; the same sentence for
+    every other token, so a moment never tells whether a recording exists elsewhere."""
+    recording = (
+        access.visible_recordings(person)
+        .filter(token=str(token or "")[:64], thread=thread, posted_at__isnull=False)
+        .first()
+    )
+    if recording is None:
+        raise ValidationError(
+            {"moment": ["That recording is not in this thread any more. Remove the moment."]}
+        )
+    return recording
+
+
+def _clean_position(position_ms: int | str, recording: Recording) -> int:
+    limit = recording.duration_ms or MAX_POSITION_MS
+    text = str(position_ms).strip()
+    # A few plain ASCII digits only: int() would also take "٣" or "1_000", and choke on 5000.
+    plain = text.isascii() and text.isdigit() and len(text) <= 12
+    position = int(text) if plain else -1
+    if not 0 <= position <= limit:
+        length = f" (0:00 to {clock(limit)})" if recording.duration_ms else ""
+        raise ValidationError({"moment": [f"Pick a moment within the recording{length}."]})
+    return position
+
+
+def clock(ms: int) -> str:
+    """A position as people read it on a player: 0:42, 12:05, 1:02:03."""
+    seconds = max(0, int(ms)) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def comment_at_moment(
+    person: User,
+    thread: Thread,
+    *,
+    moment_recording: str,
+    moment_ms: int | str,
+    **reply_fields,
+) -> Reply:
+    """Reply in a thread at a moment (`moment_ms`) of one of its recordings (the token
+    `moment_recording`): the reply is posted as by `threads.actions.post_reply` (same checks,
+    inboxes and index; `reply_fields` go to it) and its moment is saved with it, in one
+    transaction. The recording must be posted in this thread and watchable by the person, and
+    the moment within its length (ValidationError on the "moment" field otherwise, before
+    anything is written)."""
+    recording = _moment_recording(person, thread, moment_recording)
+    position = _clean_position(moment_ms, recording)
+    with transaction.atomic():
+        reply = thread_actions.post_reply(person, thread, **reply_fields)
+        Moment.objects.create(reply=reply, recording=recording, position_ms=position)
+    return reply
+
 
 # --- Collections.
+
+COLLECTION_TITLE_MAX = 120
+COLLECTION_DESCRIPTION_MAX = 500
+MOVE_STEPS = {"up": -1, "down": 1}
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def _clean_collection_fields(title: str, description: str) -> tuple[str, str]:
+    title, description = _one_line(title), (description or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["title"] = ["Give the collection a title, such as “Onboarding”."]
+    elif len(title) > COLLECTION_TITLE_MAX:
+        errors["title"] = [
+            f"Keep the title to {COLLECTION_TITLE_MAX} characters or fewer (it has {len(title)})."
+        ]
+    if len(description) > COLLECTION_DESCRIPTION_MAX:
+        errors["description"] = [
+            f"Keep the description to {COLLECTION_DESCRIPTION_MAX} characters or fewer"
+            f" (it has {len(description)})."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return title, description
+
+
+def _require_collection_owner(person: User | None, collection: Collection) -> None:
+    """Only the collection's owner changes it; readers of its space get 403, others 404."""
+    if access.visible_collections(person).filter(pk=collection.pk, owner=person).exists():
+        return
+    if access.visible_collections(person).filter(pk=collection.pk).exists():
+        raise PermissionDenied("Only the person who made this collection can change it.")
+    raise Http404("No such collection.")
+
+
+def _renumber(items: list[CollectionItem]) -> None:
+    """Positions 0..n-1 in list order, so they stay dense after any change."""
+    changed = []
+    for position, item in enumerate(items):
+        if item.position != position:
+            item.position = position
+            changed.append(item)
+    CollectionItem.objects.bulk_update(changed, ["position"])
+
+
+def _locked_items(collection: Collection) -> list[CollectionItem]:
+    return list(
+        CollectionItem.objects.select_for_update()
+        .filter(collection=collection)
+        .order_by("position", "id")
+    )
+
+
+def create_collection(
+    person: User, workspace: Workspace, *, title: str, description: str = ""
+) -> Collection:
+    """A new, empty, unshared collection owned by `person` in a workspace they belong to."""
+    if access.membership(person, workspace) is None:
+        raise Http404("No such workspace.")
+    title, description = _clean_collection_fields(title, description)
+    return Collection.objects.create(
+        workspace=workspace, owner=person, title=title, description=description
+    )
+
+
+def update_collection(
+    person: User, collection: Collection, *, title: str, description: str = ""
+) -> Collection:
+    _require_collection_owner(person, collection)
+    collection.title, collection.description = _clean_collection_fields(title, description)
+    collection.updated_at = timezone.now()
+    collection.save(update_fields=["title", "description", "updated_at"])
+    return collection
+
+
+def delete_collection(person: User, collection: Collection) -> None:
+    """Removes the list only; the recordings in it stay where they were posted."""
+    _require_collection_owner(person, collection)
+    collection.delete()
+
+
+def share_collection(person: User, collection: Collection, space: Space | None) -> Collection:
+    """Show the collection to the readers of `space` (None: stop sharing). The owner must be
+    able to post in the space. Each reader still sees only the recordings they may see."""
+    _require_collection_owner(person, collection)
+    if space is not None:
+        if space.workspace_id != collection.workspace_id or not access.can_view_space(
+            person, space
+        ):
+            raise ValidationError({"space": ["Choose a space of this workspace that you can see."]})
+        if not access.can_post_in_space(person, space):
+            raise ValidationError(
+                {"space": ["This space is archived; share the collection to another space."]}
+            )
+    collection.shared_space = space
+    collection.updated_at = timezone.now()
+    collection.save(update_fields=["shared_space", "updated_at"])
+    return collection
+
+
+def add_to_collection(
+    person: User, collection: Collection, recording: Recording
+) -> tuple[CollectionItem, bool]:
+    """Put a posted recording the owner can see at the end of the collection. Adding it again
+    changes nothing; returns (item, created)."""
+    _require_collection_owner(person, collection)
+    if not access.visible_recordings(person).filter(pk=recording.pk).exists():
+        raise Http404("No such recording.")
+    if recording.posted_at is None:
+        raise ValidationError(
+            {"recording": ["Post the recording first; then it can go in a collection."]}
+        )
+    if recording.space.workspace_id != collection.workspace_id:
+        raise ValidationError(
+            {"recording": ["That recording belongs to another workspace than the collection."]}
+        )
+    with transaction.atomic():
+        items = _locked_items(collection)
+        for item in items:
+            if item.recording_id == recording.pk:
+                return item, False
+        item = CollectionItem.objects.create(
+            collection=collection, recording=recording, position=len(items)
+        )
+        _renumber([*items, item])
+        Collection.objects.filter(pk=collection.pk).update(updated_at=timezone.now())
+    return item, True
+
+
+def remove_from_collection(person: User, collection: Collection, recording_id: int) -> None:
+    """Take a recording out of the collection (the recording itself stays). Removing one that
+    is not there changes nothing."""
+    _require_collection_owner(person, collection)
+    with transaction.atomic():
+        items = _locked_items(collection)
+        kept = [item for item in items if item.recording_id != recording_id]
+        if len(kept) == len(items):
+            return
+        CollectionItem.objects.filter(collection=collection, recording_id=recording_id).delete()
+        _renumber(kept)
+        Collection.objects.filter(pk=collection.pk).update(updated_at=timezone.now())
+
+
+def move_in_collection(
+    person: User, collection: Collection, recording_id: int, direction: str
+) -> int:
+    """Swap a recording with its neighbour above ("up") or below ("down") among those the owner
+    can still see; at either end nothing moves. Returns the recording's new position (0-based
+    among all items)."""
+    _require_collection_owner(person, collection)
+    step = MOVE_STEPS.get(direction)
+    if step is None:
+        raise ValidationError({"direction": ["Move a recording up or down."]})
+    visible = set(
+        access.visible_recordings(person)
+        .filter(collection_items__collection=collection)
+        .values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        items = _locked_items(collection)
+        index = next((i for i, it in enumerate(items) if it.recording_id == recording_id), None)
+        if index is None:
+            raise Http404("That recording is not in this collection.")
+        # The owner may have lost sight of some recordings: step over them, so a move
+        # always changes what the owner sees.
+        target = index + step
+        while 0 <= target < len(items) and items[target].recording_id not in visible:
+            target += step
+        if 0 <= target < len(items):
+            items[index], items[target] = items[target], items[index]
+            index = target
+            _renumber(items)
+            Collection.objects.filter(pk=collection.pk).update(updated_at=timezone.now())
+    return index
+
+
+def rename_recording(person: User, recording: Recording, title: str) -> Recording:
+    """Only the person who recorded it renames it; the title shows in the library and
+    collections (a blank one falls back to the thread's title)."""
+    if not access.visible_recordings(person).filter(pk=recording.pk).exists():
+        raise Http404("No such recording.")
+    if recording.owner_id != person.pk:
+        raise PermissionDenied("Only the person who recorded it can rename it.")
+    recording.title = _clean_recording_title(title)
+    recording.updated_at = timezone.now()
+    recording.save(update_fields=["title", "updated_at"])
+    return recording

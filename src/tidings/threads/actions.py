@@ -280,9 +280,13 @@ def post_thread(
     title: str,
     body: str,
     attachment_tokens: Iterable[str] = (),
+    recording_token: str = "",
+    recording_chunks: int | None = None,
 ) -> Thread:
     """Post a new thread. Validates everything before writing anything; the author follows it;
-    it is indexed in the same transaction and inboxes are filled after commit."""
+    it is indexed in the same transaction and inboxes are filled after commit. With
+    `recording_token`, the author's recording of that many chunks opens the thread (see
+    recordings.actions.attach_to_post); the recording is processed after commit."""
     _require_can_post(person, space)
     errors: dict[str, list[str]] = {}
     if kind not in ThreadKind.values:
@@ -290,6 +294,9 @@ def post_thread(
             "Choose a kind: discussion, status update, decision, question, announcement"
             " or walkthrough."
         ]
+    elif kind == ThreadKind.WALKTHROUGH and not recording_token:
+        # A walkthrough is a recording standing alone as a thread.
+        errors["recording"] = ["A walkthrough needs a recording: record or upload one."]
     try:
         title = _clean_title(title)
     except ValidationError as error:
@@ -315,6 +322,10 @@ def post_thread(
             last_activity_at=now,
         )
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(thread=thread)
+        if recording_token:
+            _recording_actions().attach_to_post(
+                person, recording_token, thread=thread, chunk_count=recording_chunks
+            )
         _follow(person, thread)
         search_index.index_thread(thread)
         mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
@@ -411,17 +422,20 @@ def post_reply(
     quote_text: str = "",
     attachment_tokens: Iterable[str] = (),
     mark_read: bool = False,
+    recording_token: str = "",
+    recording_chunks: int | None = None,
 ) -> Reply:
     """Reply in a thread, optionally quoting a passage of the opening post or of a reply.
     The replier follows the thread; the thread's activity time and reply count move forward;
     the reply is indexed in the same transaction and inboxes are filled after commit. With
-    `mark_read`, the thread is also marked read for the replier (as `mark_thread_read`)."""
+    `mark_read`, the thread is also marked read for the replier (as `mark_thread_read`).
+    With `recording_token`, the replier's recording is the reply (no text needed)."""
     # One visibility check serves all: a thread one may see is in a space one may see.
     _require_thread_visible(person, thread)
     if thread.space.archived_at is not None:
         raise PermissionDenied("This space is archived; nothing new can be posted in it.")
     tokens = [t for t in attachment_tokens if t]
-    body = _clean_body(body, required=not tokens)
+    body = _clean_body(body, required=not tokens and not recording_token)
     quoted = _check_quote(thread, quoted_reply_id, quote_text)
     with transaction.atomic():
         attachments = _claim_attachments(person, thread.space, tokens)
@@ -439,6 +453,10 @@ def post_reply(
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(
             thread=thread, reply=reply
         )
+        if recording_token:
+            _recording_actions().attach_to_post(
+                person, recording_token, thread=thread, reply=reply, chunk_count=recording_chunks
+            )
         Thread.objects.filter(pk=thread.pk).update(
             last_activity_at=now, reply_count=F("reply_count") + 1
         )
@@ -464,7 +482,9 @@ def edit_reply(person: User, reply: Reply, *, body: str) -> Reply:
     _require_reply_visible(person, reply)
     if not access.can_edit_post(person, reply.author_id, reply.thread.space):
         raise PermissionDenied("Only the author can edit this reply.")
-    body = _clean_body(body, required=not reply.attachments.exists())
+    body = _clean_body(
+        body, required=not reply.attachments.exists() and not reply.recordings.exists()
+    )
     if body == reply.body:
         return reply
     Revision.objects.create(reply=reply, body=reply.body, edited_by=person)
@@ -676,3 +696,9 @@ def _inbox_tasks():
     from tidings.inbox import tasks
 
     return tasks
+
+
+def _recording_actions():
+    from tidings.recordings import actions  # it imports this module: import it when called
+
+    return actions

@@ -1,6 +1,7 @@
 """API for spaces, threads, replies, reactions, attachments and decisions."""
 
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from ninja.responses import Status
 from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import User
 from tidings.api.pagination import LimitOffset, PageParams
+from tidings.recordings import actions as recording_actions
 from tidings.threads import actions, queries
 from tidings.threads.models import (
     Attachment,
@@ -174,6 +176,10 @@ class ThreadIn(Schema):
     attachments: list[str] = Field(
         default_factory=list, max_length=MAX_ATTACHMENTS, description="Upload tokens."
     )
+    recording: str = Field("", max_length=64, description="Token of my recording to post.")
+    recording_chunks: int | None = Field(
+        None, ge=1, le=1_000_000, description="How many chunks it has (all must be uploaded)."
+    )
 
 
 class ThreadEditIn(Schema):
@@ -198,6 +204,16 @@ class ReplyIn(Schema):
     quote_text: str = Field("", max_length=TEXT_MAX)
     attachments: list[str] = Field(
         default_factory=list, max_length=MAX_ATTACHMENTS, description="Upload tokens."
+    )
+    recording: str = Field("", max_length=64, description="Token of my recording to post.")
+    recording_chunks: int | None = Field(
+        None, ge=1, le=1_000_000, description="How many chunks it has (all must be uploaded)."
+    )
+    moment_recording: str = Field(
+        "", max_length=64, description="Reply at a moment of this recording of the thread."
+    )
+    moment_ms: int | None = Field(
+        None, ge=0, description="The moment, in milliseconds from the recording's start."
     )
 
 
@@ -462,6 +478,8 @@ def create_thread(request: HttpRequest, space_id: int, payload: ThreadIn) -> Sta
         title=payload.title,
         body=payload.body,
         attachment_tokens=payload.attachments,
+        recording_token=payload.recording,
+        recording_chunks=payload.recording_chunks,
     )
     return Status(201, _thread_detail(request.auth, thread.pk, PageParams()))
 
@@ -635,13 +653,22 @@ def list_replies(request: HttpRequest, thread_id: int, page: Query[PageParams]) 
 )
 def create_reply(request: HttpRequest, thread_id: int, payload: ReplyIn) -> Status:
     thread = queries.thread_for(request.auth, thread_id)
-    reply = actions.post_reply(
+    post = actions.post_reply
+    if payload.moment_recording:  # the same action as the page's "Comment at" button
+        post = partial(
+            recording_actions.comment_at_moment,
+            moment_recording=payload.moment_recording,
+            moment_ms=payload.moment_ms if payload.moment_ms is not None else "",
+        )
+    reply = post(
         request.auth,
         thread,
         body=payload.body,
         quoted_reply_id=payload.quoted_reply_id,
         quote_text=payload.quote_text,
         attachment_tokens=payload.attachments,
+        recording_token=payload.recording,
+        recording_chunks=payload.recording_chunks,
     )
     return Status(201, _single_reply_out(request.auth, reply))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,11 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from tidings.recordings import actions as recording_actions
+from tidings.recordings.views import thread_players
 from tidings.threads import actions, queries
 from tidings.threads.markdown import plain_text
 from tidings.threads.models import (
     REACTION_PALETTE,
     Attachment,
+    Reply,
     SpaceLevel,
     Thread,
     ThreadKind,
@@ -248,6 +252,17 @@ def _discard_files(uploaded: list[Attachment]) -> None:
         attachment.file.storage.delete(attachment.file.name)
 
 
+def _recording_fields(request: HttpRequest) -> dict:
+    """The composer's recording (its token) and how many chunks the recorder made."""
+    chunks = request.POST.get("recording_chunks", "").strip()
+    if chunks and not (chunks.isascii() and chunks.isdigit() and len(chunks) <= 9):
+        raise ValidationError({"recording": ["Record again: the recording's length was lost."]})
+    return {
+        "recording_token": request.POST.get("recording", "").strip(),
+        "recording_chunks": int(chunks) if chunks else None,
+    }
+
+
 @login_required
 def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
     ws = workspace_for(request.user, workspace)
@@ -264,7 +279,11 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
             with transaction.atomic():
                 uploaded = _upload_files(request, sp)
                 thread = actions.post_thread(
-                    request.user, sp, **form, attachment_tokens=[a.token for a in uploaded]
+                    request.user,
+                    sp,
+                    **form,
+                    attachment_tokens=[a.token for a in uploaded],
+                    **_recording_fields(request),
                 )
         except ValidationError as error:
             _discard_files(uploaded)
@@ -320,6 +339,7 @@ def _shown(
     delete_url = _per_reply_url("threads:reply-delete", thread.pk)
     history_url = _per_reply_url("threads:reply-history", thread.pk)
     thread_author = thread.author.name if thread.author_id and thread.author else ""
+    players, moment_links = thread_players(person, thread, posts, is_admin=is_admin)
     shown = []
     for post in posts:
         reply = post.reply
@@ -336,6 +356,8 @@ def _shown(
         shown.append(row)
         if row["deleted"]:
             continue
+        row["players"] = players.get(post.key, ())
+        row["moment"] = moment_links.get(post.key)
         if reply is None:  # the opening post
             own = thread.author_id == person.pk
             author, created_at, edited_at = thread_author, thread.created_at, thread.edited_at
@@ -388,6 +410,7 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
     if quote:
         composer.update(_quote_prefill(thread, posts, quote))
     composer.update(extra.pop("composer", {}))
+    composer.update(_moment_prefill(shown, composer))
     return {
         "workspace": thread.space.workspace,
         "space": thread.space,
@@ -408,6 +431,19 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         "outcome_draft": "",
         **extra,
     }
+
+
+def _moment_prefill(shown: list[dict], composer: dict) -> dict:
+    """A reply sent back with errors keeps the moment it was made at, chip included."""
+    token = composer.get("moment_recording", "")
+    for row in shown:
+        for player in row.get("players", ()):
+            if token and player["token"] == token:
+                ms = composer.get("moment_ms", "")
+                plain = ms.isascii() and ms.isdigit() and len(ms) <= 12
+                time = recording_actions.clock(int(ms)) if plain else ""
+                return {"moment_title": player["title"], "moment_time": time}
+    return {"moment_recording": "", "moment_ms": ""}
 
 
 def _quote_prefill(thread: Thread, posts, quote: str) -> dict:
@@ -437,16 +473,31 @@ def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
     return render(request, "threads/thread.html", context)
 
 
+def _reply_poster(composer: dict) -> Callable[..., Reply]:
+    """`post_reply`, or for a reply made at a moment of a recording (a player's "Comment at"
+    button fills these fields) the recordings' action that posts it with its moment."""
+    if not composer["moment_recording"]:
+        return actions.post_reply
+    return partial(
+        recording_actions.comment_at_moment,
+        moment_recording=composer["moment_recording"],
+        moment_ms=composer["moment_ms"],
+    )
+
+
 @login_required
 @require_POST
 def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = queries.thread_for(request.user, thread_id)
-    composer = {key: request.POST.get(key, "") for key in ("body", "quoted_reply_id", "quote_text")}
+    composer = {
+        key: request.POST.get(key, "")
+        for key in ("body", "quoted_reply_id", "quote_text", "moment_recording", "moment_ms")
+    }
     uploaded: list[Attachment] = []
     try:
         with transaction.atomic():
             uploaded = _upload_files(request, thread.space)
-            reply = actions.post_reply(
+            reply = _reply_poster(composer)(
                 request.user,
                 thread,
                 body=composer["body"],
@@ -454,6 +505,7 @@ def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
                 quote_text=composer["quote_text"],
                 attachment_tokens=[a.token for a in uploaded],
                 mark_read=True,
+                **_recording_fields(request),
             )
     except ValidationError as error:
         _discard_files(uploaded)

@@ -19,6 +19,7 @@ from tidings.workspaces.models import Membership, Role, Workspace
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
+    from tidings.recordings.models import Collection, Recording
     from tidings.threads.models import Reply, Space, Thread
 
 
@@ -68,6 +69,54 @@ def visible_replies(person: User | None) -> QuerySet[Reply]:
     from tidings.threads.models import Reply
 
     return Reply.objects.filter(thread__in=visible_threads(person).values("pk"), deleted_at=None)
+
+
+def visible_recordings(person: User | None) -> QuerySet[Recording]:
+    """Posted recordings follow their post: not deleted, in a thread the person can see, and
+    gone with a deleted reply. Unposted ones are seen only by their owner, while the owner
+    can still see the space they are recording into."""
+    from tidings.recordings.models import Recording
+
+    if not _active(person):
+        return Recording.objects.none()
+    posted = Q(
+        posted_at__isnull=False,
+        thread__in=visible_threads(person).values("pk"),
+    ) & (Q(reply=None) | Q(reply__deleted_at=None))
+    unposted = Q(posted_at=None, owner=person, space__in=visible_spaces(person).values("pk"))
+    return Recording.objects.filter(posted | unposted, deleted_at=None)
+
+
+def can_view_recording(person: User | None, recording: Recording) -> bool:
+    return visible_recordings(person).filter(pk=recording.pk).exists()
+
+
+def can_see_recording_viewers(
+    person: User | None, recording: Recording, *, is_admin: bool | None = None
+) -> bool:
+    """Who watched a recording, and how much, is for its author and the admins of its
+    workspace, among those who can see it (the caller found it visible). `is_admin` saves the
+    membership read when the caller already knows it (`thread_rights`)."""
+    if not _active(person):
+        return False
+    if recording.owner_id == person.pk:
+        return True
+    if is_admin is None:
+        return is_workspace_admin(person, recording.space.workspace_id)
+    return is_admin
+
+
+def visible_collections(person: User | None) -> QuerySet[Collection]:
+    """A person's own collections (in workspaces they still belong to) and those shared to a
+    space they can see. Seeing a collection opens none of its recordings: each is listed
+    only to those in `visible_recordings`."""
+    from tidings.recordings.models import Collection
+
+    if not _active(person):
+        return Collection.objects.none()
+    own = Q(owner=person, workspace_id__in=memberships(person).values("workspace_id"))
+    shared = Q(shared_space__in=visible_spaces(person).values("pk"))
+    return Collection.objects.filter(own | shared)
 
 
 def can_view_space(person: User | None, space: Space) -> bool:

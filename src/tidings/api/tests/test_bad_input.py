@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 
+from tidings.recordings.actions import start_recording
 from tidings.threads.models import Space, Thread
 from tidings.workspaces.models import Membership
 
@@ -44,6 +45,8 @@ def filled_path(world, scene):
         "membership_id": Membership.objects.get(person=world.member).pk,
         "token_id": 1,
         "invite_id": 1,
+        "token": start_recording(world.owner, space=world.open_space, source="camera").token,
+        "index": 0,
     }
     return lambda path: re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 

@@ -102,3 +102,30 @@ def recording_with_chunks(
         chunk.file.save(f"{index:06d}", ContentFile(data), save=False)
         chunk.save()
     return recording
+
+
+def posted_recording(owner, thread, *, reply=None, title="", duration_ms=60_000, **fields):
+    """A processed recording posted with a thread (or one of its replies), written straight to
+    the tables: for tests of what lists and pages show, not of processing."""
+    from django.utils import timezone
+
+    from tidings.recordings.models import State
+
+    fields = {
+        "state": State.READY,
+        "source": Source.CAMERA,
+        "has_video": True,
+        "has_audio": True,
+        **fields,
+    }
+    return Recording.objects.create(
+        token=secrets.token_hex(16),
+        owner=owner,
+        space=thread.space,
+        thread=thread,
+        reply=reply,
+        posted_at=timezone.now(),
+        title=title,
+        duration_ms=duration_ms,
+        **fields,
+    )

@@ -1,0 +1,49 @@
+"""Background processing of recordings: thin Huey wrappers around recordings.actions.
+
+A worker killed mid-job loses its Huey task; the recording keeps a lease in the database
+instead, and `sweep_stalled_recordings` (every minute, and once when a worker starts) queues
+the job again once that lease has run out."""
+
+from __future__ import annotations
+
+import threading
+
+from django.db import close_old_connections
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
+
+from tidings.recordings import actions
+
+
+@db_task()
+def process_recording(recording_id: int) -> None:
+    """Assemble, probe and remux a posted recording, then make its poster and audio track."""
+    actions.finalize_recording(recording_id)
+
+
+@db_task()
+def make_rendition(recording_id: int) -> None:
+    """Convert a ready recording to MP4 (H.264/AAC) for browsers that cannot play WebM."""
+    actions.make_rendition(recording_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_stalled_recordings() -> None:
+    actions.requeue_stalled_recordings()
+
+
+# Taken once and never released: the first worker thread to start does the sweep.
+_startup_sweep = threading.Lock()
+
+
+@on_startup()
+def sweep_when_worker_starts() -> None:
+    """Each worker thread runs startup hooks; one sweep per process is enough. Jobs whose lease
+    is still running (their worker was just killed) are scheduled for when it ends."""
+    if HUEY.immediate or not _startup_sweep.acquire(blocking=False):
+        return
+    close_old_connections()
+    try:
+        actions.requeue_stalled_recordings(at_startup=True)
+    finally:
+        close_old_connections()

@@ -37,7 +37,8 @@ class _Stream(io.RawIOBase):
 def webm_bytes(
     seconds: float = 2.0, *, video: bool = True, audio: bool = True, size=(160, 120), fps=15
 ) -> bytes:
-    """A WebM (VP8 + Opus) of moving bars and a 440 Hz tone, without duration or cues."""
+    """A WebM (VP8 + Opus) of moving bars and a 440 Hz tone, without duration or cues; sound
+    and picture interleaved in time order, as a recorder writes them."""
     sink = _Stream()
     out = av.open(sink, "w", format="webm")
     video_stream = audio_stream = None
@@ -48,25 +49,32 @@ def webm_bytes(
     if audio:
         audio_stream = out.add_stream("libopus", rate=48000)
         audio_stream.layout = "mono"
-    if video_stream:
-        width, height = size
-        for index in range(math.ceil(seconds * fps)):
+    width, height = size
+    samples = 960  # 20 ms of sound per frame
+    video_frames = math.ceil(seconds * fps) if video_stream else 0
+    audio_frames = math.ceil(seconds * 48000 / samples) if audio_stream else 0
+    next_video = next_audio = 0
+    while next_video < video_frames or next_audio < audio_frames:
+        video_time = next_video / fps if next_video < video_frames else math.inf
+        audio_time = next_audio * samples / 48000 if next_audio < audio_frames else math.inf
+        if video_time <= audio_time:
             image = np.zeros((height, width, 3), np.uint8)
-            left = (index * 4) % width
+            left = (next_video * 4) % width
             image[:, left : left + 10] = 255
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts, frame.time_base = index, Fraction(1, fps)
+            frame.pts, frame.time_base = next_video, Fraction(1, fps)
             out.mux(video_stream.encode(frame))
-        out.mux(video_stream.encode())
-    if audio_stream:
-        samples = 960
-        for index in range(math.ceil(seconds * 48000 / samples)):
-            t = (np.arange(samples) + index * samples) / 48000
+            next_video += 1
+        else:
+            t = (np.arange(samples) + next_audio * samples) / 48000
             wave = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
             frame = av.AudioFrame.from_ndarray(wave, format="flt", layout="mono")
-            frame.sample_rate, frame.pts = 48000, index * samples
+            frame.sample_rate, frame.pts = 48000, next_audio * samples
             out.mux(audio_stream.encode(frame))
-        out.mux(audio_stream.encode())
+            next_audio += 1
+    for stream in (video_stream, audio_stream):
+        if stream is not None:
+            out.mux(stream.encode())
     out.close()
     return bytes(sink.data)
 

@@ -35,10 +35,18 @@ class _Stream(io.RawIOBase):
 
 
 def webm_bytes(
-    seconds: float = 2.0, *, video: bool = True, audio: bool = True, size=(160, 120), fps=15
+    seconds: float = 2.0,
+    *,
+    video: bool = True,
+    audio: bool = True,
+    size=(160, 120),
+    fps=15,
+    detailed: bool = False,
 ) -> bytes:
     """A WebM (VP8 + Opus) of moving bars and a 440 Hz tone, without duration or cues; sound
-    and picture interleaved in time order, as a recorder writes them."""
+    and picture interleaved in time order, as a recorder writes them. `detailed` pictures
+    move a grainy texture about, so they cost what a camera's do (about 2.5 Mbit/s, encoded
+    in real time as browsers do)."""
     sink = _Stream()
     out = av.open(sink, "w", format="webm")
     video_stream = audio_stream = None
@@ -46,10 +54,14 @@ def webm_bytes(
         video_stream = out.add_stream("libvpx", rate=fps)
         video_stream.width, video_stream.height = size
         video_stream.pix_fmt = "yuv420p"
+        if detailed:
+            video_stream.bit_rate = 2_500_000
+            video_stream.options = {"deadline": "realtime", "cpu-used": "8"}
     if audio:
         audio_stream = out.add_stream("libopus", rate=48000)
         audio_stream.layout = "mono"
     width, height = size
+    texture = np.random.default_rng(7).integers(0, 256, (height, width, 3), np.uint8)
     samples = 960  # 20 ms of sound per frame
     video_frames = math.ceil(seconds * fps) if video_stream else 0
     audio_frames = math.ceil(seconds * 48000 / samples) if audio_stream else 0
@@ -58,7 +70,10 @@ def webm_bytes(
         video_time = next_video / fps if next_video < video_frames else math.inf
         audio_time = next_audio * samples / 48000 if next_audio < audio_frames else math.inf
         if video_time <= audio_time:
-            image = np.zeros((height, width, 3), np.uint8)
+            if detailed:
+                image = np.roll(texture, (next_video * 3, next_video * 5), axis=(0, 1))
+            else:
+                image = np.zeros((height, width, 3), np.uint8)
             left = (next_video * 4) % width
             image[:, left : left + 10] = 255
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")

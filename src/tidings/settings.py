@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tidings.inbox",
     "tidings.search",
     "tidings.recordings",
+    "tidings.mail",
 ]
 
 MIDDLEWARE = [

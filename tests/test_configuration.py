@@ -81,3 +81,9 @@ def test_other_management_commands_pass_through(tidings):
     result = tidings(["showmigrations", "threads"])
     assert result.returncode == 0
     assert "0001_initial" in result.stdout
+
+
+def test_models_and_migrations_agree(tidings):
+    """Every model change has its migration (a choices change included)."""
+    result = tidings(["makemigrations", "--check", "--dry-run"])
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -3,6 +3,7 @@
 tidings serve        migrate, then run the web server with its worker and scheduler
 tidings worker       run a background worker only (for other machines)
 tidings createadmin  create the owner account and first workspace from the terminal
+tidings mail-server  receive replies and space mail by SMTP (or LMTP with --lmtp)
 tidings check        Django's system checks (add --deploy for production settings)
 tidings <command>    any other Django management command
 """
@@ -140,6 +141,21 @@ def createadmin(argv: list[str]) -> None:
     print(f"Created {owner.email}, owner of “{workspace.name}”.")
 
 
+def mail_server(argv: list[str]) -> None:
+    _setup_django()
+    from django.conf import settings
+
+    parser = argparse.ArgumentParser(prog="tidings mail-server")
+    parser.add_argument("--host", default=settings.MAIL_SERVER_HOST)
+    parser.add_argument("--port", type=int, default=settings.MAIL_SERVER_PORT)
+    parser.add_argument("--lmtp", action="store_true", help="speak LMTP (for Postfix)")
+    args = parser.parse_args(argv)
+    _prepare_database(verbose=False)
+    from tidings.mail import receiver
+
+    receiver.run(args.host, args.port, lmtp=args.lmtp)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv else "help"
@@ -150,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
         worker(rest)
     elif command == "createadmin":
         createadmin(rest)
+    elif command == "mail-server":
+        mail_server(rest)
     elif command in {"help", "-h", "--help"}:
         print(__doc__)
     else:

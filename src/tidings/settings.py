@@ -180,6 +180,21 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Tidings <tidings@localhost>")
 
+# --- Incoming email: reply and space addresses live under MAIL_DOMAIN; `tidings mail-server`
+# receives them by SMTP (or LMTP from Postfix) and refuses messages over MAIL_MAX_MB.
+MAIL_DOMAIN = env("MAIL_DOMAIN", urlparse(SITE_URL).hostname or "localhost").lower()
+MAIL_SERVER_HOST = env("MAIL_SERVER_HOST", "127.0.0.1")
+MAIL_SERVER_PORT = env_int("MAIL_SERVER_PORT", 2525)
+MAIL_MAX_MB = env_int("MAIL_MAX_MB", 35)
+# Optional: also fetch mail for MAIL_DOMAIN from an IMAP mailbox (a catch-all) every minute;
+# fetched messages are removed from it once handled.
+IMAP_HOST = env("IMAP_HOST")
+IMAP_PORT = env_int("IMAP_PORT", 993)
+IMAP_USER = env("IMAP_USER")
+IMAP_PASSWORD = env("IMAP_PASSWORD")
+IMAP_FOLDER = env("IMAP_FOLDER", "INBOX")
+IMAP_SSL = env_bool("IMAP_SSL", True)
+
 # --- Files: local disk by default.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"

@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("tidings.inbox.urls")),
     path("", include("tidings.search.urls")),
     path("", include("tidings.recordings.urls")),
+    path("", include("tidings.mail.urls")),
     path("api/", include("tidings.api.urls")),
 ]

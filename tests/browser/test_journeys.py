@@ -240,7 +240,7 @@ def test_live_updates(server, new_page) -> None:
     create_space(owner, "Lighthouse")
     # The owner asks for only the threads they are in from this space, so their inbox
     # stays empty until someone mentions them.
-    owner.get_by_label("In my inbox").select_option(label="Only threads I'm in")
+    owner.get_by_label("In my inbox").select_option(label="Threads I'm in and mentions")
     owner.get_by_role("button", name="Save").click()
     expect(owner.get_by_role("status")).to_be_visible()
     link = invite(owner, "mina@example.com")

@@ -270,9 +270,11 @@ def test_camera_audio_and_file_recordings(server, media_browser, open_page, tmp_
     expect(recorder(page).get_by_label("Camera", exact=True)).to_be_visible()
     expect(recorder(page).get_by_label("Microphone", exact=True)).to_be_visible()
     expect(recorder(page).get_by_role("button", name="Start recording")).to_be_focused()
+    # The fake microphone's first sound can take a while on a loaded machine.
     page.wait_for_function(
         "() => Number(document.querySelector('#composer [role=meter]')"
-        ".getAttribute('aria-valuenow')) > 0"
+        ".getAttribute('aria-valuenow')) > 0",
+        timeout=45_000,
     )
     snap(page, "rec-02-setup")
     assert accessibility_violations(page) == []

@@ -1,7 +1,9 @@
-"""State changes of people: profile, password, signed-in sessions, personal access tokens."""
+"""State changes of people: profile, delivery settings, password, sessions, access tokens."""
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import secrets
 from datetime import timedelta
 from importlib import import_module
@@ -14,11 +16,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from tidings.accounts.models import (
+    WEEKDAY_NAMES,
     AccessToken,
+    DeliverySettings,
+    EmailCadence,
     SignedInSession,
     User,
     hash_token,
+    parse_clock,
     validate_time_zone,
+    validate_working_hours,
 )
 
 TOKEN_PREFIX = "tid_"
@@ -40,10 +47,154 @@ def update_profile(person: User, *, name: str, time_zone: str) -> User:
         errors["time_zone"] = error.messages
     if errors:
         raise ValidationError(errors)
+    zone_changed = person.time_zone != time_zone
     person.name = name
     person.time_zone = time_zone
     person.save(update_fields=["name", "time_zone"])
+    if zone_changed:
+        # Scheduled digests follow the zone: mark the delivery settings as changed.
+        DeliverySettings.objects.filter(user=person).update(updated_at=timezone.now())
     return person
+
+
+# Longer absences are better handled by choosing "never"; it also bounds the clock maths.
+MAX_AWAY = timedelta(days=366)
+DELIVERY_FIELDS = frozenset(
+    {
+        "time_zone",
+        "working_hours",
+        "quiet_start",
+        "quiet_end",
+        "away_until",
+        "cadence",
+        "digest_time",
+        "digest_weekday",
+    }
+)
+
+
+def _clock(value: object) -> dt.time | None:
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    return parse_clock(value)
+
+
+def _day(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _working_hours(value: object) -> dict[str, list[str] | None]:
+    """Accept times or "HH:MM" strings; store "HH:MM" strings (validated by the caller)."""
+    if not isinstance(value, dict):
+        return value  # type: ignore[return-value]
+    out: dict[str, list[str] | None] = {}
+    for day, hours in value.items():
+        if isinstance(hours, list | tuple) and len(hours) == 2:
+            clocks = [_clock(part) for part in hours]
+            out[day] = [c.strftime("%H:%M") if c else hours[i] for i, c in enumerate(clocks)]
+        else:
+            out[day] = hours
+    return out
+
+
+def build_delivery_settings(person: User, **fields: object) -> DeliverySettings:
+    """Person's delivery settings with `fields` applied, checked but not saved.
+
+    Raises ValidationError with a sentence per field. The returned row reads its zone from a
+    copy of the person, so a preview never changes the person that was passed in.
+    """
+    from tidings.accounts.delivery import settings_for
+
+    unknown = set(fields) - DELIVERY_FIELDS
+    if unknown:
+        raise ValidationError({name: ["This is not a delivery setting."] for name in unknown})
+    current = settings_for(person)
+    row = copy.copy(current)
+    owner = copy.copy(person)
+    errors: dict[str, list[str]] = {}
+    if "time_zone" in fields and not isinstance(fields["time_zone"], str):
+        errors["time_zone"] = ["Pick your time zone, like Europe/Berlin."]
+    elif "time_zone" in fields:
+        try:
+            validate_time_zone(str(fields["time_zone"]))
+            owner.time_zone = str(fields["time_zone"])
+        except ValidationError as error:
+            errors["time_zone"] = error.messages
+    row.user = owner
+    if "working_hours" in fields:
+        hours = _working_hours(fields["working_hours"])
+        try:
+            validate_working_hours(hours)
+            row.working_hours = hours
+        except ValidationError as error:
+            errors["working_hours"] = error.messages
+    for name in ("quiet_start", "quiet_end", "digest_time"):
+        if name not in fields:
+            continue
+        value = fields[name]
+        clock = _clock(value)
+        if clock is None and not (name != "digest_time" and value in (None, "")):
+            errors[name] = ["Write the time as HH:MM, like 08:30."]
+        else:
+            setattr(row, name, clock)
+    quiet_ok = not errors.keys() & {"quiet_start", "quiet_end"}
+    if quiet_ok and (row.quiet_start is None) != (row.quiet_end is None):
+        missing = "quiet_end" if row.quiet_end is None else "quiet_start"
+        errors[missing] = ["Give both a start and an end, or leave both empty for none."]
+    elif quiet_ok and row.quiet_start is not None and row.quiet_start == row.quiet_end:
+        errors["quiet_end"] = ["The end is the same as the start: leave both empty for none."]
+    if "away_until" in fields:
+        value = fields["away_until"]
+        day = None if value in (None, "") else _day(value)
+        today = timezone.now().astimezone(owner.zone).date()
+        if value not in (None, "") and day is None:
+            errors["away_until"] = ["Write the date as YYYY-MM-DD, like 2026-08-31."]
+        elif day is not None and day < today:
+            errors["away_until"] = [
+                "That date has passed. Pick today or a later day, or leave it empty."
+            ]
+        elif day is not None and day > today + MAX_AWAY:
+            errors["away_until"] = ["Pick a date within a year from today, or leave it empty."]
+        else:
+            row.away_until = day
+    if "cadence" in fields:
+        if fields["cadence"] not in EmailCadence.values:
+            errors["cadence"] = ["Choose immediately, hourly, daily, weekly or never."]
+        else:
+            row.cadence = fields["cadence"]
+    if "digest_weekday" in fields:
+        try:
+            weekday = int(fields["digest_weekday"])  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            weekday = -1
+        if not 0 <= weekday < len(WEEKDAY_NAMES):
+            errors["digest_weekday"] = ["Pick a day of the week (0 is Monday, 6 is Sunday)."]
+        else:
+            row.digest_weekday = weekday
+    if errors:
+        raise ValidationError(errors)
+    return row
+
+
+@transaction.atomic
+def update_delivery_settings(person: User, **fields: object) -> DeliverySettings:
+    """Change when Tidings may email the person; fields left out keep their value.
+
+    Takes the names of DeliverySettings plus time_zone (kept on the person). Times may be
+    "HH:MM" strings, dates "YYYY-MM-DD". Raises ValidationError, saving nothing.
+    """
+    row = build_delivery_settings(person, **fields)
+    if "time_zone" in fields and row.user.time_zone != person.time_zone:
+        person.time_zone = row.user.time_zone
+        person.save(update_fields=["time_zone"])
+    row.user = person
+    row.save()
+    return row
 
 
 def _end_django_sessions(session_keys: list[str]) -> None:

@@ -1,15 +1,17 @@
-"""API for people: who am I, and my personal access tokens."""
+"""API for people: who am I, my delivery settings, and my personal access tokens."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from tidings.accounts import actions, queries
-from tidings.accounts.models import AccessToken, User
+from tidings.accounts import actions, delivery, queries
+from tidings.accounts.models import AccessToken, DeliverySettings, User
 
 router = Router(tags=["me"])
 
@@ -34,6 +36,54 @@ class MeOut(Schema):
 class MeIn(Schema):
     name: str = Field(..., max_length=1000)
     time_zone: str = Field(..., max_length=64)
+
+
+Clock = str | None
+Cadence = Literal["immediately", "hourly", "daily", "weekly", "never"]
+
+
+class DeliveryOut(Schema):
+    time_zone: str = Field(..., description="IANA zone; all the times below are in it.")
+    working_hours: dict[str, list[str] | None] = Field(
+        ..., description='mon…sun: ["HH:MM", "HH:MM"], or null for a day off.'
+    )
+    quiet_start: Clock = Field(..., description="HH:MM; null with quiet_end for none.")
+    quiet_end: Clock
+    away_until: date | None = Field(..., description="No email through this local date.")
+    cadence: Cadence
+    digest_time: str = Field(..., description="HH:MM of the daily or weekly digest.")
+    digest_weekday: int = Field(..., description="Weekly digest day: 0 is Monday, 6 Sunday.")
+    next_digest_at: datetime | None = Field(..., description="When the next digest goes out.")
+
+
+class DeliveryIn(Schema):
+    """Fields left out keep their value."""
+
+    time_zone: str | None = Field(None, max_length=64)
+    working_hours: dict[str, list[str] | None] | None = None
+    quiet_start: Clock = Field(None, max_length=8)
+    quiet_end: Clock = Field(None, max_length=8)
+    away_until: date | None = None
+    cadence: Cadence | None = None
+    digest_time: str | None = Field(None, max_length=8)
+    digest_weekday: int | None = Field(None, ge=0, le=6)
+
+
+def delivery_out(row: DeliverySettings) -> DeliveryOut:
+    def clock(value) -> str | None:
+        return value.strftime("%H:%M") if value is not None else None
+
+    return DeliveryOut(
+        time_zone=row.user.time_zone,
+        working_hours=row.working_hours,
+        quiet_start=clock(row.quiet_start),
+        quiet_end=clock(row.quiet_end),
+        away_until=row.away_until,
+        cadence=row.cadence,
+        digest_time=clock(row.digest_time),
+        digest_weekday=row.digest_weekday,
+        next_digest_at=delivery.next_digest_time(row, timezone.now()),
+    )
 
 
 class TokenOut(Schema):
@@ -66,6 +116,22 @@ def me(request: HttpRequest) -> User:
 @router.patch("/me", response=MeOut, summary="Change my name and time zone")
 def update_me(request: HttpRequest, payload: MeIn) -> User:
     return actions.update_profile(request.auth, name=payload.name, time_zone=payload.time_zone)
+
+
+@router.get("/me/delivery", response=DeliveryOut, summary="When Tidings may email me")
+def get_delivery(request: HttpRequest) -> DeliveryOut:
+    return delivery_out(delivery.settings_for(request.auth))
+
+
+@router.put(
+    "/me/delivery",
+    response=DeliveryOut,
+    summary="Change my hours and email cadence (fields left out keep their value)",
+)
+def put_delivery(request: HttpRequest, payload: DeliveryIn) -> DeliveryOut:
+    # Only what the client sent: null for quiet hours or away_until clears them.
+    fields = payload.model_dump(exclude_unset=True)
+    return delivery_out(actions.update_delivery_settings(request.auth, **fields))
 
 
 @router.get("/tokens", response=list[TokenOut], tags=["tokens"], summary="My active tokens")

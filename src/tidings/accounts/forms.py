@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 from functools import cache
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+from tidings.accounts.models import WEEKDAY_NAMES, WEEKDAYS, DeliverySettings, EmailCadence
 
 
 @cache
@@ -95,3 +98,109 @@ class AccessTokenForm(forms.Form):
         max_length=100,
         help_text="What the token is for, like “Laptop scripts”.",
     )
+
+
+class ClockField(forms.TimeField):
+    """An HH:MM time in a native time input; a bad value gets a sentence, not a crash."""
+
+    widget = forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": "60"})
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("error_messages", {"invalid": "Write the time as HH:MM, like 08:30."})
+        super().__init__(input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
+class DeliveryForm(forms.Form):
+    """When Tidings may email me. Rules across fields live in update_delivery_settings."""
+
+    time_zone = TimeZoneField(help_text="Working hours, quiet hours and digests follow this clock.")
+    quiet_start = ClockField(label="Quiet from", required=False)
+    quiet_end = ClockField(label="Quiet until", required=False)
+    away_until = forms.DateField(
+        label="Away until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Write the date as YYYY-MM-DD, like 2026-08-31."},
+        help_text="No emails through this day, except your digest. Leave empty when you are in.",
+    )
+    cadence = forms.ChoiceField(
+        label="Email me",
+        choices=[
+            (EmailCadence.IMMEDIATELY, "Immediately, outside quiet hours"),
+            (EmailCadence.HOURLY, "In an hourly batch, outside quiet hours"),
+            (EmailCadence.DAILY, "In a daily digest"),
+            (EmailCadence.WEEKLY, "In a weekly digest"),
+            (EmailCadence.NEVER, "Never: I read Tidings on the web"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose how often Tidings may email you."},
+    )
+    digest_time = ClockField(
+        label="Digest at", help_text="Digests come at this time even in quiet hours."
+    )
+    digest_weekday = forms.TypedChoiceField(
+        label="Weekly digest on",
+        coerce=int,
+        choices=list(enumerate(WEEKDAY_NAMES)),
+        error_messages={"invalid_choice": "Pick a day of the week."},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One row per weekday: a "working" box and the hours, named mon_on, mon_start, ...
+        for day, name in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True):
+            self.fields[f"{day}_on"] = forms.BooleanField(label=name, required=False)
+            self.fields[f"{day}_start"] = ClockField(label=f"{name} from", required=False)
+            self.fields[f"{day}_end"] = ClockField(label=f"{name} until", required=False)
+
+    @classmethod
+    def initial_for(cls, settings: DeliverySettings) -> dict[str, object]:
+        initial: dict[str, object] = {
+            "time_zone": settings.user.time_zone,
+            "quiet_start": settings.quiet_start,
+            "quiet_end": settings.quiet_end,
+            "away_until": settings.away_until,
+            "cadence": settings.cadence,
+            "digest_time": settings.digest_time,
+            "digest_weekday": settings.digest_weekday,
+        }
+        for index, day in enumerate(WEEKDAYS):
+            window = settings.working_window(index)
+            initial[f"{day}_on"] = window is not None
+            start, end = window or (datetime.time(9), datetime.time(17))
+            initial[f"{day}_start"], initial[f"{day}_end"] = start, end
+        return initial
+
+    def weekdays(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [(self[f"{day}_on"], self[f"{day}_start"], self[f"{day}_end"]) for day in WEEKDAYS]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        hours: dict[str, list[str] | None] = {}
+        for day, name in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True):
+            start, end = data.get(f"{day}_start"), data.get(f"{day}_end")
+            if not data.get(f"{day}_on"):
+                hours[day] = None
+            elif f"{day}_start" in self.errors or f"{day}_end" in self.errors:
+                continue
+            elif start is None or end is None:
+                self.add_error(f"{day}_end", f"{name}: give a start and an end time.")
+            elif end <= start:
+                self.add_error(f"{day}_end", f"{name}: the end must be after the start.")
+            else:
+                hours[day] = [start.strftime("%H:%M"), end.strftime("%H:%M")]
+        data["working_hours"] = hours
+        return data
+
+    def delivery_fields(self) -> dict[str, object]:
+        """The cleaned values as update_delivery_settings takes them."""
+        data = self.cleaned_data
+        names = ("time_zone", "quiet_start", "quiet_end", "away_until", "cadence")
+        fields = {name: data.get(name) for name in names}
+        fields |= {
+            "working_hours": data["working_hours"],
+            "digest_time": data.get("digest_time"),
+            "digest_weekday": data.get("digest_weekday"),
+        }
+        return fields

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import zoneinfo
 
@@ -99,3 +100,89 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def default_working_hours() -> dict[str, list[str] | None]:
+    return {day: (["09:00", "17:00"] if day not in {"sat", "sun"} else None) for day in WEEKDAYS}
+
+
+def parse_clock(value: object) -> datetime.time | None:
+    """A "HH:MM" string as a time, or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.strptime(value.strip(), "%H:%M").time()
+    except ValueError:
+        return None
+
+
+def validate_working_hours(value: object) -> None:
+    """Seven weekdays, each ["HH:MM", "HH:MM"] with the end after the start, or null (off)."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, dict) or set(value) != set(WEEKDAYS):
+        raise ValidationError("Give working hours for each day from mon to sun (null for off).")
+    for day, name in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True):
+        hours = value[day]
+        if hours is None:
+            continue
+        if not isinstance(hours, list | tuple) or len(hours) != 2:
+            raise ValidationError(f"{name}: give a start and an end, like 09:00 and 17:00.")
+        start, end = (parse_clock(part) for part in hours)
+        if start is None or end is None:
+            raise ValidationError(f"{name}: write times as HH:MM, like 09:00.")
+        if end <= start:
+            raise ValidationError(f"{name}: the end must be after the start.")
+
+
+class EmailCadence(models.TextChoices):
+    IMMEDIATELY = "immediately", "Immediately"
+    HOURLY = "hourly", "Hourly batch"
+    DAILY = "daily", "Daily digest"
+    WEEKLY = "weekly", "Weekly digest"
+    NEVER = "never", "Never"
+
+
+class DeliverySettings(models.Model):
+    """When a person wants to hear from Tidings. The time zone is the person's own (User)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="delivery_settings")
+    working_hours = models.JSONField(
+        default=default_working_hours, validators=[validate_working_hours]
+    )
+    # Both empty: no quiet hours. A start after the end spans midnight (20:00–08:00).
+    quiet_start = models.TimeField(null=True, blank=True, default=datetime.time(20, 0))
+    quiet_end = models.TimeField(null=True, blank=True, default=datetime.time(8, 0))
+    away_until = models.DateField(null=True, blank=True)
+    cadence = models.CharField(
+        max_length=12, choices=EmailCadence.choices, default=EmailCadence.HOURLY
+    )
+    digest_time = models.TimeField(default=datetime.time(8, 30))
+    digest_weekday = models.PositiveSmallIntegerField(
+        default=0, choices=list(enumerate(WEEKDAY_NAMES))
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "delivery settings"
+
+    def __str__(self) -> str:
+        return f"Delivery settings of {self.user}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return self.user.zone
+
+    def working_window(self, weekday: int) -> tuple[datetime.time, datetime.time] | None:
+        """(start, end) of the working hours on a weekday (0 = Monday), or None for a day off."""
+        hours = (self.working_hours or {}).get(WEEKDAYS[weekday])
+        if not hours:
+            return None
+        start, end = parse_clock(hours[0]), parse_clock(hours[1])
+        if start is None or end is None or end <= start:
+            return None
+        return start, end

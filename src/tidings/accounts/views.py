@@ -1,6 +1,8 @@
-"""HTTP for the people pages: sign-in and out, password reset, settings, rate-limit page."""
+"""HTTP for the people pages: sign-in and out, password reset, settings, delivery, rate limit."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,18 +12,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
-from django.views.decorators.http import require_POST
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from tidings.accounts import actions, queries
+from tidings.accounts import actions, delivery, queries
 from tidings.accounts.forms import (
     AccessTokenForm,
     ChangePasswordForm,
+    DeliveryForm,
     ProfileForm,
     ResetPasswordForm,
     SignInForm,
 )
+from tidings.accounts.models import DeliverySettings
+from tidings.threads import actions as thread_actions
+from tidings.threads.models import SpaceLevel, SpaceSubscription
+from tidings.workspaces.access import visible_spaces
 
 # Attempts allowed per account (the email posted) and per client address.
 SIGN_IN_RATE_PER_ACCOUNT = "10/15m"
@@ -205,3 +213,152 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     token = actions.revoke_access_token(request.user, token_id)
     messages.success(request, f"The token “{token.name}” is revoked.")
     return redirect("accounts:settings")
+
+
+# --- Delivery: when Tidings may email me, and how much of each space reaches me.
+
+
+def _when(moment: dt.datetime | None, now: dt.datetime, zone) -> str:
+    """A send time as the person reads it: "today at 16:00", "tomorrow at 08:00", "Mon 15 Jun"."""
+    if moment is None:
+        return "never: you chose no email"
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    if moment <= now + dt.timedelta(seconds=59):
+        return "right away"
+    if local.date() == today:
+        return f"today at {clock}"
+    if local.date() == today + dt.timedelta(days=1):
+        return f"tomorrow at {clock}"
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')} at {clock}"
+
+
+def _preview(row: DeliverySettings, now: dt.datetime) -> dict[str, object]:
+    """What the preview box says for these (possibly unsaved) settings, at `now`."""
+    zone = row.zone
+    local_now = now.astimezone(zone)
+    tonight = delivery.local_instant(zone, local_now.date(), dt.time(21, 0))
+    if tonight < now:
+        tonight = delivery.local_instant(zone, local_now.date() + dt.timedelta(days=1), dt.time(21))
+    if delivery.is_away(row, now):
+        state = "You are away: no emails until you are back."
+    elif delivery.in_quiet_hours(row, now):
+        state = "You are in quiet hours: emails wait until they end."
+    elif delivery.next_working_start(row, now) == now:
+        state = "You are in working hours."
+    else:
+        state = "You are outside working hours but not in quiet hours."
+    rows = [
+        ("A reply posted now", _when(delivery.next_email_time(row, now), now, zone)),
+        (
+            "A mention at 21:00 "
+            + ("tonight" if tonight.astimezone(zone).date() == local_now.date() else "tomorrow"),
+            _when(delivery.next_email_time(row, tonight, urgent=True), now, zone),
+        ),
+    ]
+    digest = delivery.next_digest_time(row, now)
+    if digest is not None:
+        rows.append(("Your next digest", _when(digest, now, zone)))
+    rows.append(
+        (
+            "Send later “in working hours” reaches you",
+            _when(delivery.next_working_start(row, now), now, zone),
+        )
+    )
+    return {
+        "now_text": local_now.strftime("%a %H:%M"),
+        "zone_name": row.user.time_zone,
+        "state": state,
+        "rows": rows,
+    }
+
+
+def _space_levels(person) -> list[dict[str, object]]:
+    levels = dict(SpaceSubscription.objects.filter(person=person).values_list("space_id", "level"))
+    spaces = (
+        visible_spaces(person)
+        .filter(archived_at=None)
+        .select_related("workspace")
+        .order_by("workspace__name", "name")
+    )
+    return [{"space": space, "level": levels.get(space.pk, SpaceLevel.FOLLOW)} for space in spaces]
+
+
+def _delivery_page(
+    request: HttpRequest, status: int = 200, form: DeliveryForm | None = None, **extra
+) -> HttpResponse:
+    row = delivery.settings_for(request.user)
+    if form is None:
+        form = DeliveryForm(initial=DeliveryForm.initial_for(row))
+    context = {
+        "form": form,
+        "preview": _preview(row, timezone.now()),
+        "spaces": _space_levels(request.user),
+        # Short names in the selects; the full sentences explain them once, under the table.
+        "levels": [(value, label.split(":")[0]) for value, label in SpaceLevel.choices],
+        "level_help": [label for _, label in SpaceLevel.choices],
+        **extra,
+    }
+    return render(request, "accounts/delivery.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delivery_page(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _delivery_page(request)
+    form = DeliveryForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.update_delivery_settings(request.user, **form.delivery_fields())
+        except ValidationError as error:
+            _add_errors(form, error)
+    if not form.is_valid():
+        return _delivery_page(request, 400, form)
+    messages.success(request, "Your delivery settings are saved.")
+    return redirect("accounts:delivery")
+
+
+def _add_errors(form: DeliveryForm, error: ValidationError) -> None:
+    for name, problems in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, problems)
+
+
+@login_required
+@require_POST
+def delivery_preview(request: HttpRequest) -> HttpResponse:
+    """The preview box for the settings as they stand in the form, saved or not (htmx)."""
+    form = DeliveryForm(request.POST)
+    preview, problems = None, []
+    if form.is_valid():
+        try:
+            row = actions.build_delivery_settings(request.user, **form.delivery_fields())
+            preview = _preview(row, timezone.now())
+        except ValidationError as error:
+            problems = [p for messages_ in error.message_dict.values() for p in messages_]
+    else:
+        problems = [p for messages_ in form.errors.values() for p in messages_]
+    return render(
+        request, "accounts/_delivery_preview.html", {"preview": preview, "problems": problems}
+    )
+
+
+@login_required
+@require_POST
+def delivery_spaces(request: HttpRequest) -> HttpResponse:
+    """Save the level of each space in the table; only spaces the person can see are read."""
+    problems = []
+    changed = 0
+    for entry in _space_levels(request.user):
+        space, level = entry["space"], request.POST.get(f"level-{entry['space'].pk}")
+        if level is None or level == entry["level"]:
+            continue
+        try:
+            thread_actions.set_space_level(request.user, space, level)
+            changed += 1
+        except ValidationError:
+            problems.append(f"{space.name}: pick one of the levels in the list.")
+    if problems:
+        return _delivery_page(request, 400, space_problems=problems)
+    messages.success(request, "Space levels saved." if changed else "No space level changed.")
+    return redirect(reverse("accounts:delivery") + "#spaces")

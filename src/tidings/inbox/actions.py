@@ -6,21 +6,41 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tidings.inbox.models import InboxItem, Reason
+from tidings.inbox.models import (
+    InboxItem,
+    Reason,
+    Reminder,
+    Request,
+    RequestRecipient,
+    ScheduledDelivery,
+    ScheduledPost,
+    ScheduleState,
+)
 from tidings.threads.models import SpaceLevel, SpaceSubscription, ThreadFollow
-from tidings.workspaces.access import mentionable_people, visible_threads
+from tidings.workspaces.access import (
+    can_post_in_space,
+    mentionable_people,
+    visible_spaces,
+    visible_threads,
+)
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
-    from tidings.threads.models import Reply, Thread
+    from tidings.threads.models import Reply, Space, Thread
 
 # Strength of a reason: a stronger one replaces a weaker one while the item is unread.
-REASON_RANK = {Reason.NEW_THREAD: 0, Reason.REPLY: 1, Reason.MENTION: 2}
+REASON_RANK = {
+    Reason.NEW_THREAD: 0,
+    Reason.REPLY: 1,
+    Reason.REMINDER: 2,
+    Reason.MENTION: 3,
+    Reason.REQUEST: 4,
+}
 SNOOZE_PRESETS = {
     "later": "Later today",
     "tomorrow": "Tomorrow morning",
@@ -40,43 +60,84 @@ def _viewer_ids(thread: Thread) -> set[int]:
     return set(mentionable_people(thread.space).values_list("pk", flat=True))
 
 
-def fan_out_thread_posted(thread: Thread, mentioned: Iterable[User | int] | None) -> int:
-    """Put a new thread in the inboxes of everyone who follows its space (no subscription row
-    means follow) and of mentioned people, even if they muted the space. Never the author, never
-    someone who cannot see the space. Safe to run twice. Returns how many items it touched."""
+def fan_out_thread_posted(
+    thread: Thread, mentioned: Iterable[User | int] | None, *, only: Iterable[int] | None = None
+) -> int:
+    """Put a new thread in the inboxes of everyone who follows its space (level follow or all;
+    no subscription row means follow) and of mentioned people, even if they muted the space.
+    Never the author, never someone who cannot see the space. Safe to run twice. Returns how
+    many items it touched."""
     viewers = _viewer_ids(thread) - {thread.author_id}
+    if only is not None:  # a held delivery reaching these people now (send later)
+        viewers &= set(only)
     quiet = set(
         SpaceSubscription.objects.filter(space_id=thread.space_id, person_id__in=viewers)
-        .exclude(level=SpaceLevel.FOLLOW)
+        .exclude(level__in=[SpaceLevel.FOLLOW, SpaceLevel.ALL])
         .values_list("person_id", flat=True)
     )
     mentioned_ids = _ids(mentioned) & viewers
-    touched = 0
-    for person_id in sorted((viewers - quiet) | mentioned_ids):
-        reason = Reason.MENTION if person_id in mentioned_ids else Reason.NEW_THREAD
-        touched += _deliver(person_id, thread, reason, actor_id=thread.author_id, reply=None)
-    return touched
+    reasons = {
+        person_id: Reason.MENTION if person_id in mentioned_ids else Reason.NEW_THREAD
+        for person_id in sorted((viewers - quiet) | mentioned_ids)
+    }
+    existing = set(
+        InboxItem.objects.filter(thread=thread, person_id__in=list(reasons)).values_list(
+            "person_id", flat=True
+        )
+    )
+    # Most people have no item for a new thread yet: one insert for all of them (a space of
+    # thousands), then the usual locked update for the few who have one (a second run).
+    now = timezone.now()
+    fresh = [
+        InboxItem(
+            person_id=person_id,
+            thread=thread,
+            reason=reason,
+            actor_id=thread.author_id,
+            created_at=now,
+            updated_at=now,
+        )
+        for person_id, reason in reasons.items()
+        if person_id not in existing
+    ]
+    InboxItem.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+    emails = {item.person_id: item.reason for item in fresh}
+    for person_id in sorted(existing):
+        reason = reasons[person_id]
+        if _deliver(person_id, thread, reason, actor_id=thread.author_id, reply=None):
+            emails[person_id] = reason
+    _schedule_emails(thread, emails, reply=None, actor_id=thread.author_id)
+    return len(emails)
 
 
-def fan_out_reply_posted(reply: Reply, mentioned: Iterable[User | int] | None) -> int:
-    """Bring a reply to everyone following its thread and to mentioned people, except the
-    replier and anyone who can no longer see the thread. One item per person and thread:
-    it is refreshed, reopened if done, and counts this reply once however often this runs."""
+def fan_out_reply_posted(
+    reply: Reply, mentioned: Iterable[User | int] | None, *, only: Iterable[int] | None = None
+) -> int:
+    """Bring a reply to everyone following its thread, everyone at "all activity" in its space
+    (unless they unfollowed the thread) and mentioned people, except the replier and anyone
+    who can no longer see the thread. One item per person and thread: it is refreshed,
+    reopened if done, and counts this reply once however often this runs."""
     thread = reply.thread
     if reply.deleted_at is not None:
         return 0
     viewers = _viewer_ids(thread) - {reply.author_id}
-    followers = set(
-        ThreadFollow.objects.filter(thread=thread, following=True).values_list(
-            "person_id", flat=True
-        )
-    )
+    if only is not None:  # a held delivery reaching these people now (send later)
+        viewers &= set(only)
+    follows = dict(ThreadFollow.objects.filter(thread=thread).values_list("person_id", "following"))
+    everything = SpaceSubscription.objects.filter(space_id=thread.space_id, level=SpaceLevel.ALL)
+    followers = {person_id for person_id, following in follows.items() if following} | {
+        person_id
+        for person_id in everything.values_list("person_id", flat=True)
+        if follows.get(person_id, True)
+    }
     mentioned_ids = _ids(mentioned) & viewers
-    touched = 0
+    emails: dict[int, str] = {}
     for person_id in sorted((followers & viewers) | mentioned_ids):
         reason = Reason.MENTION if person_id in mentioned_ids else Reason.REPLY
-        touched += _deliver(person_id, thread, reason, actor_id=reply.author_id, reply=reply)
-    return touched
+        if _deliver(person_id, thread, reason, actor_id=reply.author_id, reply=reply):
+            emails[person_id] = reason
+    _schedule_emails(thread, emails, reply=reply, actor_id=reply.author_id)
+    return len(emails)
 
 
 def fan_out_mentions_added(
@@ -89,10 +150,23 @@ def fan_out_mentions_added(
     if thread.deleted_at is not None or (reply is not None and reply.deleted_at is not None):
         return 0
     mentioned_ids = _ids(mentioned) & (_viewer_ids(thread) - {actor_id})
-    return sum(
-        _deliver_mention(person_id, thread, actor_id=actor_id, reply=reply)
+    emails = {
+        person_id: Reason.MENTION
         for person_id in sorted(mentioned_ids)
-    )
+        if _deliver_mention(person_id, thread, actor_id=actor_id, reply=reply)
+    }
+    _schedule_emails(thread, emails, reply=reply, actor_id=actor_id)
+    return len(emails)
+
+
+def _schedule_emails(
+    thread: Thread, events: dict[int, str], *, reply: Reply | None, actor_id: int | None
+) -> None:
+    """Each inbox item just created or brought back also queues an email, per the person's
+    delivery settings, so email reaches exactly the people the inbox does."""
+    from tidings.mail.outbox import schedule_emails
+
+    schedule_emails(thread, events, reply=reply, actor_id=actor_id)
 
 
 def _deliver_mention(
@@ -283,3 +357,461 @@ def mark_thread_read(person: User, thread: Thread) -> int:
     return InboxItem.objects.filter(person=person, thread=thread, read_at=None).update(
         read_at=timezone.now()
     )
+
+
+# --- Reminders and requests: they bring a thread back through the same inbox items.
+
+REMIND_PRESETS = {
+    "hour": "In 1 hour",
+    "tomorrow": "Tomorrow morning",
+    "monday": "Next Monday",
+}
+MAX_AHEAD = dt.timedelta(days=366)
+MAX_ASKED = 50
+# An unanswered request comes back to the person's inbox this often, due or overdue.
+NUDGE_EVERY = dt.timedelta(days=1)
+
+
+def _bring_back(
+    person_id: int,
+    thread: Thread,
+    reason: str,
+    *,
+    reply: Reply | None,
+    actor_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """Put the thread at the top of the person's inbox for `reason`, at `reply`: unread, not
+    done, not snoozed. Creates the item when there is none."""
+    _schedule_emails(thread, {person_id: reason}, reply=reply, actor_id=actor_id)
+    with transaction.atomic():
+        item = _locked_item_or_create(
+            person_id, thread, reason=reason, actor_id=actor_id, reply=reply, now=now
+        )
+        if item is None:
+            return
+        if not (item.is_unread and item.done_at is None):
+            item.activity_count = 1
+        item.reason = reason
+        item.latest_reply = reply
+        item.actor_id = actor_id
+        item.snoozed_until = None
+        _reopen(item, now)
+
+
+def visible_post(person: User, thread_id: int, reply_id: int | None) -> tuple[Thread, Reply | None]:
+    """The thread and (optionally) one of its replies, if the person can see them."""
+    thread = visible_threads(person).select_related("space").filter(pk=thread_id).first()
+    if thread is None:
+        raise Http404("No such thread.")
+    if reply_id is None:
+        return thread, None
+    reply = thread.replies.filter(pk=reply_id, deleted_at=None).first()
+    if reply is None:
+        raise Http404("No such reply.")
+    return thread, reply
+
+
+def remind_time(preset: str, zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.datetime:
+    """When a reminder preset fires: in one hour, 09:00 tomorrow or 09:00 next Monday, in the
+    person's time zone."""
+    now = now or timezone.now()
+    if preset == "hour":
+        return now + dt.timedelta(hours=1)
+    if preset in ("tomorrow", "monday"):
+        return snooze_time(preset, zone, now)
+    raise ValidationError("Pick when the reminder should bring this back.")
+
+
+def _future(person: User, at: dt.datetime, now: dt.datetime, what: str) -> dt.datetime:
+    """`at` as an aware time (a naive one is in the person's zone), checked to be ahead."""
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at, person.zone)
+    if at <= now:
+        raise ValidationError(f"Pick a time in the future for the {what}.")
+    if at - now > MAX_AHEAD:
+        raise ValidationError(f"Pick a time at most a year ahead for the {what}.")
+    return at
+
+
+@transaction.atomic
+def create_reminder(
+    person: User,
+    thread_id: int,
+    *,
+    reply_id: int | None = None,
+    at: dt.datetime | None = None,
+    preset: str = "",
+    now: dt.datetime | None = None,
+) -> Reminder:
+    """Remind the person of a thread (at one of its replies) at a time or a preset; a naive
+    time is in their zone. Only for threads they can see; at most a year ahead."""
+    now = now or timezone.now()
+    thread, reply = visible_post(person, thread_id, reply_id)
+    when = at if at is not None else remind_time(preset, person.zone, now)
+    when = _future(person, when, now, "reminder")
+    return Reminder.objects.create(
+        person=person, thread=thread, reply=reply, remind_at=when, created_at=now
+    )
+
+
+@transaction.atomic
+def cancel_reminder(person: User, reminder_id: int, *, now: dt.datetime | None = None) -> Reminder:
+    """Cancel one of the person's reminders that has not fired yet."""
+    reminder = (
+        Reminder.objects.select_for_update()
+        .filter(pk=reminder_id, person=person, fired_at=None, cancelled_at=None)
+        .first()
+    )
+    if reminder is None:
+        raise Http404("No such reminder.")
+    reminder.cancelled_at = now or timezone.now()
+    reminder.save(update_fields=["cancelled_at"])
+    return reminder
+
+
+def fire_due_reminders(now: dt.datetime | None = None) -> int:
+    """Bring back every reminder whose time has come, once: each row is claimed by a
+    conditional update, so a second run (or a second worker) fires nothing twice. Access is
+    checked now: a reminder on a thread the person can no longer see is spent silently.
+    Returns how many reminders reached an inbox."""
+    now = now or timezone.now()
+    due = Reminder.objects.filter(fired_at=None, cancelled_at=None, remind_at__lte=now)
+    fired = 0
+    for reminder in due.select_related("person", "thread__space", "reply").iterator():
+        with transaction.atomic():
+            claimed = Reminder.objects.filter(
+                pk=reminder.pk, fired_at=None, cancelled_at=None
+            ).update(fired_at=now)
+            if not claimed:
+                continue
+            reply = reminder.reply
+            if reply is not None and reply.deleted_at is not None:
+                reply = None
+            visible = visible_threads(reminder.person).filter(pk=reminder.thread_id).exists()
+            if visible:
+                _bring_back(
+                    reminder.person_id, reminder.thread, Reason.REMINDER,
+                    reply=reply, actor_id=None, now=now,
+                )  # fmt: skip
+                fired += 1
+    return fired
+
+
+def _due_at(due_on: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    """The end of the due date in the asker's zone (midnight after it)."""
+    return dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time(0, 0), tzinfo=zone)
+
+
+@transaction.atomic
+def ask_to_respond(
+    asker: User,
+    thread_id: int,
+    people: Iterable[int | str],
+    due_on: dt.date,
+    *,
+    reply_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Request:
+    """Ask people to respond to a post by a date (in the asker's zone). Only people who can
+    see the thread may be asked, never the asker; each gets the thread at the top of their
+    inbox as a request, nudged daily until they answer."""
+    now = now or timezone.now()
+    thread, reply = visible_post(asker, thread_id, reply_id)
+    if not can_post_in_space(asker, thread.space):
+        raise PermissionDenied("This space is archived; nothing new can be asked in it.")
+    try:
+        wanted = {int(p) for p in people if str(p).strip()}
+    except (TypeError, ValueError):
+        raise ValidationError("Pick the people to ask from the list.") from None
+    wanted.discard(asker.pk)
+    if not wanted:
+        raise ValidationError("Pick at least one person to ask.")
+    if len(wanted) > MAX_ASKED:
+        raise ValidationError(f"Ask at most {MAX_ASKED} people at once.")
+    can_see = mentionable_people(thread.space).filter(pk__in=wanted)
+    allowed = set(can_see.values_list("pk", flat=True))
+    if allowed != wanted:
+        raise ValidationError("Ask only people who can see this thread.")
+    due_at = _due_at(due_on, asker.zone)
+    if due_at <= now:
+        raise ValidationError("Pick a due date from today on.")
+    if due_at - now > MAX_AHEAD:
+        raise ValidationError("Pick a due date at most a year ahead.")
+    request = Request.objects.create(
+        thread=thread, reply=reply, asker=asker, due_on=due_on, due_at=due_at, created_at=now
+    )
+    RequestRecipient.objects.bulk_create(
+        RequestRecipient(request=request, person_id=pk, nudged_at=now) for pk in sorted(allowed)
+    )
+    for pk in sorted(allowed):
+        _bring_back(pk, thread, Reason.REQUEST, reply=reply, actor_id=asker.pk, now=now)
+    return request
+
+
+@transaction.atomic
+def cancel_request(asker: User, request_id: int) -> None:
+    """Withdraw a request the person asked (on a thread they can still see)."""
+    found = Request.objects.filter(
+        pk=request_id, asker=asker, thread__in=visible_threads(asker).values("pk")
+    ).first()
+    if found is None:
+        raise Http404("No such request.")
+    found.delete()
+
+
+@transaction.atomic
+def mark_answered(
+    person: User, recipient_id: int, *, now: dt.datetime | None = None
+) -> RequestRecipient:
+    """The person says they answered a request made to them (without replying here)."""
+    row = (
+        RequestRecipient.objects.select_for_update()
+        .filter(
+            pk=recipient_id,
+            person=person,
+            request__thread__in=visible_threads(person).values("pk"),
+        )
+        .first()
+    )
+    if row is None:
+        raise Http404("No such request.")
+    if row.answered_at is None:
+        row.answered_at = now or timezone.now()
+        row.save(update_fields=["answered_at"])
+    return row
+
+
+def answer_requests_by_reply(reply: Reply) -> int:
+    """A reply answers every open request made to its author in its thread before it.
+    Running twice changes nothing more. Returns how many requests it answered."""
+    if reply.deleted_at is not None or reply.author_id is None:
+        return 0
+    return RequestRecipient.objects.filter(
+        person_id=reply.author_id,
+        answered_at=None,
+        request__thread_id=reply.thread_id,
+        request__created_at__lte=reply.created_at,
+    ).update(answered_at=reply.created_at, answer=reply)
+
+
+def nudge_waiting_requests(now: dt.datetime | None = None) -> int:
+    """Bring each unanswered request back to its person's inbox once a day (before and after
+    the due date). Rows are claimed by a conditional update, so overlapping runs nudge once.
+    Someone who can no longer see the thread is not nudged. Returns how many were nudged."""
+    now = now or timezone.now()
+    waiting = RequestRecipient.objects.filter(answered_at=None, nudged_at__lte=now - NUDGE_EVERY)
+    nudged = 0
+    for row in waiting.select_related("person", "request__thread__space", "request__reply"):
+        with transaction.atomic():
+            claimed = RequestRecipient.objects.filter(
+                pk=row.pk, answered_at=None, nudged_at=row.nudged_at
+            ).update(nudged_at=now)
+            request = row.request
+            if not claimed or not visible_threads(row.person).filter(pk=request.thread_id).exists():
+                continue
+            reply = request.reply if request.reply and request.reply.deleted_at is None else None
+            _bring_back(
+                row.person_id, request.thread, Reason.REQUEST,
+                reply=reply, actor_id=request.asker_id, now=now,
+            )  # fmt: skip
+            nudged += 1
+    return nudged
+
+
+# --- Send later: a post published at a time, or delivered in each reader's working hours.
+
+SCHEDULED_TITLE_MAX = 200
+SCHEDULED_BODY_MAX = 50_000
+
+
+def _clean_scheduled(thread: Thread | None, kind: str, title: str, body: str) -> dict:
+    """The fields of a scheduled post, checked as posting will check them."""
+    from tidings.threads.models import ThreadKind
+
+    title, body = " ".join((title or "").split()), (body or "").strip()
+    errors: dict[str, list[str]] = {}
+    if thread is None:
+        if kind not in ThreadKind.values or kind == ThreadKind.WALKTHROUGH:
+            errors["kind"] = ["Choose a kind: discussion, status update, decision, question or"
+                              " announcement."]  # fmt: skip
+        if not title:
+            errors["title"] = ["Give the thread a title."]
+        elif len(title) > SCHEDULED_TITLE_MAX:
+            errors["title"] = [f"Keep the title under {SCHEDULED_TITLE_MAX} characters."]
+    elif not body:
+        errors["body"] = ["Write the reply before scheduling it."]
+    if len(body) > SCHEDULED_BODY_MAX:
+        errors["body"] = [f"Keep the text under {SCHEDULED_BODY_MAX:,} characters."]
+    if errors:
+        raise ValidationError(errors)
+    return {"kind": kind if thread is None else "", "title": title, "body": body}
+
+
+@transaction.atomic
+def schedule_post(
+    author: User,
+    *,
+    space: Space | None = None,
+    thread: Thread | None = None,
+    kind: str = "",
+    title: str = "",
+    body: str = "",
+    send_at: dt.datetime,
+    now: dt.datetime | None = None,
+) -> ScheduledPost:
+    """Keep a new thread in `space` (or a reply in `thread`) to publish at `send_at` (naive: in
+    the author's zone), through the normal posting actions. Nobody else sees it until then."""
+    now = now or timezone.now()
+    if thread is not None:
+        if not visible_threads(author).filter(pk=thread.pk).exists():
+            raise Http404("No such thread.")
+        space = thread.space
+    if space is None or not visible_spaces(author).filter(pk=space.pk).exists():
+        raise Http404("No such space.")
+    if space.archived_at is not None:
+        raise PermissionDenied("This space is archived; nothing new can be posted in it.")
+    fields = _clean_scheduled(thread, kind, title, body)
+    send_at = _future(author, send_at, now, "post")
+    return ScheduledPost.objects.create(
+        author=author, space=space, thread=thread, send_at=send_at, created_at=now, **fields
+    )
+
+
+def _own_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
+    found = (
+        ScheduledPost.objects.select_for_update(of=("self",))
+        .filter(pk=scheduled_id, author=author, state=ScheduleState.SCHEDULED)
+        .select_related("thread", "space")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such scheduled post.")
+    return found
+
+
+@transaction.atomic
+def edit_scheduled(
+    author: User,
+    scheduled_id: int,
+    *,
+    title: str,
+    body: str,
+    send_at: dt.datetime,
+    now: dt.datetime | None = None,
+) -> ScheduledPost:
+    """Change the words or the time of one's post that is still waiting to be sent."""
+    found = _own_scheduled(author, scheduled_id)
+    fields = _clean_scheduled(found.thread, found.kind, title, body)
+    found.title, found.body = fields["title"], fields["body"]
+    found.send_at = _future(author, send_at, now or timezone.now(), "post")
+    found.save(update_fields=["title", "body", "send_at"])
+    return found
+
+
+@transaction.atomic
+def cancel_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
+    """Drop one's post that is still waiting to be sent."""
+    found = _own_scheduled(author, scheduled_id)
+    found.state = ScheduleState.CANCELLED
+    found.save(update_fields=["state"])
+    return found
+
+
+def publish_due_posts(now: dt.datetime | None = None) -> int:
+    """Publish every scheduled post whose time has come, exactly once: the row is claimed in
+    the same transaction that posts it, so a second run or worker finds nothing to do. A post
+    that can no longer be made (access lost, space archived) is marked failed with the reason.
+    Returns how many were published."""
+    from tidings.threads import actions as thread_actions
+
+    now = now or timezone.now()
+    due = ScheduledPost.objects.filter(state=ScheduleState.SCHEDULED, send_at__lte=now)
+    published = 0
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            claimed = ScheduledPost.objects.filter(pk=pk, state=ScheduleState.SCHEDULED).update(
+                state=ScheduleState.SENT, sent_at=now
+            )
+            if not claimed:
+                continue
+            post = ScheduledPost.objects.select_related("author", "space", "thread").get(pk=pk)
+            try:
+                with transaction.atomic():
+                    if post.thread is None:
+                        post.sent_thread = thread_actions.post_thread(
+                            post.author, post.space, kind=post.kind, title=post.title,
+                            body=post.body,
+                        )  # fmt: skip
+                    else:
+                        post.sent_reply = thread_actions.post_reply(
+                            post.author, post.thread, body=post.body
+                        )
+                        post.sent_thread = post.thread
+            except (ValidationError, PermissionDenied, Http404) as error:
+                post.state = ScheduleState.FAILED
+                messages = getattr(error, "messages", None) or [str(error)]
+                post.failure = " ".join(messages)[:300]
+            else:
+                published += 1
+            post.save(update_fields=["state", "sent_thread", "sent_reply", "failure"])
+    return published
+
+
+def hold_delivery(thread: Thread, reply: Reply | None, mentioned: Iterable[int]) -> int:
+    """A post sent "in the recipients' working hours" is published for its author now; each
+    person who can see it gets it in their inbox at the start of their next working window
+    (now, if they are working). Returns how many deliveries were held."""
+    from tidings.accounts.delivery import next_working_start, settings_for
+    from tidings.accounts.models import User
+
+    author_id = reply.author_id if reply is not None else thread.author_id
+    if ScheduledDelivery.objects.filter(thread=thread, reply=reply).exists():
+        return 0  # this post's deliveries are held already (the task ran twice)
+    now = timezone.now()
+    mentioned_ids = set(mentioned)
+    rows = [
+        ScheduledDelivery(
+            thread=thread,
+            reply=reply,
+            person=person,
+            mentioned=person.pk in mentioned_ids,
+            deliver_at=next_working_start(settings_for(person), now),
+        )
+        for person in User.objects.filter(pk__in=_viewer_ids(thread) - {author_id})
+    ]
+    ScheduledDelivery.objects.bulk_create(rows)
+    deliver_held(now)
+    return len(rows)
+
+
+def deliver_held(now: dt.datetime | None = None) -> int:
+    """Deliver every held post to the people whose working window has started, once each
+    (rows are claimed by a conditional update); the fan-out checks access and follows again.
+    Returns how many people got an inbox item."""
+    now = now or timezone.now()
+    due = ScheduledDelivery.objects.filter(delivered_at=None, deliver_at__lte=now)
+    batches: dict[tuple[int, int | None], list[ScheduledDelivery]] = {}
+    for row in due.select_related("thread__space", "reply__thread__space").order_by("pk"):
+        batches.setdefault((row.thread_id, row.reply_id), []).append(row)
+    touched = 0
+    for rows in batches.values():
+        ids = [row.pk for row in rows]
+        with transaction.atomic():
+            claimed = list(
+                ScheduledDelivery.objects.select_for_update()
+                .filter(pk__in=ids, delivered_at=None)
+                .values_list("pk", "person_id", "mentioned")
+            )
+            ScheduledDelivery.objects.filter(pk__in=[c[0] for c in claimed]).update(
+                delivered_at=now
+            )
+        people = {person_id for _, person_id, _ in claimed}
+        mentioned = [person_id for _, person_id, was in claimed if was]
+        if not people:
+            continue
+        if rows[0].reply is None:
+            touched += fan_out_thread_posted(rows[0].thread, mentioned, only=people)
+        else:
+            touched += fan_out_reply_posted(rows[0].reply, mentioned, only=people)
+    return touched

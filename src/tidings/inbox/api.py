@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut, person_out
 from tidings.api.pagination import PageParams
 from tidings.inbox import actions, queries
-from tidings.inbox.models import InboxItem, Reason
+from tidings.inbox.models import (
+    InboxItem,
+    Reason,
+    Reminder,
+    Request,
+    RequestRecipient,
+    ScheduledPost,
+)
+from tidings.workspaces.access import visible_spaces, visible_threads
 
 router = Router(tags=["inbox"])
 
@@ -20,6 +30,12 @@ class Tab(StrEnum):
     OPEN = "open"
     SNOOZED = "snoozed"
     DONE = "done"
+
+
+class RemindPreset(StrEnum):
+    HOUR = "hour"
+    TOMORROW = "tomorrow"
+    MONDAY = "monday"
 
 
 class InboxParams(PageParams):
@@ -130,3 +146,221 @@ def snooze_item(request: HttpRequest, item_id: int, payload: SnoozeIn) -> InboxI
 @router.post("/inbox/{item_id}/unsnooze", response=InboxItemOut, summary="Bring it back now")
 def unsnooze_item(request: HttpRequest, item_id: int) -> InboxItemOut:
     return _fresh(request, actions.unsnooze(request.auth, item_id))
+
+
+# --- Reminders, requests and scheduled posts.
+
+
+class PostRef(Schema):
+    thread_id: int
+    reply_id: int | None = None
+
+
+class ReminderIn(PostRef):
+    at: datetime | None = Field(None, description="ISO 8601; without offset: in my time zone")
+    preset: RemindPreset | None = None
+
+
+class ReminderOut(Schema):
+    id: int
+    thread_id: int
+    reply_id: int | None
+    thread_title: str
+    remind_at: datetime
+    created_at: datetime
+
+
+class RequestIn(PostRef):
+    people: list[int] = Field(..., description="Ids of people who can see the thread")
+    due_on: date = Field(..., description="Respond by this date, in my time zone")
+
+
+class AskedOut(Schema):
+    person: PersonOut
+    answered_at: datetime | None
+    answer_reply_id: int | None
+
+
+class RequestOut(Schema):
+    id: int
+    thread_id: int
+    reply_id: int | None
+    thread_title: str
+    asker: PersonOut | None
+    due_on: date
+    due_at: datetime
+    overdue: bool
+    asked: list[AskedOut]
+
+
+class WaitingOut(Schema):
+    id: int = Field(..., description="Id of my part of the request (to mark it answered)")
+    request_id: int
+    thread_id: int
+    reply_id: int | None
+    thread_title: str
+    asker: PersonOut | None
+    due_on: date
+    due_at: datetime
+    overdue: bool
+
+
+class ScheduledIn(Schema):
+    space_id: int | None = Field(None, description="For a new thread")
+    thread_id: int | None = Field(None, description="For a reply")
+    kind: str = "discussion"
+    title: str = ""
+    body: str
+    send_at: datetime = Field(..., description="ISO 8601; without offset: in my time zone")
+
+
+class ScheduledOut(Schema):
+    id: int
+    space_id: int
+    thread_id: int | None
+    kind: str
+    title: str
+    body: str
+    send_at: datetime
+    state: str
+    sent_thread_id: int | None
+    sent_reply_id: int | None
+    failure: str
+
+
+def _reminder_out(reminder: Reminder) -> ReminderOut:
+    return ReminderOut(
+        id=reminder.pk, thread_id=reminder.thread_id, reply_id=reminder.reply_id,
+        thread_title=reminder.thread.title, remind_at=reminder.remind_at,
+        created_at=reminder.created_at,
+    )  # fmt: skip
+
+
+def _request_out(found: Request) -> RequestOut:
+    rows = list(found.recipients.all())
+    return RequestOut(
+        id=found.pk, thread_id=found.thread_id, reply_id=found.reply_id,
+        thread_title=found.thread.title, asker=person_out(found.asker), due_on=found.due_on,
+        due_at=found.due_at,
+        overdue=found.due_at <= timezone.now() and any(r.answered_at is None for r in rows),
+        asked=[
+            AskedOut(person=person_out(r.person), answered_at=r.answered_at,
+                     answer_reply_id=r.answer_id)
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+def _waiting_out(row: RequestRecipient) -> WaitingOut:
+    found = row.request
+    return WaitingOut(
+        id=row.pk, request_id=found.pk, thread_id=found.thread_id, reply_id=found.reply_id,
+        thread_title=found.thread.title, asker=person_out(found.asker), due_on=found.due_on,
+        due_at=found.due_at, overdue=row.answered_at is None and found.due_at <= timezone.now(),
+    )  # fmt: skip
+
+
+def _scheduled_out(post: ScheduledPost) -> ScheduledOut:
+    return ScheduledOut(
+        id=post.pk, space_id=post.space_id, thread_id=post.thread_id, kind=post.kind,
+        title=post.title, body=post.body, send_at=post.send_at, state=post.state,
+        sent_thread_id=post.sent_thread_id, sent_reply_id=post.sent_reply_id,
+        failure=post.failure,
+    )  # fmt: skip
+
+
+@router.get("/reminders", response=list[ReminderOut], summary="My reminders still to come")
+def list_reminders(request: HttpRequest) -> list[ReminderOut]:
+    return [_reminder_out(r) for r in queries.pending_reminders(request.auth)[:500]]
+
+
+@router.post(
+    "/reminders",
+    response={201: ReminderOut},
+    summary="Remind me of a thread or reply: at a time, or a preset (hour, tomorrow, monday)",
+)
+def create_reminder(request: HttpRequest, payload: ReminderIn) -> Status:
+    reminder = actions.create_reminder(
+        request.auth, payload.thread_id, reply_id=payload.reply_id, at=payload.at,
+        preset=payload.preset.value if payload.preset else "",
+    )  # fmt: skip
+    return Status(201, _reminder_out(reminder))
+
+
+@router.delete("/reminders/{reminder_id}", response={204: None}, summary="Cancel a reminder")
+def cancel_reminder(request: HttpRequest, reminder_id: int) -> Status:
+    actions.cancel_reminder(request.auth, reminder_id)
+    return Status(204, None)
+
+
+@router.get(
+    "/requests/waiting", response=list[WaitingOut], summary="Requests waiting for my answer"
+)
+def list_waiting(request: HttpRequest) -> list[WaitingOut]:
+    return [_waiting_out(r) for r in queries.waiting_requests(request.auth)[:500]]
+
+
+@router.post(
+    "/requests/waiting/{recipient_id}/answered",
+    response=WaitingOut,
+    summary="Mark a request to me answered",
+)
+def answer_request(request: HttpRequest, recipient_id: int) -> WaitingOut:
+    row = actions.mark_answered(request.auth, recipient_id)
+    return _waiting_out(RequestRecipient.objects.select_related("request__thread").get(pk=row.pk))
+
+
+@router.get("/requests", response=list[RequestOut], summary="Requests I asked, with answers")
+def list_asked(request: HttpRequest) -> list[RequestOut]:
+    return [_request_out(r) for r in queries.requests_asked(request.auth)[:500]]
+
+
+@router.post(
+    "/requests",
+    response={201: RequestOut},
+    summary="Ask people who can see a thread to respond to a post by a date",
+)
+def create_request(request: HttpRequest, payload: RequestIn) -> Status:
+    found = actions.ask_to_respond(
+        request.auth, payload.thread_id, payload.people, payload.due_on, reply_id=payload.reply_id
+    )
+    return Status(201, _request_out(queries.requests_asked(request.auth).get(pk=found.pk)))
+
+
+@router.delete("/requests/{request_id}", response={204: None}, summary="Withdraw my request")
+def cancel_request(request: HttpRequest, request_id: int) -> Status:
+    actions.cancel_request(request.auth, request_id)
+    return Status(204, None)
+
+
+@router.get("/scheduled", response=list[ScheduledOut], summary="My posts waiting to be sent")
+def list_scheduled(request: HttpRequest) -> list[ScheduledOut]:
+    return [_scheduled_out(p) for p in queries.scheduled_posts(request.auth)[:500]]
+
+
+@router.post(
+    "/scheduled",
+    response={201: ScheduledOut},
+    summary="Send a new thread (space_id) or a reply (thread_id) later",
+)
+def create_scheduled(request: HttpRequest, payload: ScheduledIn) -> Status:
+    thread = space = None
+    if payload.thread_id is not None:
+        thread = visible_threads(request.auth).filter(pk=payload.thread_id).first()
+        if thread is None:
+            raise Http404("No such thread.")
+    else:
+        space = visible_spaces(request.auth).filter(pk=payload.space_id or 0).first()
+        if space is None:
+            raise Http404("No such space.")
+    post = actions.schedule_post(
+        request.auth, space=space, thread=thread, kind=payload.kind, title=payload.title,
+        body=payload.body, send_at=payload.send_at,
+    )  # fmt: skip
+    return Status(201, _scheduled_out(post))
+
+
+@router.delete("/scheduled/{scheduled_id}", response={204: None}, summary="Cancel a post")
+def cancel_scheduled(request: HttpRequest, scheduled_id: int) -> Status:
+    actions.cancel_scheduled(request.auth, scheduled_id)
+    return Status(204, None)

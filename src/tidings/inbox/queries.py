@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -9,13 +10,21 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from tidings.inbox.models import InboxItem
+from tidings.inbox.models import (
+    InboxItem,
+    Reminder,
+    Request,
+    RequestRecipient,
+    ScheduledPost,
+    ScheduleState,
+)
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
-from tidings.workspaces.access import visible_spaces
+from tidings.workspaces.access import visible_spaces, visible_threads
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
+    from tidings.threads.models import Thread
 
 TABS = ("open", "snoozed", "done")
 EXCERPT_CHARS = 180
@@ -126,3 +135,86 @@ def item_row(person: User | None, item_id: int) -> InboxItem | None:
     """One of the person's own items, ready to show, or None."""
     rows = _ready(_items(person).filter(pk=item_id))
     return rows[0] if rows else None
+
+
+# --- Reminders and requests.
+
+
+def pending_reminders(person: User | None) -> QuerySet[Reminder]:
+    """The person's reminders still to fire, on threads they can see, soonest first."""
+    if person is None or not person.is_authenticated:
+        return Reminder.objects.none()
+    return (
+        Reminder.objects.filter(
+            person=person,
+            fired_at=None,
+            cancelled_at=None,
+            thread__in=visible_threads(person).values("pk"),
+        )
+        .select_related("thread__space", "reply")
+        .order_by("remind_at", "pk")
+    )
+
+
+def waiting_requests(person: User | None) -> QuerySet[RequestRecipient]:
+    """Requests made to the person, not answered yet, on threads they can see, due first.
+    These are pinned above the inbox list."""
+    if person is None or not person.is_authenticated:
+        return RequestRecipient.objects.none()
+    return (
+        RequestRecipient.objects.filter(
+            person=person,
+            answered_at=None,
+            request__thread__in=visible_threads(person).values("pk"),
+        )
+        .select_related("request__thread__space", "request__asker")
+        .order_by("request__due_at", "pk")
+    )
+
+
+def requests_asked(person: User | None) -> QuerySet[Request]:
+    """Requests the person asked, on threads they can still see, newest first."""
+    if person is None or not person.is_authenticated:
+        return Request.objects.none()
+    return (
+        Request.objects.filter(asker=person, thread__in=visible_threads(person).values("pk"))
+        .select_related("thread__space")
+        .prefetch_related("recipients__person")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def thread_requests(thread: Thread) -> list[Request]:
+    """Every request on a thread the caller found visible, with who was asked."""
+    return list(
+        Request.objects.filter(thread=thread)
+        .select_related("asker")
+        .prefetch_related("recipients__person")
+        .order_by("created_at", "pk")
+    )
+
+
+def scheduled_posts(person: User | None) -> QuerySet[ScheduledPost]:
+    """The person's posts waiting to be sent, in spaces they can still see, soonest first."""
+    if person is None or not person.is_authenticated:
+        return ScheduledPost.objects.none()
+    return (
+        ScheduledPost.objects.filter(
+            author=person,
+            state=ScheduleState.SCHEDULED,
+            space__in=visible_spaces(person).values("pk"),
+        )
+        .select_related("space", "thread")
+        .order_by("send_at", "pk")
+    )
+
+
+def unsent_posts(person: User | None) -> QuerySet[ScheduledPost]:
+    """The person's scheduled posts of the last week that could not be sent, newest first, to
+    say why."""
+    if person is None or not person.is_authenticated:
+        return ScheduledPost.objects.none()
+    since = timezone.now() - timedelta(days=7)
+    return ScheduledPost.objects.filter(
+        author=person, state=ScheduleState.FAILED, send_at__gte=since
+    ).order_by("-send_at", "-pk")

@@ -1,6 +1,7 @@
 """Background fan-out of new activity into inboxes: thin wrappers around inbox actions."""
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tidings.inbox import actions
 
@@ -41,3 +42,44 @@ def deliver_mentions_added(
         if reply is None:
             return
     actions.fan_out_mentions_added(thread, reply, mentioned_ids, actor_id=actor_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def fire_due_reminders() -> None:
+    """Every minute: bring back reminders whose time has come."""
+    actions.fire_due_reminders()
+
+
+@db_periodic_task(crontab(minute="23"))
+def nudge_waiting_requests() -> None:
+    """Hourly: bring back requests left unanswered for a day since the last nudge."""
+    actions.nudge_waiting_requests()
+
+
+@db_task()
+def hold_thread_delivery(thread_id: int, mentioned_ids: list[int]) -> None:
+    """A thread sent "in the recipients' working hours": hold each reader's delivery."""
+    from tidings.threads.models import Thread
+
+    thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
+    if thread is not None:
+        actions.hold_delivery(thread, None, mentioned_ids)
+
+
+@db_task()
+def hold_reply_delivery(reply_id: int, mentioned_ids: list[int]) -> None:
+    """A reply sent "in the recipients' working hours": each reader's delivery waits for
+    their working window (it answered requests when it was posted)."""
+    from tidings.threads.models import Reply
+
+    reply = Reply.objects.select_related("thread__space").filter(pk=reply_id).first()
+    if reply is not None:
+        actions.hold_delivery(reply.thread, reply, mentioned_ids)
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_later() -> None:
+    """Every minute: publish scheduled posts that are due, and deliver held posts to people
+    whose working hours have started."""
+    actions.publish_due_posts()
+    actions.deliver_held()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,8 +15,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tidings.inbox import actions, queries
-from tidings.inbox.forms import SnoozeForm
+from tidings.inbox.forms import AskForm, RemindForm, SendAtForm, SnoozeForm
 from tidings.inbox.models import InboxItem
+from tidings.threads import queries as threads_queries
+from tidings.workspaces import access
+from tidings.workspaces.queries import workspace_for
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -71,6 +77,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {
         "tab": tab,
         "items": queries.tab_items(request.user, tab),
+        "waiting": _waiting(request) if tab == "open" else [],
         "counts": counts,
         "nav_inbox_count": counts["open"],  # the top bar's count: no need to count again
     }
@@ -83,6 +90,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def count(request: HttpRequest) -> HttpResponse:
     context = {"count": queries.open_inbox_count(request.user)}
     return render(request, "inbox/_count.html", context)
+
+
+def _waiting(request: HttpRequest) -> list:
+    """Requests made to the person, pinned above the open list with their due dates."""
+    now = timezone.now()
+    rows = list(queries.waiting_requests(request.user)[:50])
+    for row in rows:
+        row.due_label, row.overdue = due_text(row.request.due_on, row.request.due_at, now)
+        row.answer_url = reverse("inbox:request-answered", args=[row.pk])
+    return rows
 
 
 # What each action's notice says, and which action undoes it.
@@ -146,3 +163,295 @@ def _snooze(request: HttpRequest, item_id: int) -> InboxItem:
         form.cleaned_data["preset"], request.user.zone
     )
     return actions.snooze(request.user, item_id, until)
+
+
+# --- Reminders and requests.
+
+
+def _back_to_post(thread_id: int, reply_id: int | None) -> str:
+    url = reverse("threads:thread", args=[thread_id])
+    return f"{url}#reply-{reply_id}" if reply_id else url
+
+
+def _post_ids(request: HttpRequest) -> tuple[int, int | None]:
+    """The thread and reply a post-tool form is about; a malformed id is no such thread."""
+    thread_id, reply_id = request.POST.get("thread_id", ""), request.POST.get("reply_id", "")
+    if not (thread_id.isascii() and thread_id.isdigit() and len(thread_id) < 18):
+        raise Http404("No such thread.")
+    if reply_id and not (reply_id.isascii() and reply_id.isdigit() and len(reply_id) < 18):
+        raise Http404("No such reply.")
+    return int(thread_id), int(reply_id) if reply_id else None
+
+
+def due_text(due_on, due_at, now) -> tuple[str, bool]:
+    """("Due Fri 28 Nov", False), or ("Overdue since Fri 28 Nov", True) once past due."""
+    day = f"{due_on:%a} {due_on.day} {due_on:%b}"
+    return (f"Overdue since {day}", True) if now >= due_at else (f"Due {day}", False)
+
+
+def composer_ask(request: HttpRequest, space) -> dict:
+    """The people who may be asked to respond in a space (read only when a form shows them),
+    and what the person picked last time the form came back with a mistake."""
+    person = request.user
+    people = functools.cache(
+        lambda: [(p.pk, p.name) for p in access.mentionable_people(space) if p.pk != person.pk]
+    )
+    checked = {int(v) for v in request.POST.getlist("ask_people") if v.isascii() and v.isdigit()}
+    return {
+        "ask_people": people,
+        "ask_checked": checked,
+        "ask_due": request.POST.get("ask_due", "")[:10],
+        "ask_min": f"{timezone.localtime(timezone.now(), person.zone):%Y-%m-%d}",
+    }
+
+
+def ask_from_composer(request: HttpRequest, thread_id: int, reply_id: int | None = None) -> None:
+    """The composer's "Ask people to respond…": ask them about the post just made. Mistakes are
+    raised as the composer's "ask" errors, so the post is not made either."""
+    people, due = request.POST.getlist("ask_people"), request.POST.get("ask_due", "").strip()
+    if not people and not due:
+        return
+    try:
+        due_on = dt.date.fromisoformat(due)
+    except ValueError:
+        raise ValidationError({"ask": ["Pick the date to respond by."]}) from None
+    try:
+        actions.ask_to_respond(request.user, thread_id, people, due_on, reply_id=reply_id)
+    except ValidationError as error:
+        raise ValidationError({"ask": error.messages}) from None
+
+
+def thread_post_tools(request: HttpRequest, thread) -> dict:
+    """What the "Remind me" and "Ask to respond" tools on a thread's posts share, made once
+    per page: their URLs, the preset times and the people who may be asked."""
+    zone = request.user.zone
+    return {
+        "remind_url": reverse("inbox:remind"),
+        "remind_presets": [
+            (key, label, f"{actions.remind_time(key, zone):%a %H:%M}")
+            for key, label in actions.REMIND_PRESETS.items()
+        ],
+        "ask_url": reverse("inbox:ask"),
+        "now_min": f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}",
+        **composer_ask(request, thread.space),
+    }
+
+
+def attach_asks(request: HttpRequest, thread, rows: list[dict]) -> None:
+    """Give each post row of a thread page its requests: who was asked, who answered."""
+    if not rows:
+        return
+    found = queries.thread_requests(thread)
+    if not found:
+        return
+    now = timezone.now()
+    by_post: dict[str, list[dict]] = {}
+    for asked in found:
+        label, overdue = due_text(asked.due_on, asked.due_at, now)
+        people = [
+            {"name": r.person.name, "answered": r.answered_at is not None}
+            for r in asked.recipients.all()
+        ]
+        waiting = any(not p["answered"] for p in people)
+        by_post.setdefault(str(asked.reply_id) if asked.reply_id else "post", []).append(
+            {
+                "asker": asked.asker.name if asked.asker else "Former member",
+                "people": people,
+                "due": label,
+                "overdue": overdue and waiting,
+                "cancel_url": reverse("inbox:request-cancel", args=[asked.pk])
+                if asked.asker_id == request.user.pk
+                else "",
+            }
+        )
+    for row in rows:
+        if not row.get("deleted"):
+            row["asks"] = by_post.get(row["key"], ())
+
+
+@login_required
+@require_POST
+def remind(request: HttpRequest) -> HttpResponse:
+    thread_id, reply_id = _post_ids(request)
+    form = RemindForm(request.POST)
+    with timezone.override(request.user.zone):
+        valid = form.is_valid()
+    try:
+        if not valid:
+            raise ValidationError(form.first_error().replace("the item", "this"))
+        reminder = actions.create_reminder(
+            request.user,
+            thread_id,
+            reply_id=reply_id,
+            at=form.cleaned_data["until"],
+            preset=form.cleaned_data["preset"],
+        )
+    except ValidationError as invalid:
+        actions.visible_post(request.user, thread_id, reply_id)  # 404 before any complaint
+        messages.error(request, " ".join(invalid.messages))
+    else:
+        when = timezone.localtime(reminder.remind_at, request.user.zone)
+        messages.success(request, f"I will bring this back to your inbox {when:%a %-d %b, %H:%M}.")
+    return redirect(_back_to_post(thread_id, reply_id))
+
+
+@login_required
+@require_POST
+def ask(request: HttpRequest) -> HttpResponse:
+    thread_id, reply_id = _post_ids(request)
+    form = AskForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.first_error())
+        asked = actions.ask_to_respond(
+            request.user,
+            thread_id,
+            form.cleaned_data["people"],
+            form.cleaned_data["due_on"],
+            reply_id=reply_id,
+        )
+    except ValidationError as invalid:
+        actions.visible_post(request.user, thread_id, reply_id)
+        messages.error(request, " ".join(invalid.messages))
+    else:
+        count = asked.recipients.count()
+        messages.success(request, f"Asked {count} {'person' if count == 1 else 'people'}.")
+    return redirect(_back_to_post(thread_id, reply_id))
+
+
+@login_required
+@require_GET
+def later(request: HttpRequest) -> HttpResponse:
+    """My reminders still to come and the requests I asked, with who answered."""
+    zone = request.user.zone
+    now = timezone.now()
+    asked = list(queries.requests_asked(request.user)[:100])
+    for found in asked:
+        waiting = any(r.answered_at is None for r in found.recipients.all())
+        found.due_label, overdue = due_text(found.due_on, found.due_at, now)
+        found.overdue = overdue and waiting
+    context = {
+        "reminders": list(queries.pending_reminders(request.user)[:200]),
+        "asked": asked,
+        "scheduled": list(queries.scheduled_posts(request.user)[:200]),
+        "unsent": list(queries.unsent_posts(request.user)[:20]),
+    }
+    with timezone.override(zone):
+        return render(request, "inbox/later.html", context)
+
+
+@login_required
+@require_POST
+def reminder_cancel(request: HttpRequest, reminder_id: int) -> HttpResponse:
+    actions.cancel_reminder(request.user, reminder_id)
+    messages.success(request, "Reminder cancelled.")
+    return redirect("inbox:later")
+
+
+@login_required
+@require_POST
+def request_cancel(request: HttpRequest, request_id: int) -> HttpResponse:
+    actions.cancel_request(request.user, request_id)
+    messages.success(request, "Request withdrawn.")
+    return redirect("inbox:later")
+
+
+@login_required
+@require_POST
+def request_answered(request: HttpRequest, recipient_id: int) -> HttpResponse:
+    actions.mark_answered(request.user, recipient_id)
+    messages.success(request, "Marked answered.")
+    return redirect("inbox:inbox")
+
+
+# --- Send later.
+
+
+def _send_at(request: HttpRequest) -> dt.datetime:
+    """The composer's "send at" time, read in the person's zone."""
+    form = SendAtForm(request.POST)
+    with timezone.override(request.user.zone):
+        if not form.is_valid():
+            raise ValidationError({"send_at": [form.first_error()]})
+    return form.cleaned_data["send_at"]
+
+
+def _text_only(request: HttpRequest) -> None:
+    if request.FILES or request.POST.get("recording", "").strip():
+        raise ValidationError(
+            {"form": ["Send later takes text only: post now to include files or a recording."]}
+        )
+
+
+def _schedule_form(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    zone = request.user.zone
+    context.setdefault("now_min", f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}")
+    with timezone.override(zone):
+        return render(request, "inbox/schedule.html", context, status=status)
+
+
+def _schedule(request: HttpRequest, **where) -> HttpResponse:
+    """Keep the composer's post for later; on a mistake, show it again on its own page."""
+    fields = {key: request.POST.get(key, "") for key in ("kind", "title", "body", "send_at")}
+    try:
+        _text_only(request)
+        send_at = _send_at(request)
+        actions.schedule_post(
+            request.user, kind=fields["kind"], title=fields["title"], body=fields["body"],
+            send_at=send_at, **where,
+        )  # fmt: skip
+    except ValidationError as error:
+        errors = error.message_dict if hasattr(error, "error_dict") else {"form": error.messages}
+        context = {"fields": fields, "errors": errors, "action": request.path, **where}
+        return _schedule_form(request, context, status=400)
+    messages.success(request, "Scheduled. It stays private to you until it is sent.")
+    return redirect("inbox:later")
+
+
+@login_required
+@require_POST
+def schedule_reply(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = actions.visible_post(request.user, thread_id, None)[0]
+    return _schedule(request, thread=thread)
+
+
+@login_required
+@require_POST
+def schedule_thread(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
+    found = threads_queries.space_for(request.user, workspace_for(request.user, workspace), space)
+    return _schedule(request, space=found)
+
+
+@login_required
+def scheduled_edit(request: HttpRequest, scheduled_id: int) -> HttpResponse:
+    found = queries.scheduled_posts(request.user).filter(pk=scheduled_id).first()
+    if found is None:
+        raise Http404("No such scheduled post.")
+    local = timezone.localtime(found.send_at, request.user.zone)
+    fields = {"title": found.title, "body": found.body, "send_at": f"{local:%Y-%m-%dT%H:%M}"}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        fields = {key: request.POST.get(key, "") for key in ("title", "body", "send_at")}
+        try:
+            actions.edit_scheduled(
+                request.user, found.pk, title=fields["title"], body=fields["body"],
+                send_at=_send_at(request),
+            )  # fmt: skip
+        except ValidationError as error:
+            errors = (
+                error.message_dict if hasattr(error, "error_dict") else {"form": error.messages}
+            )
+        else:
+            messages.success(request, "Scheduled post saved.")
+            return redirect("inbox:later")
+    context = {"fields": fields, "errors": errors, "action": request.path, "scheduled": found,
+               "thread": found.thread, "space": found.space}  # fmt: skip
+    return _schedule_form(request, context, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def scheduled_cancel(request: HttpRequest, scheduled_id: int) -> HttpResponse:
+    actions.cancel_scheduled(request.user, scheduled_id)
+    messages.success(request, "Scheduled post cancelled.")
+    return redirect("inbox:later")

@@ -259,10 +259,10 @@ def archive_space(person: User, space: Space, archived: bool = True) -> Space:
 
 @transaction.atomic
 def set_space_level(person: User, space: Space, level: str) -> SpaceSubscription:
-    """Set how much of a space reaches the person's inbox: follow, normal or muted."""
+    """Set how much of a space reaches the person's inbox: all, follow, normal or muted."""
     _require_space_visible(person, space)
     if level not in SpaceLevel.values:
-        raise ValidationError({"level": ["Choose follow, normal or muted."]})
+        raise ValidationError({"level": ["Choose all, follow, normal or muted."]})
     subscription, _ = SpaceSubscription.objects.update_or_create(
         space=space, person=person, defaults={"level": level}
     )
@@ -282,11 +282,13 @@ def post_thread(
     attachment_tokens: Iterable[str] = (),
     recording_token: str = "",
     recording_chunks: int | None = None,
+    hold_delivery: bool = False,
 ) -> Thread:
     """Post a new thread. Validates everything before writing anything; the author follows it;
     it is indexed in the same transaction and inboxes are filled after commit. With
     `recording_token`, the author's recording of that many chunks opens the thread (see
-    recordings.actions.attach_to_post); the recording is processed after commit."""
+    recordings.actions.attach_to_post); the recording is processed after commit. With
+    `hold_delivery`, each reader's inbox gets it at the start of their working hours."""
     _require_can_post(person, space)
     errors: dict[str, list[str]] = {}
     if kind not in ThreadKind.values:
@@ -329,8 +331,10 @@ def post_thread(
         _follow(person, thread)
         search_index.index_thread(thread)
         mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
+        # Held: each reader gets it at the start of their own working hours (send later).
+        deliver = "hold_thread_delivery" if hold_delivery else "deliver_thread_posted"
         transaction.on_commit(
-            lambda: _inbox_tasks().deliver_thread_posted(thread.id, mentioned_ids)
+            lambda: getattr(_inbox_tasks(), deliver)(thread.id, mentioned_ids)
         )
     return thread
 
@@ -424,12 +428,14 @@ def post_reply(
     mark_read: bool = False,
     recording_token: str = "",
     recording_chunks: int | None = None,
+    hold_delivery: bool = False,
 ) -> Reply:
     """Reply in a thread, optionally quoting a passage of the opening post or of a reply.
     The replier follows the thread; the thread's activity time and reply count move forward;
     the reply is indexed in the same transaction and inboxes are filled after commit. With
     `mark_read`, the thread is also marked read for the replier (as `mark_thread_read`).
-    With `recording_token`, the replier's recording is the reply (no text needed)."""
+    With `recording_token`, the replier's recording is the reply (no text needed). With
+    `hold_delivery`, each reader's inbox gets it at the start of their working hours."""
     # One visibility check serves all: a thread one may see is in a space one may see.
     _require_thread_visible(person, thread)
     if thread.space.archived_at is not None:
@@ -463,8 +469,11 @@ def post_reply(
         thread.refresh_from_db(fields=["last_activity_at", "reply_count"])
         _follow(person, thread)
         search_index.index_reply(reply)
+        # Answering is one update: done here, the asker sees it the moment the reply lands.
+        inbox_actions.answer_requests_by_reply(reply)
         mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
-        transaction.on_commit(lambda: _inbox_tasks().deliver_reply_posted(reply.id, mentioned_ids))
+        deliver = "hold_reply_delivery" if hold_delivery else "deliver_reply_posted"
+        transaction.on_commit(lambda: getattr(_inbox_tasks(), deliver)(reply.id, mentioned_ids))
         if mark_read:
             _record_read(person, thread)
     return reply

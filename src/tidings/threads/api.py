@@ -411,7 +411,7 @@ def get_level(request: HttpRequest, space_id: int) -> LevelOut:
     "/spaces/{space_id}/level",
     response=LevelOut,
     tags=["spaces"],
-    summary="How much of this space reaches my inbox: follow, normal or muted",
+    summary="How much of this space reaches my inbox: all, follow, normal or muted",
 )
 def set_level(request: HttpRequest, space_id: int, payload: LevelIn) -> LevelOut:
     space = queries.space_by_id(request.auth, space_id)

@@ -59,9 +59,10 @@ class SpaceMember(models.Model):
 
 
 class SpaceLevel(models.TextChoices):
-    FOLLOW = "follow", "Follow: new threads come to my inbox"
-    NORMAL = "normal", "Normal: only threads I take part in"
-    MUTED = "muted", "Muted: nothing from this space"
+    ALL = "all", "All activity: every new thread and reply"
+    FOLLOW = "follow", "New threads: every new thread; replies in threads I follow"
+    NORMAL = "normal", "Threads I'm in and mentions"
+    MUTED = "muted", "Muted: nothing but mentions of me"
 
 
 class SpaceSubscription(models.Model):

@@ -19,6 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from tidings.inbox import views as inbox_views
+from tidings.mail import inbound as mail_inbound
+from tidings.mail.addresses import space_address
 from tidings.recordings import actions as recording_actions
 from tidings.recordings.views import thread_players
 from tidings.threads import actions, queries
@@ -39,8 +42,9 @@ from tidings.workspaces.queries import workspace_for
 PAGE_SIZE = 30
 # Short labels for the space level picker; the model's labels explain them in full.
 LEVEL_CHOICES = [
-    (SpaceLevel.FOLLOW, "Every new thread"),
-    (SpaceLevel.NORMAL, "Only threads I'm in"),
+    (SpaceLevel.ALL, "All activity"),
+    (SpaceLevel.FOLLOW, "New threads"),
+    (SpaceLevel.NORMAL, "Threads I'm in and mentions"),
     (SpaceLevel.MUTED, "Muted"),
 ]
 QUOTE_PREFILL_CHARS = 1000
@@ -150,6 +154,9 @@ def space_page(request: HttpRequest, workspace: str, space: str) -> HttpResponse
             "levels": LEVEL_CHOICES,
             "can_manage": access.can_manage_space(request.user, sp),
             "can_post": access.can_post_in_space(request.user, sp),
+            "email_address": (
+                space_address(sp) if access.can_post_in_space(request.user, sp) else ""
+            ),
         },
     )
 
@@ -191,6 +198,7 @@ def space_manage(request: HttpRequest, workspace: str, space: str) -> HttpRespon
             "errors": errors,
             "people": queries.workspace_people(ws) if sp.is_private else [],
             "member_ids": member_ids,
+            "space_mail": mail_inbound.space_mail(request.user, sp),
         },
         status=status,
     )
@@ -263,6 +271,11 @@ def _recording_fields(request: HttpRequest) -> dict:
     }
 
 
+def _held(request: HttpRequest) -> bool:
+    """The composer's "Post now, deliver in working hours" (send later)."""
+    return request.POST.get("deliver") == "working_hours"
+
+
 @login_required
 def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
     ws = workspace_for(request.user, workspace)
@@ -284,7 +297,9 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
                     **form,
                     attachment_tokens=[a.token for a in uploaded],
                     **_recording_fields(request),
+                    hold_delivery=_held(request),
                 )
+                inbox_views.ask_from_composer(request, thread.pk)
         except ValidationError as error:
             _discard_files(uploaded)
             errors, status = _errors(error), 400
@@ -300,6 +315,7 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
             "errors": errors,
             "kinds": ThreadKind.choices,
             "max_mb": settings.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            **inbox_views.composer_ask(request, sp),
         },
         status=status,
     )
@@ -312,6 +328,7 @@ def _reaction_controls(request: HttpRequest, thread: Thread) -> dict:
         "csrf_input": csrf_input(request),
         "react_url": reverse("threads:react", kwargs={"thread_id": thread.pk}),
         "palette_buttons": render_to_string("threads/_palette.html", {"palette": REACTION_PALETTE}),
+        **inbox_views.thread_post_tools(request, thread),  # "Remind me" and "Ask to respond"
     }
 
 
@@ -394,6 +411,7 @@ def _shown(
         row["time_title"] = long_time(local)
         row["time_text"] = short_time(local, now)
         row["edited_title"] = long_time(edited_at.astimezone(zone)) if edited_at else ""
+    inbox_views.attach_asks(request, thread, shown)  # who was asked to respond, who answered
     return shown
 
 
@@ -506,7 +524,9 @@ def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
                 attachment_tokens=[a.token for a in uploaded],
                 mark_read=True,
                 **_recording_fields(request),
+                hold_delivery=_held(request),
             )
+            inbox_views.ask_from_composer(request, thread.pk, reply.pk)
     except ValidationError as error:
         _discard_files(uploaded)
         context = _thread_context(request, thread, composer=composer, errors=_errors(error))

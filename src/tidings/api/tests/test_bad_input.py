@@ -47,6 +47,11 @@ def filled_path(world, scene):
         "invite_id": 1,
         "token": start_recording(world.owner, space=world.open_space, source="camera").token,
         "index": 0,
+        # Reminders, requests and scheduled posts: ids nobody has (404 is a fine answer).
+        "reminder_id": 1,
+        "request_id": 1,
+        "recipient_id": 1,
+        "scheduled_id": 1,
     }
     return lambda path: re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 

@@ -93,6 +93,8 @@ EVERYONE = (200, 200, 200, 200, 200)  # every signed-in person, outsiders includ
 # name, method, path, then (owner, admin, member, guest[, outsider: 404 when left out]).
 WORKSPACE_ROWS = [
     ("me", "get", "/me", EVERYONE),
+    ("my delivery", "get", "/me/delivery", EVERYONE),
+    ("set my delivery", "put", "/me/delivery", EVERYONE),
     ("list tokens", "get", "/tokens", EVERYONE),
     ("create token", "post", "/tokens", (201, 201, 201, 201, 201)),
     ("list workspaces", "get", "/workspaces", EVERYONE),
@@ -126,6 +128,7 @@ BODIES: dict[str, Callable[[dict], Any]] = {
     "update space": lambda ids: {"description": "New words"},
     "set space members": lambda ids: {"member_ids": [ids["member_id"]]},
     "set level": lambda ids: {"level": "muted"},
+    "set my delivery": lambda ids: {"cadence": "daily", "digest_time": "07:45"},
     "post thread": lambda ids: {"kind": "status", "title": "Weekly status", "body": "All good."},
     "upload attachment": lambda ids: {
         "file": SimpleUploadedFile("notes.txt", b"hello", "text/plain")

@@ -1,0 +1,92 @@
+"""The addresses people write to: a signed reply address per person and thread, and one
+address per space.
+
+Reply tokens are lowercase (base 36 ids and a hex HMAC) because mail servers may change the
+case of a local part; they never expire, so answering an old email still works as long as
+the person may still see the thread (checked when the reply arrives).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.http import base36_to_int, int_to_base36
+
+if TYPE_CHECKING:
+    from tidings.accounts.models import User
+    from tidings.mail.models import SpaceMailbox
+    from tidings.threads.models import Space, Thread
+
+REPLY_PREFIX = "reply+"
+_SALT = "tidings.mail.reply-address"
+_MAC_LENGTH = 20  # 80 bits: forging one needs about 2**80 guesses against a live server.
+_TOKEN = re.compile(r"^([0-9a-z]{1,13})-([0-9a-z]{1,13})-([0-9a-f]{20})$")
+
+
+def mail_domain() -> str:
+    return settings.MAIL_DOMAIN
+
+
+def _mac(person_id: int, thread_id: int) -> str:
+    return salted_hmac(_SALT, f"{person_id}.{thread_id}", algorithm="sha256").hexdigest()[
+        :_MAC_LENGTH
+    ]
+
+
+def reply_token(person: User, thread: Thread) -> str:
+    return f"{int_to_base36(person.pk)}-{int_to_base36(thread.pk)}-{_mac(person.pk, thread.pk)}"
+
+
+def reply_address(person: User, thread: Thread) -> str:
+    """The address that posts a reply in `thread` as `person` (put it in Reply-To)."""
+    return f"{REPLY_PREFIX}{reply_token(person, thread)}@{mail_domain()}"
+
+
+def read_reply_token(token: str) -> tuple[int, int] | None:
+    """(person id, thread id) of a genuine token, or None for a forged or damaged one."""
+    found = _TOKEN.match((token or "").strip().lower())
+    if not found:
+        return None
+    try:
+        person_id, thread_id = base36_to_int(found[1]), base36_to_int(found[2])
+    except ValueError:
+        return None
+    if not constant_time_compare(found[3], _mac(person_id, thread_id)):
+        return None
+    return person_id, thread_id
+
+
+def _local_part_for(space: Space) -> str:
+    # Slugs hold only letters, digits, hyphens and underscores, so the dot keeps the pair
+    # unambiguous and unique; it is stored, so renaming never changes a published address.
+    return f"{space.slug}.{space.workspace.slug}".lower()[:64]
+
+
+def mailbox_for(space: Space) -> SpaceMailbox:
+    """The space's mailbox settings, created with its address on first use."""
+    from tidings.mail.models import SpaceMailbox
+
+    found = SpaceMailbox.objects.filter(space=space).first()
+    if found is not None:
+        return found
+    local_part = _local_part_for(space)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return SpaceMailbox.objects.create(space=space, local_part=local_part)
+        except IntegrityError:
+            found = SpaceMailbox.objects.filter(space=space).first()
+            if found is not None:  # Created by someone else at the same moment.
+                return found
+            local_part = f"{_local_part_for(space)[:55]}.{secrets.token_hex(4)}"
+    raise RuntimeError(f"Could not choose an email address for space {space.pk}.")
+
+
+def space_address(space: Space) -> str:
+    """The address that starts a thread in `space` when a member writes to it."""
+    return f"{mailbox_for(space).local_part}@{mail_domain()}"

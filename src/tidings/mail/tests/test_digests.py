@@ -1,0 +1,170 @@
+"""Digests: at the chosen local hour, once per day or week across DST, grouped by space,
+only what the person can see and has not read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.utils import timezone
+
+from tidings.accounts.models import EmailCadence
+from tidings.inbox.models import InboxItem, Reason
+from tidings.mail import digests
+from tidings.mail.models import Digest, Outcome
+from tidings.mail.tests.test_outbox import set_delivery
+from tidings.threads import actions
+from tidings.threads.models import SpaceMember
+from tidings.threads.tests.factories import reply_to, thread_in
+
+UTC = dt.UTC
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def item_at(person, thread, at: dt.datetime) -> InboxItem:
+    """An unread inbox item for the thread, as if the activity happened at `at`."""
+    return InboxItem.objects.create(
+        person=person, thread=thread, reason=Reason.NEW_THREAD, created_at=at, updated_at=at
+    )
+
+
+def test_a_daily_digest_comes_at_the_local_hour_grouped_by_space(
+    world, sent_mail, committed, settings
+):
+    settings.SITE_URL = "https://tidings.example"
+    for person in (world.owner, world.admin, world.guest):
+        set_delivery(person, EmailCadence.NEVER)
+    set_delivery(world.member, EmailCadence.DAILY, digest_time=dt.time(9, 0))
+    roadmap = committed(thread_in, world.open_space, world.owner, title="Roadmap", body="Draft")
+    committed(reply_to, roadmap, world.admin, body="Looks **good** to me, ship it")
+    design = world.open_space.__class__.objects.create(
+        workspace=world.workspace, name="Design", slug="design", created_by=world.owner
+    )
+    committed(thread_in, design, world.admin, title="New logo", body="Three options attached")
+    seen = committed(thread_in, world.open_space, world.owner, title="Already read", body="x")
+    actions.mark_thread_read(world.member, seen)
+    committed(thread_in, world.private_space, world.owner, title="Quiet acquisition")
+
+    assert digests.send_due_digests() == 0  # not 09:00 yet: scheduled only
+    row = Digest.objects.get(person=world.member, finished_at=None)
+    assert row.due_at.astimezone(world.member.zone).time() == dt.time(9, 0)
+    assert row.due_at.minute == 30  # Kolkata is UTC+05:30
+    assert digests.send_due_digests(row.due_at) == 1
+
+    [message] = sent_mail(world.member.email)
+    assert message["Subject"].startswith("Your Tidings digest for ")
+    text = message.get_body(("plain",)).get_content()
+    assert text.index("== Design ==") < text.index("== General ==")
+    assert "Roadmap" in text and "Adam Admin" in text and "1 new reply" in text
+    assert "Looks **good** to me" in text
+    assert "New logo" in text and "Three options attached" in text
+    assert "Already read" not in text and "Quiet acquisition" not in text
+    html = message.get_body(("html",)).get_content()
+    assert f"https://tidings.example/t/{roadmap.pk}/" in html
+    # Once per day: the next one is tomorrow, and it is empty, so nothing is sent then.
+    assert digests.send_due_digests(row.due_at + dt.timedelta(minutes=5)) == 0
+    following = Digest.objects.get(person=world.member, finished_at=None)
+    assert following.due_at == row.due_at + dt.timedelta(days=1)
+    assert digests.send_due_digests(following.due_at) == 0
+    assert Digest.objects.get(pk=following.pk).outcome == Outcome.EMPTY
+    assert len(sent_mail(world.member.email)) == 1
+
+
+def test_a_thread_the_person_can_no_longer_see_is_left_out(world, sent_mail, committed):
+    set_delivery(world.admin, EmailCadence.DAILY, digest_time=dt.time(9, 0))
+    for person in (world.owner, world.member, world.guest):
+        set_delivery(person, EmailCadence.NEVER)
+    committed(thread_in, world.private_space, world.owner, title="Quiet acquisition")
+    committed(thread_in, world.open_space, world.owner, title="Picnic")
+    digests.schedule_digests()
+    SpaceMember.objects.filter(space=world.private_space, person=world.admin).delete()
+
+    row = Digest.objects.get(person=world.admin)
+    assert digests.send_due_digests(row.due_at) == 1
+    text = sent_mail(world.admin.email)[0].get_body(("plain",)).get_content()
+    assert "Picnic" in text and "Quiet acquisition" not in text
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        # Spring forward on Sunday 31 March 2030: 02:30 does not exist, so 03:00 CEST.
+        (
+            dt.datetime(2030, 3, 29, 12, 0, tzinfo=UTC),
+            ["2030-03-30 01:30", "2030-03-31 01:00", "2030-04-01 00:30", "2030-04-02 00:30"],
+        ),
+        # Fall back on Sunday 27 October 2030: 02:30 happens twice, the digest comes once.
+        (
+            dt.datetime(2030, 10, 25, 12, 0, tzinfo=UTC),
+            ["2030-10-26 00:30", "2030-10-27 00:30", "2030-10-28 01:30", "2030-10-29 01:30"],
+        ),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
+def test_one_digest_per_local_day_across_dst(world, sent_mail, start, expected):
+    world.owner.time_zone = "Europe/Berlin"
+    world.owner.save()
+    set_delivery(world.owner, EmailCadence.DAILY, digest_time=dt.time(2, 30))
+    # Something new before each digest, so each one is sent.
+    for day in range(5):
+        thread = world.open_space.threads.create(author=world.admin, title=f"Day {day}")
+        item_at(world.owner, thread, start + dt.timedelta(days=day))
+
+    now = start
+    while now < start + dt.timedelta(days=4):
+        digests.send_due_digests(now)
+        now += dt.timedelta(minutes=15)
+
+    sent = Digest.objects.filter(person=world.owner, outcome=Outcome.SENT).order_by("due_at")
+    assert [f"{d.due_at.astimezone(UTC):%Y-%m-%d %H:%M}" for d in sent] == expected
+    keys = [d.period_key for d in sent]
+    assert len(set(keys)) == len(keys)
+    assert all(d.due_at.astimezone(BERLIN).hour in (2, 3) for d in sent)
+    assert len(sent_mail(world.owner.email)) == len(expected)
+
+
+def test_a_weekly_digest_comes_once_a_week_on_the_chosen_day(world, sent_mail):
+    set_delivery(world.owner, EmailCadence.WEEKLY, digest_time=dt.time(8, 0), digest_weekday=4)
+    start = dt.datetime(2030, 6, 3, 12, 0, tzinfo=UTC)  # a Monday
+    for day in range(0, 15, 2):
+        thread = world.open_space.threads.create(author=world.admin, title=f"Day {day}")
+        item_at(world.owner, thread, start + dt.timedelta(days=day))
+    now = start
+    while now < start + dt.timedelta(days=15):
+        digests.send_due_digests(now)
+        now += dt.timedelta(hours=1)
+    sent = list(Digest.objects.filter(person=world.owner, outcome=Outcome.SENT))
+    assert [d.due_at.astimezone(world.owner.zone).strftime("%a %H:%M") for d in sent] == [
+        "Fri 08:00",
+        "Fri 08:00",
+    ]
+    assert len(sent_mail(world.owner.email)) == 2
+
+
+def test_changing_the_digest_time_moves_the_pending_digest_within_the_day(world):
+    berlin_8am = dt.datetime(2030, 6, 3, 6, 0, tzinfo=UTC)  # 08:00 in Berlin (CEST)
+    set_delivery(world.owner, EmailCadence.DAILY, digest_time=dt.time(9, 0))
+    digests.schedule_digests(berlin_8am)
+    first = Digest.objects.get(person=world.owner, finished_at=None)
+    assert first.period_key == "daily:2030-06-03"
+    set_delivery(world.owner, EmailCadence.DAILY, digest_time=dt.time(17, 15))
+    digests.schedule_digests(berlin_8am)
+    moved = Digest.objects.get(person=world.owner, finished_at=None)
+    assert moved.pk == first.pk and moved.period_key == "daily:2030-06-03"
+    assert moved.due_at == dt.datetime(2030, 6, 3, 15, 15, tzinfo=UTC)
+    set_delivery(world.owner, EmailCadence.IMMEDIATELY)
+    digests.schedule_digests(berlin_8am)
+    assert not Digest.objects.filter(person=world.owner, finished_at=None).exists()
+
+
+def test_two_workers_never_send_a_period_twice(world, sent_mail):
+    set_delivery(world.owner, EmailCadence.DAILY, digest_time=dt.time(9, 0))
+    thread = world.open_space.threads.create(author=world.admin, title="Busy day")
+    item_at(world.owner, thread, timezone.now())
+    digests.schedule_digests()
+    row = Digest.objects.get(person=world.owner)
+    stale_copy = Digest.objects.get(pk=row.pk)  # what a second worker read at the same moment
+    assert digests.deliver_digest(row, row.due_at) == 1
+    assert digests.deliver_digest(stale_copy, row.due_at) == 0
+    assert len(sent_mail(world.owner.email)) == 1

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from tidings.mail import views
+
+app_name = "mail"
+urlpatterns = [
+    path("email/unsubscribe/<str:token>", views.unsubscribe, name="unsubscribe"),
+    path("w/<slug:workspace>/s/<slug:space>/email", views.space_email, name="space-email"),
+    path(
+        "w/<slug:workspace>/s/<slug:space>/email/held/<int:message_id>",
+        views.held_message,
+        name="held-message",
+    ),
+]

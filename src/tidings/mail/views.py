@@ -1,0 +1,70 @@
+"""Pages reached from emails (one-click unsubscribe, RFC 8058) and a space's email settings."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tidings.mail import inbound, outbox
+from tidings.threads.queries import space_for
+from tidings.workspaces.queries import workspace_for
+
+
+@csrf_exempt  # RFC 8058: mail clients POST without a session; the signed token is the proof
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks for confirmation (link scanners must not unsubscribe anyone); POST, from the
+    button or a mail client's one-click, mutes the space's email for the token's person."""
+    if request.method == "POST":
+        space = outbox.unsubscribe(token)
+        status = 200 if space is not None else 404
+        return render(request, "mail/unsubscribed.html", {"space": space}, status=status)
+    target = outbox.unsubscribe_target(token)
+    if target is None:
+        return render(request, "mail/unsubscribed.html", {"space": None}, status=404)
+    person, space = target
+    return render(
+        request, "mail/unsubscribe.html", {"space": space, "person": person, "token": token}
+    )
+
+
+# --- A space's email address: its setting for unknown senders and the held messages.
+
+
+@login_required
+@require_POST
+def space_email(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
+    ws = workspace_for(request.user, workspace)
+    sp = space_for(request.user, ws, space)
+    try:
+        inbound.set_unknown_senders(request.user, sp, request.POST.get("unknown_senders", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Email setting saved.")
+    return redirect("threads:space-manage", workspace=ws.slug, space=sp.slug)
+
+
+@login_required
+@require_POST
+def held_message(request: HttpRequest, workspace: str, space: str, message_id: int) -> HttpResponse:
+    ws = workspace_for(request.user, workspace)
+    sp = space_for(request.user, ws, space)
+    try:
+        decision = request.POST.get("decision")
+        if decision == "accept":
+            thread = inbound.accept_held(request.user, sp, message_id)
+            messages.success(request, f"Posted “{thread.title}” in #{sp.name}.")
+        elif decision == "discard":
+            inbound.discard_held(request.user, sp, message_id)
+            messages.success(request, "Message discarded.")
+        else:
+            messages.error(request, "Choose to post or to discard the message.")
+    except Http404:
+        messages.error(request, "That message was already handled by someone else.")
+    except ValidationError as error:
+        messages.error(request, "It could not be posted: " + " ".join(error.messages))
+    return redirect("threads:space-manage", workspace=ws.slug, space=sp.slug)

@@ -143,6 +143,8 @@ def test_remind_form_and_list_and_cancel(world, thread):
     assert timezone.localtime(reminder.remind_at, world.member.zone).hour == 9
     page = client.get("/inbox/later").content.decode()
     assert "Launch checklist" in page and f"{day:%a} {day.day} {day:%b}, 09:00" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Reminders, requests and scheduled posts") and "<" not in title
     response = client.post(f"/inbox/reminders/{reminder.pk}/cancel", follow=True)
     assert "Reminder cancelled." in response.content.decode()
     assert "Launch checklist" not in client.get("/inbox/later").content.decode()

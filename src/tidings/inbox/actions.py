@@ -37,9 +37,10 @@ if TYPE_CHECKING:
 REASON_RANK = {
     Reason.NEW_THREAD: 0,
     Reason.REPLY: 1,
-    Reason.REMINDER: 2,
-    Reason.MENTION: 3,
-    Reason.REQUEST: 4,
+    Reason.RESOLUTION: 2,
+    Reason.REMINDER: 3,
+    Reason.MENTION: 4,
+    Reason.REQUEST: 5,
 }
 SNOOZE_PRESETS = {
     "later": "Later today",
@@ -123,13 +124,7 @@ def fan_out_reply_posted(
     viewers = _viewer_ids(thread) - {reply.author_id}
     if only is not None:  # a held delivery reaching these people now (send later)
         viewers &= set(only)
-    follows = dict(ThreadFollow.objects.filter(thread=thread).values_list("person_id", "following"))
-    everything = SpaceSubscription.objects.filter(space_id=thread.space_id, level=SpaceLevel.ALL)
-    followers = {person_id for person_id, following in follows.items() if following} | {
-        person_id
-        for person_id in everything.values_list("person_id", flat=True)
-        if follows.get(person_id, True)
-    }
+    followers = _thread_followers(thread)
     mentioned_ids = _ids(mentioned) & viewers
     emails: dict[int, str] = {}
     for person_id in sorted((followers & viewers) | mentioned_ids):
@@ -138,6 +133,58 @@ def fan_out_reply_posted(
             emails[person_id] = reason
     _schedule_emails(thread, emails, reply=reply, actor_id=reply.author_id)
     return len(emails)
+
+
+def _thread_followers(thread: Thread) -> set[int]:
+    """Who hears about activity in the thread: its followers and everyone at "all activity"
+    in its space, less those who unfollowed the thread."""
+    follows = dict(ThreadFollow.objects.filter(thread=thread).values_list("person_id", "following"))
+    everything = SpaceSubscription.objects.filter(space_id=thread.space_id, level=SpaceLevel.ALL)
+    return {person_id for person_id, following in follows.items() if following} | {
+        person_id
+        for person_id in everything.values_list("person_id", flat=True)
+        if follows.get(person_id, True)
+    }
+
+
+def fan_out_thread_resolved(thread: Thread, resolved_at: dt.datetime) -> int:
+    """Tell the thread's followers (as for a reply) that it was resolved, with its outcome:
+    their item comes back unread as "Resolved" unless a stronger reason is waiting. Never the
+    person who resolved it, never someone who cannot see the thread. Nothing when the thread
+    was reopened or resolved again since (that later change tells its own news); running
+    twice tells nobody twice. Returns how many items it touched."""
+    if thread.deleted_at is not None or thread.resolved_at != resolved_at:
+        return 0
+    actor_id = thread.resolved_by_id
+    recipients = _thread_followers(thread) & (_viewer_ids(thread) - {actor_id})
+    emails = {
+        person_id: Reason.RESOLUTION
+        for person_id in sorted(recipients)
+        if _deliver_resolution(person_id, thread, actor_id=actor_id, resolved_at=resolved_at)
+    }
+    _schedule_emails(thread, emails, reply=None, actor_id=actor_id)
+    return len(emails)
+
+
+def _deliver_resolution(
+    person_id: int, thread: Thread, *, actor_id: int | None, resolved_at: dt.datetime
+) -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        item = _locked_item_or_create(
+            person_id, thread, reason=Reason.RESOLUTION, actor_id=actor_id, reply=None, now=now
+        )
+        if item is None:
+            return 1
+        if item.reason == Reason.RESOLUTION and item.updated_at >= resolved_at:
+            return 0  # this resolution reached the item already
+        still_unread = item.is_unread and item.done_at is None
+        if not still_unread or REASON_RANK[Reason.RESOLUTION] > REASON_RANK[item.reason]:
+            item.reason = Reason.RESOLUTION
+        item.actor_id = actor_id
+        item.activity_count = item.activity_count + 1 if still_unread else 1
+        _reopen(item, now)
+        return 1
 
 
 def fan_out_mentions_added(

@@ -10,6 +10,7 @@ class Reason(models.TextChoices):
     MENTION = "mention", "Mentioned you"
     REPLY = "reply", "New reply"
     NEW_THREAD = "new_thread", "New thread"
+    RESOLUTION = "resolution", "Resolved"
     REMINDER = "reminder", "Reminder"
     REQUEST = "request", "Request"
 

@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 
 from tidings.inbox.models import (
     InboxItem,
+    Reason,
     Reminder,
     Request,
     RequestRecipient,
@@ -89,7 +90,9 @@ def _ready(items: QuerySet[InboxItem]) -> list[InboxItem]:
     )
     for item in rows:
         reply = item.latest_reply
-        if reply is not None and reply.deleted_at is None:
+        if item.reason == Reason.RESOLUTION and item.thread.resolved_at is not None:
+            text = plain_text(item.thread.outcome)  # the badge says "Resolved"
+        elif reply is not None and reply.deleted_at is None:
             text = item.reply_text if item.reply_text is not None else plain_text(reply.body)
         else:
             text = item.opening_text

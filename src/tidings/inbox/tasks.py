@@ -1,5 +1,7 @@
 """Background fan-out of new activity into inboxes: thin wrappers around inbox actions."""
 
+import datetime as dt
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -24,6 +26,16 @@ def deliver_reply_posted(reply_id: int, mentioned_ids: list[int]) -> None:
     reply = Reply.objects.select_related("thread__space").filter(pk=reply_id).first()
     if reply is not None:
         actions.fan_out_reply_posted(reply, mentioned_ids)
+
+
+@db_task()
+def deliver_thread_resolved(thread_id: int, resolved_at: str) -> None:
+    """Tell the thread's followers it was resolved, unless it changed again since."""
+    from tidings.threads.models import Thread
+
+    thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
+    if thread is not None:
+        actions.fan_out_thread_resolved(thread, dt.datetime.fromisoformat(resolved_at))
 
 
 @db_task()

@@ -317,7 +317,7 @@ def thread_news(
                 recordings=recordings.get(pk, 0),
                 authors=tuple(sorted(authors.get(pk, ()))),
                 newest_reply_id=newest,
-                newest_excerpt=Truncator(bodies.get(newest, "")).words(EXCERPT_WORDS),
+                newest_excerpt=_excerpt(bodies.get(newest, "")),
             )
     return {pk: cache[(pk, start, end)] for pk in thread_ids}
 
@@ -342,6 +342,10 @@ def _rendered(entry: DigestThread) -> DigestThread:
     entry.html = render_to_string("mail/_digest_entry.html", {"entry": entry})
     entry.text = render_to_string("mail/_digest_entry.txt", {"entry": entry})
     return entry
+
+
+def _excerpt(text: str) -> str:
+    return Truncator(text or "").words(EXCERPT_WORDS)
 
 
 def _names(names: tuple[str, ...] | list[str]) -> str:
@@ -385,6 +389,7 @@ def digest_content(
             "thread__author__name",
             "thread__space_id",
             "thread__space__name",
+            "thread__outcome",
         )[: MAX_THREADS + 1]
     )
     more = len(items) > MAX_THREADS
@@ -393,7 +398,7 @@ def digest_content(
     news = thread_news([item[0] for item in items], start, end, run)
     reasons = dict(Reason.choices)
     spaces: dict[int, DigestSpace] = {}
-    for thread_id, reason, title, body, starter, space_id, space_name in items:
+    for thread_id, reason, title, body, starter, space_id, space_name, outcome in items:
         key = (thread_id, start, end, reason)
         entry = run.lines.get(key)
         if entry is None:
@@ -405,7 +410,9 @@ def digest_content(
                     url=f"{url}#reply-{found.newest_reply_id}" if found.newest_reply_id else url,
                     reason=reasons.get(reason, ""),
                     authors=_names(found.authors or (starter or "Someone",)),
-                    excerpt=found.newest_excerpt or Truncator(body).words(EXCERPT_WORDS),
+                    excerpt=_excerpt(
+                        outcome if reason == Reason.RESOLUTION else found.newest_excerpt or body
+                    ),
                     replies=found.replies,
                     recordings=found.recordings,
                 )
@@ -484,6 +491,10 @@ def build_batch(
         thread = row.thread
         own = [replies[e["reply_id"]] for e in events if e.get("reply_id") in replies]
         newest = max(own, key=lambda reply: reply.pk, default=None)
+        resolved = thread.resolved_at is not None and any(
+            e["kind"] == EmailEvent.RESOLUTION for e in events
+        )
+        opening = thread.outcome if resolved else newest.body if newest else thread.body
         url = thread_url(thread.pk)
         entry = DigestThread(
             title=thread.title,
@@ -492,7 +503,7 @@ def build_batch(
             authors=_names(
                 sorted({names[e["actor_id"]] for e in events if e.get("actor_id") in names})
             ),
-            excerpt=Truncator((newest.body if newest else thread.body) or "").words(EXCERPT_WORDS),
+            excerpt=_excerpt(opening),
             replies=len(own),
             recordings=sum(recordings.get(reply.pk, 0) for reply in own),
         )
@@ -512,7 +523,12 @@ def build_batch(
 
 
 def _strongest(events: list[dict]) -> str:
-    for kind in (EmailEvent.REQUEST, EmailEvent.MENTION, EmailEvent.REMINDER):
+    for kind in (
+        EmailEvent.REQUEST,
+        EmailEvent.MENTION,
+        EmailEvent.REMINDER,
+        EmailEvent.RESOLUTION,
+    ):
         if any(e["kind"] == kind for e in events):
             return kind.label
     return EmailEvent(events[-1]["kind"]).label

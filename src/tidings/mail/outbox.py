@@ -383,6 +383,7 @@ def _events_to_tell(row: OutboxEmail, person: User, thread: Thread) -> list[dict
         for event in row.events
         if (read_at is None or dt.datetime.fromisoformat(event["at"]) > read_at)
         and (not event.get("reply_id") or event["reply_id"] in alive)
+        and (event["kind"] != EmailEvent.RESOLUTION or thread.resolved_at is not None)
     ]
 
 
@@ -521,7 +522,8 @@ def build_notification(
     actors = {p.pk: p for p in People.objects.filter(pk__in=actor_ids)}
     latest_actor = actors.get(actor_ids[-1]) if actor_ids else None
     thread_url = absolute(reverse("threads:thread", args=[thread.pk]))
-    shows_thread = EmailEvent.NEW_THREAD in kinds or not replies
+    resolved = EmailEvent.RESOLUTION in kinds and thread.resolved_at is not None
+    shows_thread = EmailEvent.NEW_THREAD in kinds or not (replies or resolved)
     context = {
         "person": person,
         "thread": thread,
@@ -541,6 +543,16 @@ def build_notification(
             }
             for reply in replies
         ],
+        "outcome": (
+            {
+                "by": thread.resolved_by,
+                "time": thread.resolved_at,
+                "html": absolute_links(thread.outcome_html),
+                "text": thread.outcome,
+            }
+            if resolved
+            else None
+        ),
         "why": _why(kinds, thread),
         "zone_name": person.time_zone,
         "settings_url": absolute(reverse("accounts:delivery")),

@@ -710,9 +710,11 @@ def collection_share(request: HttpRequest, workspace: str, collection_id: int) -
     space_id = request.POST.get("space", "")
     space = None
     if space_id:
-        space = queries.share_spaces(request.user, ws).filter(
-            pk=int(space_id) if space_id.isdigit() else 0
-        ).first()
+        space = (
+            queries.share_spaces(request.user, ws)
+            .filter(pk=int(space_id) if space_id.isdigit() else 0)
+            .first()
+        )
     try:
         if space_id and space is None:
             raise ValidationError("Choose a space you can post in.")

@@ -333,9 +333,7 @@ def post_thread(
         mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
         # Held: each reader gets it at the start of their own working hours (send later).
         deliver = "hold_thread_delivery" if hold_delivery else "deliver_thread_posted"
-        transaction.on_commit(
-            lambda: getattr(_inbox_tasks(), deliver)(thread.id, mentioned_ids)
-        )
+        transaction.on_commit(lambda: getattr(_inbox_tasks(), deliver)(thread.id, mentioned_ids))
     return thread
 
 
@@ -561,6 +559,8 @@ def resolve_thread(person: User, thread: Thread, outcome: str) -> Thread:
     thread.resolved_by = person
     thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
     search_index.index_thread(thread)
+    resolved_at = thread.resolved_at.isoformat()
+    transaction.on_commit(lambda: _inbox_tasks().deliver_thread_resolved(thread.pk, resolved_at))
     return thread
 
 

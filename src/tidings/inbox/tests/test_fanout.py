@@ -4,9 +4,14 @@ import pytest
 from django.utils import timezone
 
 from tidings.inbox import tasks
-from tidings.inbox.actions import fan_out_reply_posted, fan_out_thread_posted, mark_done
+from tidings.inbox.actions import (
+    fan_out_reply_posted,
+    fan_out_thread_posted,
+    fan_out_thread_resolved,
+    mark_done,
+)
 from tidings.inbox.models import InboxItem, Reason
-from tidings.inbox.queries import open_items
+from tidings.inbox.queries import open_items, tab_items
 from tidings.threads.models import SpaceLevel, SpaceMember, SpaceSubscription, ThreadFollow
 
 from .factories import make_reply, make_thread
@@ -172,3 +177,71 @@ def test_items_of_deleted_threads_leave_the_inbox(world):
     thread.deleted_at = timezone.now()
     thread.save()
     assert open_items(world.owner).count() == 0
+
+
+def resolved(thread, person, outcome: str = "We ship on **Friday**."):
+    from tidings.threads.actions import resolve_thread
+
+    return resolve_thread(person, thread, outcome)
+
+
+def test_resolution_reaches_thread_followers_except_the_resolver(world):
+    thread = make_thread(world.open_space, world.member)
+    ThreadFollow.objects.create(thread=thread, person=world.admin)
+    ThreadFollow.objects.create(thread=thread, person=world.guest, following=False)
+    SpaceSubscription.objects.create(
+        space=world.open_space, person=world.outsider, level=SpaceLevel.ALL
+    )  # not a member of the workspace: never told
+    resolved(thread, world.owner)
+    assert fan_out_thread_resolved(thread, thread.resolved_at) == 2
+    people = set(InboxItem.objects.filter(thread=thread).values_list("person__name", flat=True))
+    assert people == {"Mia Member", "Adam Admin"}
+    item = item_for(world.member, thread)
+    assert (item.reason, item.actor, item.read_at) == (Reason.RESOLUTION, world.owner, None)
+    [shown] = [i for i in tab_items(world.member, "open") if i.thread_id == thread.pk]
+    assert shown.get_reason_display() == "Resolved"
+    assert shown.excerpt == "We ship on Friday."
+
+
+def test_resolution_in_a_private_space_reaches_only_those_who_see_it(world):
+    thread = make_thread(world.private_space, world.owner)
+    ThreadFollow.objects.create(thread=thread, person=world.member)  # not a space member
+    ThreadFollow.objects.create(thread=thread, person=world.admin)
+    resolved(thread, world.owner)
+    fan_out_thread_resolved(thread, thread.resolved_at)
+    people = set(InboxItem.objects.filter(thread=thread).values_list("person__name", flat=True))
+    assert people == {"Adam Admin"}
+
+
+def test_resolution_task_twice_tells_once_and_brings_a_done_item_back(world):
+    thread = make_thread(world.open_space, world.member)
+    fan_out_reply_posted(make_reply(thread, world.admin), [])
+    item = item_for(world.member, thread)
+    mark_done(world.member, item.pk)
+    resolved(thread, world.owner)
+    tasks.deliver_thread_resolved(thread.pk, thread.resolved_at.isoformat())
+    tasks.deliver_thread_resolved(thread.pk, thread.resolved_at.isoformat())
+    item.refresh_from_db()
+    assert (item.reason, item.done_at, item.activity_count) == (Reason.RESOLUTION, None, 1)
+
+
+def test_a_mention_waiting_unread_outranks_the_resolution(world):
+    thread = make_thread(world.open_space, world.member)
+    fan_out_reply_posted(make_reply(thread, world.admin), [world.member])
+    resolved(thread, world.owner)
+    fan_out_thread_resolved(thread, thread.resolved_at)
+    item = item_for(world.member, thread)
+    assert (item.reason, item.activity_count) == (Reason.MENTION, 2)
+
+
+def test_a_thread_reopened_before_the_task_ran_tells_nobody(world):
+    from tidings.threads.actions import reopen_thread
+
+    thread = make_thread(world.open_space, world.member)
+    resolved(thread, world.owner)
+    at = thread.resolved_at
+    reopen_thread(world.owner, thread)
+    assert fan_out_thread_resolved(thread, at) == 0
+    resolved(thread, world.owner, "Second thoughts: Monday.")
+    assert fan_out_thread_resolved(thread, at) == 0
+    assert fan_out_thread_resolved(thread, thread.resolved_at) == 1

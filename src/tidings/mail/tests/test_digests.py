@@ -168,3 +168,18 @@ def test_two_workers_never_send_a_period_twice(world, sent_mail):
     assert digests.deliver_digest(row, row.due_at) == 1
     assert digests.deliver_digest(stale_copy, row.due_at) == 0
     assert len(sent_mail(world.owner.email)) == 1
+
+
+def test_a_resolution_shows_its_outcome_in_the_digest(world, sent_mail, committed):
+    for person in (world.owner, world.admin, world.guest):
+        set_delivery(person, EmailCadence.NEVER)
+    set_delivery(world.member, EmailCadence.DAILY, digest_time=dt.time(9, 0))
+    thread = committed(thread_in, world.open_space, world.member, title="Venue", body="Where?")
+    digests.send_due_digests()
+    row = Digest.objects.get(person=world.member, finished_at=None)
+    committed(actions.resolve_thread, world.owner, thread, "The **old** library hall.")
+
+    assert digests.send_due_digests(row.due_at) == 1
+    [message] = sent_mail(world.member.email)
+    text = message.get_body(("plain",)).get_content()
+    assert "Venue" in text and "Resolved" in text and "The **old** library hall." in text

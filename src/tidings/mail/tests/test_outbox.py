@@ -259,3 +259,26 @@ def test_the_hourly_batch_brings_several_threads_in_one_short_digest(
         Outcome.SENT
     }
     assert outbox.send_due_emails(later(120)) == 0
+
+
+def test_a_resolution_is_emailed_with_its_outcome(committed, world, conversation, sent_mail):
+    committed(actions.resolve_thread, world.owner, conversation, "Ship on **Friday**.")
+
+    assert outbox.send_due_emails(later(61)) == 1  # Mia takes email at once
+    [message] = sent_mail(world.member.email)
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "The thread was resolved." in text
+    assert "Resolved by Olivia Owner" in text and "Ship on **Friday**." in text
+    assert "<strong>Friday</strong>" in html
+    assert "What's left?" not in text  # the outcome is the news, not the opening post
+
+
+def test_a_resolution_undone_before_sending_is_not_emailed(
+    committed, world, conversation, sent_mail
+):
+    committed(actions.resolve_thread, world.owner, conversation, "Ship on Friday.")
+    actions.reopen_thread(world.owner, conversation)
+
+    assert outbox.send_due_emails(later(61)) == 0
+    assert sent_mail(world.member.email) == []

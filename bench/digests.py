@@ -12,7 +12,8 @@
    in one of five time zones (two with half-hour offsets). The clock runs from
    `send_due_digests` at the moment all of them are due until every digest has been built,
    checked against visibility and handed to a real SMTP server on loopback (aiosmtpd, a
-   sink that counts), one connection per worker as the periodic task does.
+   sink that counts, in a process of its own), one connection per worker as the periodic
+   task does; once with one worker process, then again with two sharing the run (`--workers`).
 2. "fanout": a space with 5,000 followers, all on immediate email; the clock runs for the
    worker's fan-out of one new thread: 5,000 inbox items and 5,000 outbox rows.
 """
@@ -228,7 +229,7 @@ def generate_digest_world(rng: random.Random, now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(days=1)
 
 
-def measure_digests(rng: random.Random) -> None:
+def measure_digests(rng: random.Random, worker_counts: list[int]) -> None:
     now = timezone.now()
     started = time.perf_counter()
     run_at = generate_digest_world(rng, now)
@@ -236,7 +237,27 @@ def measure_digests(rng: random.Random) -> None:
     digests.schedule_digests(now)  # the periodic task did this the day before
     # The digests cover the day that just ended: put their period start at `now - 1 day`.
     Digest.objects.update(period_start=now - dt.timedelta(days=1))
-    # The SMTP server runs in its own process, as a real mail server would.
+    due = Digest.objects.filter(finished_at=None, due_at__lte=run_at).count()
+    for workers in worker_counts:
+        with transaction.atomic():  # the same digests again: undo the previous run
+            Digest.objects.filter(due_at__gt=run_at).delete()
+            Digest.objects.update(
+                finished_at=None, outcome="", claimed_until=None, claimed_by="", attempts=0,
+                message_id="", thread_count=0,
+            )  # fmt: skip
+        sent, received, size, elapsed = send_digests(run_at, workers)
+        empty = Digest.objects.filter(outcome=Outcome.EMPTY).count()
+        print(
+            f"digests, {workers} worker process{'es' if workers > 1 else ''}: {due:,} due, "
+            f"{sent:,} sent ({empty:,} empty), {received:,} received ({size / 1e6:.0f} MB) in "
+            f"{elapsed:.1f} s: {elapsed / max(sent, 1) * 1000:.2f} ms each (goal: 30 s)"
+        )
+
+
+def send_digests(run_at: dt.datetime, workers: int) -> tuple[int, int, int, float]:
+    """Run `send_due_digests` in `workers` processes at once, as that many worker processes
+    do when the periodic task comes due in each, against one SMTP server in a process of its
+    own (as a real mail server would be). The clock starts once every process is ready."""
     port = free_port()
     sink = subprocess.Popen(
         [sys.executable, __file__, "--sink", str(port)],
@@ -245,21 +266,36 @@ def measure_digests(rng: random.Random) -> None:
         text=True,
     )
     sink.stdout.readline()  # "ready"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    senders = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--send", run_at.isoformat(), "--smtp-port", str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
     try:
-        due = Digest.objects.filter(finished_at=None, due_at__lte=run_at).count()
+        for sender in senders:
+            sender.stdout.readline()  # "ready"
         started = time.perf_counter()
-        sent = digests.send_due_digests(run_at)
+        for sender in senders:
+            sender.stdin.write("go\n")
+            sender.stdin.flush()
+        sent = sum(int(sender.communicate()[0]) for sender in senders)
         elapsed = time.perf_counter() - started
     finally:
         received, size = sink.communicate("")[0].split()
-    empty = Digest.objects.filter(outcome=Outcome.EMPTY).count()
-    print(
-        f"digests: {due:,} due, {sent:,} sent ({empty:,} empty), {int(received):,} received "
-        f"({int(size) / 1e6:.0f} MB) in {elapsed:.1f} s: {elapsed / max(sent, 1) * 1000:.2f} ms "
-        f"each (goal: 30 s)"
-    )
+    return sent, int(received), int(size), elapsed
+
+
+def run_sender(run_at: str, port: int) -> None:
+    """One worker's run of the periodic digest task, started when the parent says "go"."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    print("ready", flush=True)
+    sys.stdin.readline()
+    print(digests.send_due_digests(dt.datetime.fromisoformat(run_at)), flush=True)
 
 
 def run_sink(port: int) -> None:
@@ -302,10 +338,20 @@ def measure_fanout() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=["digests", "fanout"])
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="worker processes sending the digests at once, one run per number (default 1,2)",
+    )
     parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--send", help=argparse.SUPPRESS)
+    parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
         run_sink(args.sink)
+        return
+    if args.send:
+        run_sender(args.send, args.smtp_port)
         return
     if "accounts_user" in connection.introspection.table_names():
         call_command("flush", interactive=False, verbosity=0)  # a fresh run each time
@@ -313,7 +359,7 @@ def main() -> None:
     print(f"{platform.node()}, {os.cpu_count()} CPUs, {connection.vendor}, {dt.date.today()}")
     rng = random.Random(4)
     if args.only in (None, "digests"):
-        measure_digests(rng)
+        measure_digests(rng, [int(n) for n in args.workers.split(",")])
     if args.only in (None, "fanout"):
         measure_fanout()
 

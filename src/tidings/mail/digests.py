@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from email.utils import formataddr
@@ -21,14 +22,17 @@ from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import CharField, Count, F, Max, Q, QuerySet, Value, Window
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, RowNumber
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.text import Truncator
 
 from tidings.accounts.delivery import next_digest_time
 from tidings.accounts.models import DeliverySettings, EmailCadence, User
+from tidings.mail.addresses import reply_address_for
 from tidings.mail.models import Digest, DigestKind, EmailEvent, Outcome
 from tidings.mail.outbox import (
     CLAIM_LEASE,
@@ -38,7 +42,7 @@ from tidings.mail.outbox import (
     open_connection,
     sender,
 )
-from tidings.workspaces.access import visible_threads
+from tidings.workspaces.access import seen_by_their_person
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
@@ -153,26 +157,21 @@ def _schedule_next(
 
 
 def send_due_digests(now: dt.datetime | None = None) -> int:
-    """Send every digest that is due; schedule what is missing first. Returns how many went."""
+    """Send every digest that is due; schedule what is missing first. Returns how many went.
+    Rows are claimed a batch at a time (several workers can share a run) and their contents
+    read in a few queries per batch."""
     now = now or timezone.now()
     schedule_digests(now)
     sent = 0
     run = DigestRun()
+    due = Digest.objects.filter(due_at__lte=now).order_by("due_at", "pk")
     connection = open_connection()
     try:
-        while True:
-            due = list(
-                Digest.objects.filter(finished_at=None, due_at__lte=now)
-                .filter(Q(claimed_until=None) | Q(claimed_until__lte=now))
-                .select_related("person__delivery_settings")
-                .order_by("due_at", "pk")[:BATCH]
-            )
-            for row in due:
-                sent += deliver_digest(row, now, connection=connection, run=run)
-            if len(due) < BATCH:
-                return sent
+        while rows := _claim(due, now):
+            sent += _send_claimed(rows, now, connection=connection, run=run)
     finally:
         connection.close()
+    return sent
 
 
 def deliver_digest(
@@ -183,46 +182,121 @@ def deliver_digest(
     run: DigestRun | None = None,
 ) -> int:
     """Claim, build, send and finish one digest, then schedule the person's next one."""
+    claimed = _claim(Digest.objects.filter(pk=row.pk), now)
+    return _send_claimed(claimed, now, connection=connection, run=run or DigestRun())
+
+
+def _claim(rows: QuerySet[Digest], now: dt.datetime) -> list[Digest]:
+    """Claim up to BATCH unfinished, unclaimed rows of `rows` in one UPDATE (atomic on both
+    databases, so two workers never win the same row) and fix their Message-IDs; returns the
+    rows this call won."""
+    token = uuid.uuid4().hex
+    free = Q(claimed_until=None) | Q(claimed_until__lte=now)
+    while True:
+        candidates = list(rows.filter(free, finished_at=None).values_list("pk", flat=True)[:BATCH])
+        if not candidates:
+            return []
+        won = Digest.objects.filter(free, pk__in=candidates, finished_at=None).update(
+            claimed_until=now + CLAIM_LEASE,
+            claimed_by=token,
+            attempts=F("attempts") + 1,
+            # A retry after a crash keeps its Message-ID: the mail client shows one message.
+            message_id=Coalesce(
+                NullIf("message_id", Value("")),
+                Concat(Value("<digest-"), Cast("pk", CharField()), Value(f"@{mail_domain()}>")),
+            ),
+        )
+        if won:  # else another worker took all of these a moment ago: look again
+            return list(
+                Digest.objects.filter(pk__in=candidates, claimed_by=token, finished_at=None)
+                .select_related("person__delivery_settings")
+                .order_by("due_at", "pk")
+            )
+
+
+def _send_claimed(
+    rows: list[Digest],
+    now: dt.datetime,
+    *,
+    connection: BaseEmailBackend | None,
+    run: DigestRun,
+) -> int:
+    """Build, send and finish claimed rows, then schedule each person's next digest."""
     from tidings.accounts.delivery import settings_for
 
-    person = row.person
-    delivery = settings_for(person)
-    if not person.is_active or KIND_OF_CADENCE.get(delivery.cadence) != row.kind:
-        _finish(row, now, Outcome.OFF)
-        return 0
-    message_id = row.message_id or f"<digest-{row.pk}@{mail_domain()}>"
-    won = (
-        Digest.objects.filter(pk=row.pk, finished_at=None)
-        .filter(Q(claimed_until=None) | Q(claimed_until__lte=now))
-        .update(claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1, message_id=message_id)
+    wanted = []
+    for row in rows:
+        delivery = settings_for(row.person)
+        if row.person.is_active and KIND_OF_CADENCE.get(delivery.cadence) == row.kind:
+            wanted.append(row)
+        else:
+            _finish(row, now, Outcome.OFF)
+    contents = digest_contents(wanted, now=now, run=run)
+    following: list[tuple[Digest, dt.datetime]] = []
+    sent = 0
+    for row in wanted:
+        spaces, more = contents[row.pk]
+        if not spaces:
+            _finish(row, now, Outcome.EMPTY)
+            following.append((row, row.due_at))
+            continue
+        try:
+            message = build_digest(row, row.person, spaces, more=more)
+            message.connection = connection
+            message.send()
+        except Exception as error:  # noqa: BLE001 - any failure is logged on the row and retried
+            if _failed(row, now, error):
+                following.append((row, row.period_start))
+            continue
+        _finish(row, now, Outcome.SENT, thread_count=sum(len(s.threads) for s in spaces))
+        following.append((row, row.due_at))
+        sent += 1
+    _schedule_following(following, now)
+    return sent
+
+
+def _failed(row: Digest, now: dt.datetime, error: Exception) -> bool:
+    """Record the error and when to retry; True when this was the last attempt."""
+    log.warning("digest %s: sending failed (attempt %s): %s", row.pk, row.attempts, error)
+    failed = row.attempts >= MAX_ATTEMPTS
+    Digest.objects.filter(pk=row.pk).update(
+        last_error=str(error)[:2000],
+        claimed_until=now + dt.timedelta(minutes=2**row.attempts),
+        finished_at=now if failed else None,
+        outcome=Outcome.FAILED if failed else "",
     )
-    if not won:
-        return 0
-    row.message_id = message_id
-    spaces, more = digest_content(person, row.period_start, row.due_at, now=now, run=run)
-    if not spaces:
-        _finish(row, now, Outcome.EMPTY)
-        _schedule_next(delivery, max(now, row.due_at), period_start=row.due_at)
-        return 0
-    try:
-        message = build_digest(row, person, spaces, more=more)
-        message.connection = connection
-        message.send()
-    except Exception as error:  # noqa: BLE001 - any failure is logged on the row and retried
-        log.warning("digest %s: sending failed (attempt %s): %s", row.pk, row.attempts + 1, error)
-        failed = row.attempts + 1 >= MAX_ATTEMPTS
-        Digest.objects.filter(pk=row.pk).update(
-            last_error=str(error)[:2000],
-            claimed_until=now + dt.timedelta(minutes=2 ** (row.attempts + 1)),
-            finished_at=now if failed else None,
-            outcome=Outcome.FAILED if failed else "",
-        )
-        if failed:
-            _schedule_next(delivery, max(now, row.due_at), period_start=row.period_start)
-        return 0
-    _finish(row, now, Outcome.SENT, thread_count=sum(len(s.threads) for s in spaces))
-    _schedule_next(delivery, max(now, row.due_at), period_start=row.due_at)
-    return 1
+    return failed
+
+
+def _schedule_following(done: list[tuple[Digest, dt.datetime]], now: dt.datetime) -> None:
+    """The next digest of each person whose digest just finished, covering the time since
+    `period start` (paired with each row): one insert for all, one by one where a period
+    already had its digest."""
+    from tidings.accounts.delivery import settings_for
+
+    fresh = []
+    for row, period_start in done:
+        delivery = settings_for(row.person)
+        kind = KIND_OF_CADENCE.get(delivery.cadence)
+        due = next_digest_time(delivery, max(now, row.due_at)) if kind else None
+        if due is not None:
+            fresh.append(
+                Digest(
+                    person_id=row.person_id,
+                    kind=kind,
+                    period_key=period_key(kind, due, delivery.zone),
+                    period_start=period_start,
+                    due_at=due,
+                )
+            )
+    Digest.objects.bulk_create(fresh, ignore_conflicts=True)
+    waiting = {row.person_id: (row, start) for row, start in done}
+    for person_id in Digest.objects.filter(
+        person_id__in=list(waiting), finished_at=None
+    ).values_list("person_id", flat=True):
+        waiting.pop(person_id)
+    for row, period_start in waiting.values():
+        _schedule_next(settings_for(row.person), max(now, row.due_at), period_start=period_start)
 
 
 def _finish(row: Digest, now: dt.datetime, outcome: str, thread_count: int = 0) -> None:
@@ -236,6 +310,7 @@ def _finish(row: Digest, now: dt.datetime, outcome: str, thread_count: int = 0) 
 
 @dataclass
 class DigestThread:
+    thread_id: int
     title: str
     url: str
     reason: str
@@ -243,14 +318,24 @@ class DigestThread:
     excerpt: str
     replies: int
     recordings: int
-    html: str = ""
-    text: str = ""
+    # Rendered once per run around the slot where each reader's reply address goes.
+    html: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
 
 
 @dataclass
 class DigestSpace:
     name: str
     threads: list[DigestThread] = field(default_factory=list)
+
+    def lines_for(self, person: User) -> tuple[str, str]:
+        """This space's entries as HTML and as text, with the person's reply addresses."""
+        html, text = [], []
+        for entry in self.threads:
+            address = reply_address_for(person.pk, entry.thread_id)
+            html.append(escape(address).join(entry.html))
+            text.append(address.join(entry.text))
+        return "".join(html), "".join(text)
 
 
 @dataclass(frozen=True)
@@ -337,10 +422,14 @@ def thread_url(thread_id: int) -> str:
     return absolute(f"{_thread_path_prefix()}{thread_id}/")
 
 
+_SLOT = "\x00"  # stands for the reply address while an entry is rendered for everyone
+
+
 def _rendered(entry: DigestThread) -> DigestThread:
     """The entry with its HTML and text lines rendered (once per run, see `DigestRun`)."""
-    entry.html = render_to_string("mail/_digest_entry.html", {"entry": entry})
-    entry.text = render_to_string("mail/_digest_entry.txt", {"entry": entry})
+    context = {"entry": entry, "reply_to": _SLOT}
+    entry.html = render_to_string("mail/_digest_entry.html", context).split(_SLOT)
+    entry.text = render_to_string("mail/_digest_entry.txt", context).split(_SLOT)
     return entry
 
 
@@ -355,70 +444,92 @@ def _names(names: tuple[str, ...] | list[str]) -> str:
     return f"{', '.join(names[:3])} and {len(names) - 3} others"
 
 
-def digest_content(
-    person: User,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    now: dt.datetime | None = None,
-    run: DigestRun | None = None,
-) -> tuple[list[DigestSpace], bool]:
-    """What the person's inbox gained in (start, end] and is still unread, not done and not
-    snoozed, in threads they can see now; grouped by space, newest first, at most
-    MAX_THREADS of them. The flag says whether more are waiting in the inbox."""
+def digest_contents(
+    rows: list[Digest], *, now: dt.datetime | None = None, run: DigestRun | None = None
+) -> dict[int, tuple[list[DigestSpace], bool]]:
+    """For each digest row (by id): what its person's inbox gained in (period start, due]
+    and is still unread, not done and not snoozed, in threads they can see now; grouped by
+    space, newest first, at most MAX_THREADS of them, with a flag saying whether more are
+    waiting in the inbox. One query per distinct period reads the items of all the people."""
     from tidings.inbox.models import InboxItem, Reason
 
     now = now or timezone.now()
-    # Plain rows, not model instances: a digest run reads a million of them.
-    items = list(
-        InboxItem.objects.filter(
-            person=person,
-            read_at=None,
-            done_at=None,
-            updated_at__gt=start,
-            updated_at__lte=end,
-            thread__in=visible_threads(person).values("pk"),
-        )
-        .exclude(snoozed_until__gt=now)
-        .order_by("-updated_at")
-        .values_list(
-            "thread_id",
-            "reason",
-            "thread__title",
-            "thread__body",
-            "thread__author__name",
-            "thread__space_id",
-            "thread__space__name",
-            "thread__outcome",
-        )[: MAX_THREADS + 1]
-    )
-    more = len(items) > MAX_THREADS
-    items = items[:MAX_THREADS]
     run = run or DigestRun()
-    news = thread_news([item[0] for item in items], start, end, run)
-    reasons = dict(Reason.choices)
-    spaces: dict[int, DigestSpace] = {}
-    for thread_id, reason, title, body, starter, space_id, space_name, outcome in items:
-        key = (thread_id, start, end, reason)
-        entry = run.lines.get(key)
-        if entry is None:
-            found = news[thread_id]
-            url = thread_url(thread_id)
-            entry = run.lines[key] = _rendered(
-                DigestThread(
-                    title=title,
-                    url=f"{url}#reply-{found.newest_reply_id}" if found.newest_reply_id else url,
-                    reason=reasons.get(reason, ""),
-                    authors=_names(found.authors or (starter or "Someone",)),
-                    excerpt=_excerpt(
-                        outcome if reason == Reason.RESOLUTION else found.newest_excerpt or body
-                    ),
-                    replies=found.replies,
-                    recordings=found.recordings,
-                )
+    periods: dict[tuple[dt.datetime, dt.datetime], list[Digest]] = defaultdict(list)
+    for row in rows:
+        periods[(row.period_start, row.due_at)].append(row)
+    found: dict[int, list[tuple]] = defaultdict(list)
+    for (start, end), group in periods.items():
+        newest_first = Window(
+            RowNumber(), partition_by=F("person_id"), order_by=[F("updated_at").desc(), F("pk")]
+        )
+        # Plain rows, not model instances: a run reads a million of them.
+        for person_id, *item in (
+            InboxItem.objects.filter(
+                seen_by_their_person("person", "thread__space"),
+                person_id__in=[row.person_id for row in group],
+                read_at=None,
+                done_at=None,
+                updated_at__gt=start,
+                updated_at__lte=end,
+                thread__deleted_at=None,
             )
-        spaces.setdefault(space_id, DigestSpace(space_name)).threads.append(entry)
-    return sorted(spaces.values(), key=lambda group: group.name.lower()), more
+            .exclude(snoozed_until__gt=now)
+            .annotate(place=newest_first)
+            .filter(place__lte=MAX_THREADS + 1)
+            .order_by("person_id", "place")
+            .values_list(
+                "person_id",
+                "thread_id",
+                "reason",
+                "thread__title",
+                "thread__body",
+                "thread__author__name",
+                "thread__space_id",
+                "thread__space__name",
+                "thread__outcome",
+            )
+        ):
+            found[(person_id, start, end)].append(item)
+    for start, end in periods:  # the news of every thread listed: a few queries per period
+        listed = {
+            item[0]
+            for (_person, *period), items in found.items()
+            if tuple(period) == (start, end)
+            for item in items
+        }
+        thread_news(sorted(listed), start, end, run)
+    reasons = dict(Reason.choices)
+    contents = {}
+    for row in rows:
+        start, end = row.period_start, row.due_at
+        items = found.get((row.person_id, start, end), [])
+        more = len(items) > MAX_THREADS
+        items = items[:MAX_THREADS]
+        spaces: dict[int, DigestSpace] = {}
+        for thread_id, reason, title, body, starter, space_id, space_name, outcome in items:
+            key = (thread_id, start, end, reason)
+            entry = run.lines.get(key)
+            if entry is None:
+                told = run.news[(thread_id, start, end)]
+                url = thread_url(thread_id)
+                entry = run.lines[key] = _rendered(
+                    DigestThread(
+                        thread_id=thread_id,
+                        title=title,
+                        url=f"{url}#reply-{told.newest_reply_id}" if told.newest_reply_id else url,
+                        reason=reasons.get(reason, ""),
+                        authors=_names(told.authors or (starter or "Someone",)),
+                        excerpt=_excerpt(
+                            outcome if reason == Reason.RESOLUTION else told.newest_excerpt or body
+                        ),
+                        replies=told.replies,
+                        recordings=told.recordings,
+                    )
+                )
+            spaces.setdefault(space_id, DigestSpace(space_name)).threads.append(entry)
+        contents[row.pk] = (sorted(spaces.values(), key=lambda group: group.name.lower()), more)
+    return contents
 
 
 def build_digest(
@@ -444,11 +555,13 @@ def _message(
     message_id: str,
     more: bool = False,
 ) -> EmailMultiAlternatives:
+    # Joined here rather than looped over in the templates: a digest run renders a lot.
+    groups = [(group.name, *group.lines_for(person)) for group in spaces]
     context = {
         "more": more,
         "person": person,
         "title": title,
-        "spaces": spaces,
+        "groups": groups,
         "thread_count": sum(len(s.threads) for s in spaces),
         "inbox_url": absolute(_path("inbox:inbox")),
         "settings_url": absolute(_path("accounts:delivery")),
@@ -497,6 +610,7 @@ def build_batch(
         opening = thread.outcome if resolved else newest.body if newest else thread.body
         url = thread_url(thread.pk)
         entry = DigestThread(
+            thread_id=thread.pk,
             title=thread.title,
             url=f"{url}#reply-{newest.pk}" if newest else url,
             reason=_strongest(events),

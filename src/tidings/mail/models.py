@@ -86,6 +86,7 @@ class Digest(models.Model):
     # Settings changed after this: the due time is worked out again before sending.
     scheduled_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)  # which claim won the row
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=200, blank=True)

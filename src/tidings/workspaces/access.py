@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tidings.workspaces.models import Membership, Role, Workspace
 
@@ -57,6 +57,26 @@ def visible_spaces(person: User | None, workspace: Workspace | None = None) -> Q
     if workspace is not None:
         spaces = spaces.filter(workspace=workspace)
     return spaces.distinct()
+
+
+def seen_by_their_person(person_field: str, space_field: str) -> Q:
+    """A filter for rows that each belong to a person (inbox items of many people): keeps the
+    rows whose space that person may see, by the same rules as `visible_spaces`, worked out
+    inside the query so that one query serves a whole batch of people."""
+    from tidings.threads.models import SpaceMember, Visibility
+
+    person = OuterRef(person_field)
+    member = Membership.objects.filter(
+        person=person, workspace=OuterRef(f"{space_field}__workspace"), deactivated_at=None
+    )
+    on_list = SpaceMember.objects.filter(person=person, space=OuterRef(space_field))
+    return Q(**{f"{person_field}__is_active": True}) & (
+        (
+            Q(**{f"{space_field}__visibility": Visibility.OPEN})
+            & Exists(member.exclude(role=Role.GUEST))
+        )
+        | (Exists(member) & Exists(on_list))
+    )
 
 
 def visible_threads(person: User | None) -> QuerySet[Thread]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tidings.accounts.models import EmailCadence
 from tidings.inbox.models import InboxItem, Reason
 from tidings.mail import digests
-from tidings.mail.models import Digest, Outcome
+from tidings.mail.models import Digest, InboundResult, Outcome
 from tidings.mail.tests.test_outbox import set_delivery
 from tidings.threads import actions
 from tidings.threads.models import SpaceMember
@@ -183,3 +183,34 @@ def test_a_resolution_shows_its_outcome_in_the_digest(world, sent_mail, committe
     [message] = sent_mail(world.member.email)
     text = message.get_body(("plain",)).get_content()
     assert "Venue" in text and "Resolved" in text and "The **old** library hall." in text
+
+
+def test_each_digest_entry_can_be_answered_by_email(world, sent_mail, committed, settings):
+    from tidings.mail import inbound
+    from tidings.mail.addresses import reply_address
+    from tidings.mail.tests.test_inbound import message
+
+    settings.MAIL_DOMAIN = "tidings.test"
+    for person in (world.owner, world.admin, world.guest):
+        set_delivery(person, EmailCadence.NEVER)
+    set_delivery(world.member, EmailCadence.DAILY, digest_time=dt.time(9, 0))
+    first = committed(thread_in, world.open_space, world.owner, title="Venue & date")
+    second = committed(thread_in, world.open_space, world.admin, title="Catering")
+    digests.send_due_digests()
+    row = Digest.objects.get(person=world.member, finished_at=None)
+    assert digests.send_due_digests(row.due_at) == 1
+
+    [sent] = sent_mail(world.member.email)
+    address = reply_address(world.member, first)
+    text = sent.get_body(("plain",)).get_content()
+    html = sent.get_body(("html",)).get_content()
+    assert f"Reply by email: {address}" in text
+    assert f"Reply by email: {reply_address(world.member, second)}" in text
+    assert f'href="mailto:{address}?subject=Re%3A%20Venue%20%26%20date"' in html
+    result = inbound.receive_message(
+        message(world.member.email, address, "The town hall, on the 4th.").as_bytes(),
+        address,
+        envelope_sender=world.member.email,
+    )
+    assert result.result == InboundResult.ACCEPTED
+    assert first.replies.get().body == "The town hall, on the 4th."

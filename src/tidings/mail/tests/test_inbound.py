@@ -315,3 +315,13 @@ def test_space_email_permission_matrix(world, role, endpoint, space, data, statu
     entry = InboundMessage.objects.get(pk=held.log_id)
     decided = endpoint == "held-message" and role in ("owner", "admin")
     assert entry.result == (InboundResult.DISCARDED if decided else InboundResult.HELD)
+
+
+def test_reply_addresses_are_signed_as_salted_hmac_signs_them(world):
+    """Addresses already sent out stay valid: the MAC is Django's salted HMAC of the ids."""
+    from django.utils.crypto import salted_hmac
+
+    thread = thread_in(world.open_space, world.owner)
+    ids = f"{world.member.pk}.{thread.pk}"
+    mac = salted_hmac("tidings.mail.reply-address", ids, algorithm="sha256").hexdigest()
+    assert addresses.reply_address(world.member, thread).endswith(f"-{mac[:20]}@{DOMAIN}")

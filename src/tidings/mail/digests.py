@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 KIND_OF_CADENCE = {EmailCadence.DAILY: DigestKind.DAILY, EmailCadence.WEEKLY: DigestKind.WEEKLY}
 PERIOD = {DigestKind.DAILY: dt.timedelta(days=1), DigestKind.WEEKLY: dt.timedelta(days=7)}
 BATCH = 500
+MARK_EVERY = 20
 EXCERPT_WORDS = 40
 MAX_THREADS = 25  # a digest is a summary: past this, it points to the inbox for the rest
 
@@ -224,20 +225,21 @@ def _send_claimed(
     """Build, send and finish claimed rows, then schedule each person's next digest."""
     from tidings.accounts.delivery import settings_for
 
+    finished = _Finished(now)
     wanted = []
     for row in rows:
         delivery = settings_for(row.person)
         if row.person.is_active and KIND_OF_CADENCE.get(delivery.cadence) == row.kind:
             wanted.append(row)
         else:
-            _finish(row, now, Outcome.OFF)
+            finished.add(row, Outcome.OFF)
     contents = digest_contents(wanted, now=now, run=run)
     following: list[tuple[Digest, dt.datetime]] = []
     sent = 0
     for row in wanted:
         spaces, more = contents[row.pk]
         if not spaces:
-            _finish(row, now, Outcome.EMPTY)
+            finished.add(row, Outcome.EMPTY)
             following.append((row, row.due_at))
             continue
         try:
@@ -248,11 +250,38 @@ def _send_claimed(
             if _failed(row, now, error):
                 following.append((row, row.period_start))
             continue
-        _finish(row, now, Outcome.SENT, thread_count=sum(len(s.threads) for s in spaces))
+        finished.add(row, Outcome.SENT, thread_count=sum(len(s.threads) for s in spaces))
         following.append((row, row.due_at))
         sent += 1
+    finished.write()
     _schedule_following(following, now)
     return sent
+
+
+class _Finished:
+    """Finished rows, marked a few at a time: one UPDATE per outcome and thread count rather
+    than one per digest (on PostgreSQL a round trip each cost as much as a digest). A worker
+    that dies mid-run sends at most the last MARK_EVERY again, under the same Message-IDs
+    (they come from the rows' ids), which mail clients show once."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.waiting: dict[tuple[str, int], list[int]] = defaultdict(list)
+        self.count = 0
+
+    def add(self, row: Digest, outcome: str, *, thread_count: int = 0) -> None:
+        self.waiting[(outcome, thread_count)].append(row.pk)
+        self.count += 1
+        if self.count >= MARK_EVERY:
+            self.write()
+
+    def write(self) -> None:
+        for (outcome, thread_count), pks in self.waiting.items():
+            Digest.objects.filter(pk__in=pks, finished_at=None).update(
+                finished_at=self.now, outcome=outcome, thread_count=thread_count, last_error=""
+            )
+        self.waiting.clear()
+        self.count = 0
 
 
 def _failed(row: Digest, now: dt.datetime, error: Exception) -> bool:
@@ -297,12 +326,6 @@ def _schedule_following(done: list[tuple[Digest, dt.datetime]], now: dt.datetime
         waiting.pop(person_id)
     for row, period_start in waiting.values():
         _schedule_next(settings_for(row.person), max(now, row.due_at), period_start=period_start)
-
-
-def _finish(row: Digest, now: dt.datetime, outcome: str, thread_count: int = 0) -> None:
-    Digest.objects.filter(pk=row.pk, finished_at=None).update(
-        finished_at=now, outcome=outcome, thread_count=thread_count, last_error=""
-    )
 
 
 # --- Content.

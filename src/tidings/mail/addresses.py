@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from tidings.threads.models import Space, Thread
 
 REPLY_PREFIX = "reply+"
+UNSUBSCRIBE_PREFIX = "unsubscribe+"
 _SALT = "tidings.mail.reply-address"
+_UNSUBSCRIBE_SALT = "tidings.mail.unsubscribe-address"
 _MAC_LENGTH = 20  # 80 bits: forging one needs about 2**80 guesses against a live server.
 _TOKEN = re.compile(r"^([0-9a-z]{1,13})-([0-9a-z]{1,13})-([0-9a-f]{20})$")
 
@@ -35,20 +37,35 @@ def mail_domain() -> str:
     return settings.MAIL_DOMAIN
 
 
-def _mac(person_id: int, thread_id: int) -> str:
-    message = f"{person_id}.{thread_id}".encode()
-    return hmac.new(_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()[:_MAC_LENGTH]
+def _mac(salt: str, first_id: int, second_id: int) -> str:
+    message = f"{first_id}.{second_id}".encode()
+    key = _key(salt, settings.SECRET_KEY)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:_MAC_LENGTH]
 
 
-@functools.lru_cache(maxsize=4)
-def _key(secret: str) -> bytes:
-    """Django's `salted_hmac` key for our salt, derived once rather than for every address
+@functools.lru_cache(maxsize=8)
+def _key(salt: str, secret: str) -> bytes:
+    """Django's `salted_hmac` key for the salt, derived once rather than for every address
     (a digest signs one per thread it lists); the MACs are the same."""
-    return hashlib.sha256(_SALT.encode() + secret.encode()).digest()
+    return hashlib.sha256(salt.encode() + secret.encode()).digest()
 
 
-def _token(person_id: int, thread_id: int) -> str:
-    return f"{int_to_base36(person_id)}-{int_to_base36(thread_id)}-{_mac(person_id, thread_id)}"
+def _token(salt: str, first_id: int, second_id: int) -> str:
+    mac = _mac(salt, first_id, second_id)
+    return f"{int_to_base36(first_id)}-{int_to_base36(second_id)}-{mac}"
+
+
+def _read_token(salt: str, token: str) -> tuple[int, int] | None:
+    found = _TOKEN.match((token or "").strip().lower())
+    if not found:
+        return None
+    try:
+        first_id, second_id = base36_to_int(found[1]), base36_to_int(found[2])
+    except ValueError:
+        return None
+    if not constant_time_compare(found[3], _mac(salt, first_id, second_id)):
+        return None
+    return first_id, second_id
 
 
 def reply_address(person: User, thread: Thread) -> str:
@@ -58,21 +75,24 @@ def reply_address(person: User, thread: Thread) -> str:
 
 def reply_address_for(person_id: int, thread_id: int) -> str:
     """`reply_address` from the two ids (digests list many threads for many people)."""
-    return f"{REPLY_PREFIX}{_token(person_id, thread_id)}@{mail_domain()}"
+    return f"{REPLY_PREFIX}{_token(_SALT, person_id, thread_id)}@{mail_domain()}"
 
 
 def read_reply_token(token: str) -> tuple[int, int] | None:
     """(person id, thread id) of a genuine token, or None for a forged or damaged one."""
-    found = _TOKEN.match((token or "").strip().lower())
-    if not found:
-        return None
-    try:
-        person_id, thread_id = base36_to_int(found[1]), base36_to_int(found[2])
-    except ValueError:
-        return None
-    if not constant_time_compare(found[3], _mac(person_id, thread_id)):
-        return None
-    return person_id, thread_id
+    return _read_token(_SALT, token)
+
+
+def unsubscribe_address(person: User, space: Space) -> str:
+    """The address that stops email from `space` for `person` when mailed (the mailto form
+    of List-Unsubscribe, for mail clients that offer only that)."""
+    token = _token(_UNSUBSCRIBE_SALT, person.pk, space.pk)
+    return f"{UNSUBSCRIBE_PREFIX}{token}@{mail_domain()}"
+
+
+def read_unsubscribe_address(token: str) -> tuple[int, int] | None:
+    """(person id, space id) of a genuine unsubscribe address token, or None."""
+    return _read_token(_UNSUBSCRIBE_SALT, token)
 
 
 def _local_part_for(space: Space) -> str:

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from mailparser_reply import EmailReplyParser
 
-from tidings.mail import addresses
+from tidings.mail import addresses, outbox
 from tidings.mail.models import InboundMessage, InboundResult, SpaceMailbox, UnknownSenders
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions as thread_actions
@@ -50,6 +50,10 @@ _FORGED = (
     "or answer in Tidings."
 )
 _NO_SUCH_ADDRESS = "There is no such address here."
+_BAD_UNSUBSCRIBE = (
+    "This unsubscribe address is not valid. Use the link at the foot of a recent email, "
+    "or change your email settings in Tidings."
+)
 
 
 @dataclass(frozen=True)
@@ -441,6 +445,14 @@ def _by_reply_address(token: str, message: EmailMessage, sender: str, entry: Inb
     return "Reply posted."
 
 
+def _by_unsubscribe_address(token: str, entry: InboundMessage) -> str:
+    space = outbox.unsubscribe_by_email(token)
+    if space is None:
+        raise _Refused(_BAD_UNSUBSCRIBE)
+    entry.space = space
+    return f"Unsubscribed from {space.name}: only mentions, requests and reminders still come."
+
+
 def _may_start_thread(person: User | None, space: Space) -> bool:
     return (
         person is not None
@@ -494,6 +506,9 @@ def _route(
             if local_part.startswith(addresses.REPLY_PREFIX):
                 token = local_part[len(addresses.REPLY_PREFIX) :]
                 return InboundResult.ACCEPTED, _by_reply_address(token, message, sender, entry)
+            if local_part.startswith(addresses.UNSUBSCRIBE_PREFIX):
+                token = local_part[len(addresses.UNSUBSCRIBE_PREFIX) :]
+                return InboundResult.ACCEPTED, _by_unsubscribe_address(token, entry)
             mailbox = (
                 SpaceMailbox.objects.select_related("space__workspace")
                 .filter(local_part=local_part)
@@ -516,6 +531,9 @@ def check_recipient(address: str) -> str:
         if addresses.read_reply_token(local_part[len(addresses.REPLY_PREFIX) :]) is None:
             return _FORGED
         return ""
+    if local_part.startswith(addresses.UNSUBSCRIBE_PREFIX):
+        token = local_part[len(addresses.UNSUBSCRIBE_PREFIX) :]
+        return "" if addresses.read_unsubscribe_address(token) else _BAD_UNSUBSCRIBE
     if not SpaceMailbox.objects.filter(local_part=local_part).exists():
         return _NO_SUCH_ADDRESS
     return ""

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
 from tidings.accounts.models import EmailCadence
+from tidings.mail.addresses import read_unsubscribe_address, unsubscribe_address
 from tidings.mail.models import EmailEvent, OutboxEmail, Outcome
 from tidings.workspaces.access import can_view_thread
 
@@ -438,7 +439,10 @@ def list_headers(person: User, space: Space) -> dict[str, str]:
     """List-Id and one-click List-Unsubscribe (RFC 2919, RFC 2369, RFC 8058) for a space."""
     return {
         "List-Id": f"{space.name} <{space.slug}.{space.workspace.slug}.{mail_domain()}>",
-        "List-Unsubscribe": f"<{unsubscribe_url(person, space)}>",
+        "List-Unsubscribe": (
+            f"<{unsubscribe_url(person, space)}>, "
+            f"<mailto:{unsubscribe_address(person, space)}?subject=unsubscribe>"
+        ),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Auto-Submitted": "auto-generated",
     }
@@ -463,11 +467,14 @@ def unsubscribe_url(person: User, space: Space) -> str:
 
 def unsubscribe_target(token: str) -> tuple[User, Space] | None:
     """Who and which space a genuine token unsubscribes, while that person can see it."""
+    return _target(read_unsubscribe_token(token))
+
+
+def _target(found: tuple[int, int] | None) -> tuple[User, Space] | None:
     from tidings.accounts.models import User
     from tidings.threads.models import Space
     from tidings.workspaces.access import can_view_space
 
-    found = read_unsubscribe_token(token)
     if found is None:
         return None
     person = User.objects.filter(pk=found[0], is_active=True).first()
@@ -482,10 +489,18 @@ def unsubscribe(token: str) -> Space | None:
     sign-in, no CSRF token; the signature is the proof). The space is muted for them: only
     mentions of them, their requests and their reminders still come. Returns the space, or
     None for a forged token or a space they can no longer see. Safe to repeat."""
+    return _mute(unsubscribe_target(token))
+
+
+def unsubscribe_by_email(address_token: str) -> Space | None:
+    """The same for mail sent to an unsubscribe address (`addresses.unsubscribe_address`)."""
+    return _mute(_target(read_unsubscribe_address(address_token)))
+
+
+def _mute(target: tuple[User, Space] | None) -> Space | None:
     from tidings.threads.actions import set_space_level
     from tidings.threads.models import SpaceLevel
 
-    target = unsubscribe_target(token)
     if target is None:
         return None
     person, space = target

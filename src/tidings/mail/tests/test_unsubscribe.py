@@ -29,7 +29,12 @@ def link(world, sent_mail, committed) -> str:
     committed(reply_to, thread, world.owner, body="Ready")
     outbox.send_due_emails(later())
     [message] = sent_mail(world.member.email)
-    return message["List-Unsubscribe"].strip()[1:-1]
+    return list_unsubscribe(message)[0]
+
+
+def list_unsubscribe(message) -> list[str]:
+    """The URIs of a List-Unsubscribe header (RFC 2369), in order."""
+    return [part.strip()[1:-1] for part in str(message["List-Unsubscribe"]).split(",")]
 
 
 def test_opening_the_link_asks_and_changes_nothing(world, link, client):
@@ -77,3 +82,46 @@ def test_a_token_is_void_once_the_person_cannot_see_the_space(world, client):
 
 def test_other_methods_are_refused(link, client):
     assert client.put(link).status_code == 405
+
+
+def test_mailing_the_unsubscribe_address_stops_the_space(world, sent_mail, committed, settings):
+    """The mailto form of List-Unsubscribe, for mail clients that offer only that."""
+    from tidings.mail import inbound
+    from tidings.mail.models import InboundResult
+    from tidings.mail.tests.test_inbound import message
+
+    settings.MAIL_DOMAIN = "tidings.test"
+    for person in (world.owner, world.admin, world.guest):
+        set_delivery(person, EmailCadence.NEVER)
+    set_delivery(world.member)
+    thread = committed(thread_in, world.open_space, world.member, title="Launch")
+    committed(reply_to, thread, world.owner, body="Ready")
+    outbox.send_due_emails(later())
+    [sent] = sent_mail(world.member.email)
+    https, mailto = list_unsubscribe(sent)
+    assert https.startswith("http") and mailto.startswith("mailto:unsubscribe+")
+    address = mailto.removeprefix("mailto:").split("?")[0]
+    assert address.endswith("@tidings.test")
+
+    assert inbound.check_recipient(address) == ""
+    outcome = inbound.receive_message(
+        message(world.member.email, address, "", subject="unsubscribe").as_bytes(), address
+    )
+    assert outcome.result == InboundResult.ACCEPTED
+    assert "Unsubscribed from General" in outcome.reason
+    assert level(world.member, world.open_space) == SpaceLevel.MUTED
+
+
+def test_a_forged_unsubscribe_address_is_refused(world, settings):
+    from tidings.mail import inbound
+    from tidings.mail.addresses import unsubscribe_address
+    from tidings.mail.models import InboundResult
+    from tidings.mail.tests.test_inbound import message
+
+    settings.MAIL_DOMAIN = "tidings.test"
+    genuine = unsubscribe_address(world.member, world.open_space)
+    forged = genuine.replace(genuine.split("@")[0][-4:], "0000")
+    assert inbound.check_recipient(forged).startswith("This unsubscribe address is not valid")
+    outcome = inbound.receive_message(message("x@example.com", forged).as_bytes(), forged)
+    assert outcome.result == InboundResult.REJECTED and outcome.smtp_code == 550
+    assert level(world.member, world.open_space) == SpaceLevel.FOLLOW

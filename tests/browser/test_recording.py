@@ -462,3 +462,49 @@ def test_screen_and_screen_with_camera(
     expect(page.locator("figure.player")).to_have_count(2)
     expect_playing(page.locator("figure.player").last)
     assert not errors + more_errors
+
+
+def test_a_recorded_reply_sent_later(server, media_browser, open_page, fresh_database_env) -> None:
+    """Record now, send Monday: the recording waits with the post (not as unfinished) and
+    goes out with it at its time, as the author's reply."""
+    from tests.browser.test_email_journey import tidings_shell
+
+    page, errors = open_page(media_browser)
+    thread_url = owner_in_thread(page, server, "Quay crane inspection")
+    page.get_by_label("Your reply").fill("Walkthrough of the crane for the morning shift.")
+    choose(page, "Audio only")
+    start_recording(page)
+    record_for(page, 2)
+    stop(page)
+    page.locator("#composer summary", has_text="Send later").click()
+    when = page.evaluate(
+        "() => { const d = new Date(Date.now() + 2 * 864e5);"
+        " return d.toISOString().slice(0, 10) + 'T07:45'; }"
+    )
+    page.get_by_label("At a date and time").fill(when)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Schedule", exact=True).click()
+    expect(page.get_by_text("Scheduled. It stays private to you until it is sent.")).to_be_visible()
+    row = page.locator(".later-row", has_text="Quay crane inspection")
+    expect(row).to_contain_text("with a recording")
+    snap(page, "rec-10-scheduled-with-recording")
+    page.goto(thread_url)
+    expect(page.locator("figure.player")).to_have_count(0)  # nobody sees it before its time
+    expect(recorder(page).locator(".recorder-unfinished")).to_be_hidden()
+
+    port = server.base_url.rsplit(":", 1)[1]  # the server's own queue does the processing
+    env = {**fresh_database_env, "SITE_URL": server.base_url, "HUEY_NAME": f"browser-{port}"}
+    published = tidings_shell(
+        env,
+        server.data_dir.parent,
+        "import datetime as dt\n"
+        "from django.utils import timezone\n"
+        "from tidings.inbox.actions import publish_due_posts\n"
+        "print(publish_due_posts(timezone.now() + dt.timedelta(days=3)))\n",
+    )
+    assert published.splitlines()[-1] == "1"
+    page.reload()
+    reply = page.locator("article.post", has_text="Walkthrough of the crane")
+    expect(reply.locator("figure.player")).to_have_count(1)
+    expect_playing(reply.locator("figure.player"))
+    assert not errors

@@ -672,7 +672,9 @@ SCHEDULED_TITLE_MAX = 200
 SCHEDULED_BODY_MAX = 50_000
 
 
-def _clean_scheduled(thread: Thread | None, kind: str, title: str, body: str) -> dict:
+def _clean_scheduled(
+    thread: Thread | None, kind: str, title: str, body: str, *, has_media: bool = False
+) -> dict:
     """The fields of a scheduled post, checked as posting will check them."""
     from tidings.threads.models import ThreadKind
 
@@ -686,7 +688,7 @@ def _clean_scheduled(thread: Thread | None, kind: str, title: str, body: str) ->
             errors["title"] = ["Give the thread a title."]
         elif len(title) > SCHEDULED_TITLE_MAX:
             errors["title"] = [f"Keep the title under {SCHEDULED_TITLE_MAX} characters."]
-    elif not body:
+    elif not body and not has_media:
         errors["body"] = ["Write the reply before scheduling it."]
     if len(body) > SCHEDULED_BODY_MAX:
         errors["body"] = [f"Keep the text under {SCHEDULED_BODY_MAX:,} characters."]
@@ -705,10 +707,18 @@ def schedule_post(
     title: str = "",
     body: str = "",
     send_at: dt.datetime,
+    attachment_tokens: Iterable[str] = (),
+    recording_token: str = "",
+    recording_chunks: int | None = None,
     now: dt.datetime | None = None,
 ) -> ScheduledPost:
     """Keep a new thread in `space` (or a reply in `thread`) to publish at `send_at` (naive: in
-    the author's zone), through the normal posting actions. Nobody else sees it until then."""
+    the author's zone), through the normal posting actions. Nobody else sees it until then.
+    Files the author uploaded and a recording they made are held until then and posted with
+    it (they are checked now as posting checks them)."""
+    from tidings.recordings import actions as recording_actions
+    from tidings.threads import actions as thread_actions
+
     now = now or timezone.now()
     if thread is not None:
         if not visible_threads(author).filter(pk=thread.pk).exists():
@@ -718,11 +728,34 @@ def schedule_post(
         raise Http404("No such space.")
     if space.archived_at is not None:
         raise PermissionDenied("This space is archived; nothing new can be posted in it.")
-    fields = _clean_scheduled(thread, kind, title, body)
+    tokens = [t for t in dict.fromkeys(attachment_tokens) if t]
+    fields = _clean_scheduled(thread, kind, title, body, has_media=bool(tokens or recording_token))
     send_at = _future(author, send_at, now, "post")
+    thread_actions.hold_attachments(author, space, tokens)
+    if recording_token:
+        recording_actions.hold_for_later(
+            author, recording_token, space=space, thread=thread, chunk_count=recording_chunks
+        )
     return ScheduledPost.objects.create(
-        author=author, space=space, thread=thread, send_at=send_at, created_at=now, **fields
+        author=author,
+        space=space,
+        thread=thread,
+        send_at=send_at,
+        created_at=now,
+        attachment_tokens=tokens,
+        recording_token=recording_token,
+        recording_chunks=recording_chunks,
+        **fields,
     )
+
+
+def _release(post: ScheduledPost) -> None:
+    """The post will not be made: its held files and recording go back to being unposted."""
+    from tidings.recordings import actions as recording_actions
+    from tidings.threads import actions as thread_actions
+
+    thread_actions.release_attachments(post.attachment_tokens)
+    recording_actions.release_for_later(post.recording_token)
 
 
 def _own_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
@@ -749,7 +782,8 @@ def edit_scheduled(
 ) -> ScheduledPost:
     """Change the words or the time of one's post that is still waiting to be sent."""
     found = _own_scheduled(author, scheduled_id)
-    fields = _clean_scheduled(found.thread, found.kind, title, body)
+    has_media = bool(found.attachment_tokens or found.recording_token)
+    fields = _clean_scheduled(found.thread, found.kind, title, body, has_media=has_media)
     found.title, found.body = fields["title"], fields["body"]
     found.send_at = _future(author, send_at, now or timezone.now(), "post")
     found.save(update_fields=["title", "body", "send_at"])
@@ -762,6 +796,7 @@ def cancel_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
     found = _own_scheduled(author, scheduled_id)
     found.state = ScheduleState.CANCELLED
     found.save(update_fields=["state"])
+    _release(found)
     return found
 
 
@@ -785,20 +820,26 @@ def publish_due_posts(now: dt.datetime | None = None) -> int:
             post = ScheduledPost.objects.select_related("author", "space", "thread").get(pk=pk)
             try:
                 with transaction.atomic():
+                    media = {
+                        "attachment_tokens": post.attachment_tokens,
+                        "recording_token": post.recording_token,
+                        "recording_chunks": post.recording_chunks,
+                    }
                     if post.thread is None:
                         post.sent_thread = thread_actions.post_thread(
                             post.author, post.space, kind=post.kind, title=post.title,
-                            body=post.body,
+                            body=post.body, **media,
                         )  # fmt: skip
                     else:
                         post.sent_reply = thread_actions.post_reply(
-                            post.author, post.thread, body=post.body
+                            post.author, post.thread, body=post.body, **media
                         )
                         post.sent_thread = post.thread
             except (ValidationError, PermissionDenied, Http404) as error:
                 post.state = ScheduleState.FAILED
                 messages = getattr(error, "messages", None) or [str(error)]
                 post.failure = " ".join(messages)[:300]
+                _release(post)
             else:
                 published += 1
             post.save(update_fields=["state", "sent_thread", "sent_reply", "failure"])

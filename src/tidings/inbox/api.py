@@ -210,8 +210,12 @@ class ScheduledIn(Schema):
     thread_id: int | None = Field(None, description="For a reply")
     kind: str = "discussion"
     title: str = ""
-    body: str
+    body: str = ""
     send_at: datetime = Field(..., description="ISO 8601; without offset: in my time zone")
+    attachments: list[str] = Field(
+        default_factory=list, max_length=20, description="Tokens of files I uploaded to post."
+    )
+    recording: str = Field("", max_length=64, description="Token of my recording to post.")
 
 
 class ScheduledOut(Schema):
@@ -226,6 +230,8 @@ class ScheduledOut(Schema):
     sent_thread_id: int | None
     sent_reply_id: int | None
     failure: str
+    attachments: list[str]
+    recording: str
 
 
 def _reminder_out(reminder: Reminder) -> ReminderOut:
@@ -265,7 +271,7 @@ def _scheduled_out(post: ScheduledPost) -> ScheduledOut:
         id=post.pk, space_id=post.space_id, thread_id=post.thread_id, kind=post.kind,
         title=post.title, body=post.body, send_at=post.send_at, state=post.state,
         sent_thread_id=post.sent_thread_id, sent_reply_id=post.sent_reply_id,
-        failure=post.failure,
+        failure=post.failure, attachments=post.attachment_tokens, recording=post.recording_token,
     )  # fmt: skip
 
 
@@ -355,7 +361,8 @@ def create_scheduled(request: HttpRequest, payload: ScheduledIn) -> Status:
             raise Http404("No such space.")
     post = actions.schedule_post(
         request.auth, space=space, thread=thread, kind=payload.kind, title=payload.title,
-        body=payload.body, send_at=payload.send_at,
+        body=payload.body, send_at=payload.send_at, attachment_tokens=payload.attachments,
+        recording_token=payload.recording,
     )  # fmt: skip
     return Status(201, _scheduled_out(post))
 

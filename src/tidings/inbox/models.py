@@ -164,7 +164,11 @@ class ScheduledPost(models.Model):
     )
     kind = models.CharField(max_length=20, blank=True)
     title = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
+    body = models.TextField(blank=True)
+    # Files and a recording made now, held until the post is made with them.
+    attachment_tokens = models.JSONField(default=list, blank=True)
+    recording_token = models.CharField(max_length=32, blank=True)
+    recording_chunks = models.PositiveIntegerField(null=True, blank=True)
     send_at = models.DateTimeField()
     state = models.CharField(
         max_length=12, choices=ScheduleState.choices, default=ScheduleState.SCHEDULED
@@ -187,6 +191,16 @@ class ScheduledPost(models.Model):
         return (
             f"Scheduled post {self.pk} by person {self.author_id} at {self.send_at:%Y-%m-%d %H:%M}"
         )
+
+    @property
+    def media_summary(self) -> str:
+        """ "2 files and a recording": what is held to be posted with the text."""
+        parts = []
+        if count := len(self.attachment_tokens):
+            parts.append(f"{count} file{'s' if count > 1 else ''}")
+        if self.recording_token:
+            parts.append("a recording")
+        return " and ".join(parts)
 
 
 class ScheduledDelivery(models.Model):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tidings.inbox import actions, queries
+from tidings.inbox.composer import due_text
 from tidings.inbox.forms import AskForm, RemindForm, SendAtForm, SnoozeForm
 from tidings.inbox.models import InboxItem
+from tidings.threads import composer as thread_composer
 from tidings.threads import queries as threads_queries
-from tidings.workspaces import access
 from tidings.workspaces.queries import workspace_for
 
 
@@ -183,92 +184,6 @@ def _post_ids(request: HttpRequest) -> tuple[int, int | None]:
     return int(thread_id), int(reply_id) if reply_id else None
 
 
-def due_text(due_on, due_at, now) -> tuple[str, bool]:
-    """("Due Fri 28 Nov", False), or ("Overdue since Fri 28 Nov", True) once past due."""
-    day = f"{due_on:%a} {due_on.day} {due_on:%b}"
-    return (f"Overdue since {day}", True) if now >= due_at else (f"Due {day}", False)
-
-
-def composer_ask(request: HttpRequest, space) -> dict:
-    """The people who may be asked to respond in a space (read only when a form shows them),
-    and what the person picked last time the form came back with a mistake."""
-    person = request.user
-    people = functools.cache(
-        lambda: [(p.pk, p.name) for p in access.mentionable_people(space) if p.pk != person.pk]
-    )
-    checked = {int(v) for v in request.POST.getlist("ask_people") if v.isascii() and v.isdigit()}
-    return {
-        "ask_people": people,
-        "ask_checked": checked,
-        "ask_due": request.POST.get("ask_due", "")[:10],
-        "ask_min": f"{timezone.localtime(timezone.now(), person.zone):%Y-%m-%d}",
-    }
-
-
-def ask_from_composer(request: HttpRequest, thread_id: int, reply_id: int | None = None) -> None:
-    """The composer's "Ask people to respond…": ask them about the post just made. Mistakes are
-    raised as the composer's "ask" errors, so the post is not made either."""
-    people, due = request.POST.getlist("ask_people"), request.POST.get("ask_due", "").strip()
-    if not people and not due:
-        return
-    try:
-        due_on = dt.date.fromisoformat(due)
-    except ValueError:
-        raise ValidationError({"ask": ["Pick the date to respond by."]}) from None
-    try:
-        actions.ask_to_respond(request.user, thread_id, people, due_on, reply_id=reply_id)
-    except ValidationError as error:
-        raise ValidationError({"ask": error.messages}) from None
-
-
-def thread_post_tools(request: HttpRequest, thread) -> dict:
-    """What the "Remind me" and "Ask to respond" tools on a thread's posts share, made once
-    per page: their URLs, the preset times and the people who may be asked."""
-    zone = request.user.zone
-    return {
-        "remind_url": reverse("inbox:remind"),
-        "remind_presets": [
-            (key, label, f"{actions.remind_time(key, zone):%a %H:%M}")
-            for key, label in actions.REMIND_PRESETS.items()
-        ],
-        "ask_url": reverse("inbox:ask"),
-        "now_min": f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}",
-        **composer_ask(request, thread.space),
-    }
-
-
-def attach_asks(request: HttpRequest, thread, rows: list[dict]) -> None:
-    """Give each post row of a thread page its requests: who was asked, who answered."""
-    if not rows:
-        return
-    found = queries.thread_requests(thread)
-    if not found:
-        return
-    now = timezone.now()
-    by_post: dict[str, list[dict]] = {}
-    for asked in found:
-        label, overdue = due_text(asked.due_on, asked.due_at, now)
-        people = [
-            {"name": r.person.name, "answered": r.answered_at is not None}
-            for r in asked.recipients.all()
-        ]
-        waiting = any(not p["answered"] for p in people)
-        by_post.setdefault(str(asked.reply_id) if asked.reply_id else "post", []).append(
-            {
-                "asker": asked.asker.name if asked.asker else "Former member",
-                "people": people,
-                "due": label,
-                "overdue": overdue and waiting,
-                "cancel_url": reverse("inbox:request-cancel", args=[asked.pk])
-                if asked.asker_id == request.user.pk
-                else "",
-            }
-        )
-    for row in rows:
-        if not row.get("deleted"):
-            row["asks"] = by_post.get(row["key"], ())
-
-
 @login_required
 @require_POST
 def remind(request: HttpRequest) -> HttpResponse:
@@ -376,13 +291,6 @@ def _send_at(request: HttpRequest) -> dt.datetime:
     return form.cleaned_data["send_at"]
 
 
-def _text_only(request: HttpRequest) -> None:
-    if request.FILES or request.POST.get("recording", "").strip():
-        raise ValidationError(
-            {"form": ["Send later takes text only: post now to include files or a recording."]}
-        )
-
-
 def _schedule_form(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     zone = request.user.zone
     context.setdefault("now_min", f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}")
@@ -393,16 +301,29 @@ def _schedule_form(request: HttpRequest, context: dict, status: int = 200) -> Ht
 def _schedule(request: HttpRequest, **where) -> HttpResponse:
     """Keep the composer's post for later; on a mistake, show it again on its own page."""
     fields = {key: request.POST.get(key, "") for key in ("kind", "title", "body", "send_at")}
+    space = where["thread"].space if "thread" in where else where["space"]
+    uploaded: list = []
     try:
-        _text_only(request)
         send_at = _send_at(request)
-        actions.schedule_post(
-            request.user, kind=fields["kind"], title=fields["title"], body=fields["body"],
-            send_at=send_at, **where,
-        )  # fmt: skip
+        with transaction.atomic():
+            uploaded = thread_composer.upload_files(request, space)
+            actions.schedule_post(
+                request.user, kind=fields["kind"], title=fields["title"], body=fields["body"],
+                send_at=send_at, attachment_tokens=[a.token for a in uploaded],
+                **thread_composer.recording_fields(request), **where,
+            )  # fmt: skip
     except ValidationError as error:
+        thread_composer.discard_files(uploaded)
         errors = error.message_dict if hasattr(error, "error_dict") else {"form": error.messages}
-        context = {"fields": fields, "errors": errors, "action": request.path, **where}
+        fields["recording"] = request.POST.get("recording", "").strip()
+        fields["recording_chunks"] = request.POST.get("recording_chunks", "").strip()
+        context = {
+            "fields": fields,
+            "errors": errors,
+            "action": request.path,
+            "files_dropped": bool(request.FILES),
+            **where,
+        }
         return _schedule_form(request, context, status=400)
     messages.success(request, "Scheduled. It stays private to you until it is sent.")
     return redirect("inbox:later")

@@ -277,38 +277,9 @@ def attach_to_post(
     0..n-1 must all be held (a ValidationError names the missing ones); without it, the held
     chunks must run from 0 without a gap. Costs a few queries whatever the length, so the
     post's link works at once; processing is queued after commit."""
-    recording = (
-        Recording.objects.select_for_update()
-        .filter(token=str(recording_token or "")[:64], owner=person, deleted_at=None)
-        .first()
+    recording, chunk_count = _postable(
+        person, recording_token, thread=thread, as_reply=reply is not None, chunk_count=chunk_count
     )
-    if recording is None:
-        raise ValidationError(
-            {"recording": ["That recording could not be found. Record it again."]}
-        )
-    if recording.posted_at is not None:
-        raise ValidationError({"recording": ["That recording is already posted."]})
-    if recording.space_id != thread.space_id or (
-        reply is not None and recording.thread_id not in (None, thread.pk)
-    ):
-        raise ValidationError(
-            {"recording": ["That recording was made for another place. Record it again here."]}
-        )
-    if chunk_count is not None and not 0 < chunk_count <= MAX_CHUNK_INDEX:
-        raise ValidationError({"recording": ["The recording has no media yet."]})
-    if chunk_count is None:
-        held = recording.chunks.aggregate(count=Count("pk"), top=Max("index"))
-        if not held["count"]:
-            raise ValidationError({"recording": ["The recording has no media yet."]})
-        chunk_count = held["top"] + 1
-        enough = held["count"] == chunk_count
-    else:
-        enough = recording.chunks.filter(index__lt=chunk_count).count() == chunk_count
-    if not enough:
-        indexes = list(
-            recording.chunks.filter(index__lt=chunk_count).values_list("index", flat=True)
-        )
-        raise ValidationError({"recording": [_describe_missing(_missing(indexes, chunk_count))]})
     now = timezone.now()
     recording.thread = thread
     recording.reply = reply
@@ -335,6 +306,86 @@ def attach_to_post(
     )
     transaction.on_commit(lambda: _queue_processing(recording.pk))
     return recording
+
+
+def _postable(
+    person: User,
+    recording_token: str,
+    *,
+    thread: Thread | None,
+    space: Space | None = None,
+    as_reply: bool,
+    chunk_count: int | None,
+) -> tuple[Recording, int]:
+    """The person's unposted recording, locked, checked as `attach_to_post` describes for a
+    post in `thread` (or a new thread in `space`), with its chunk count."""
+    recording = (
+        Recording.objects.select_for_update()
+        .filter(token=str(recording_token or "")[:64], owner=person, deleted_at=None)
+        .first()
+    )
+    if recording is None:
+        raise ValidationError(
+            {"recording": ["That recording could not be found. Record it again."]}
+        )
+    if recording.posted_at is not None:
+        raise ValidationError({"recording": ["That recording is already posted."]})
+    space_id = thread.space_id if thread is not None else space.pk
+    if recording.space_id != space_id or (
+        as_reply and recording.thread_id not in (None, thread.pk)
+    ):
+        raise ValidationError(
+            {"recording": ["That recording was made for another place. Record it again here."]}
+        )
+    if chunk_count is not None and not 0 < chunk_count <= MAX_CHUNK_INDEX:
+        raise ValidationError({"recording": ["The recording has no media yet."]})
+    if chunk_count is None:
+        held = recording.chunks.aggregate(count=Count("pk"), top=Max("index"))
+        if not held["count"]:
+            raise ValidationError({"recording": ["The recording has no media yet."]})
+        chunk_count = held["top"] + 1
+        enough = held["count"] == chunk_count
+    else:
+        enough = recording.chunks.filter(index__lt=chunk_count).count() == chunk_count
+    if not enough:
+        indexes = list(
+            recording.chunks.filter(index__lt=chunk_count).values_list("index", flat=True)
+        )
+        raise ValidationError({"recording": [_describe_missing(_missing(indexes, chunk_count))]})
+    return recording, chunk_count
+
+
+def hold_for_later(
+    person: User,
+    recording_token: str,
+    *,
+    space: Space,
+    thread: Thread | None = None,
+    chunk_count: int | None = None,
+) -> Recording:
+    """Check that the person's unposted recording could open a thread in `space` (or be a
+    reply in `thread`) as `attach_to_post` checks, and keep it for a post scheduled for
+    later: it is not listed as unfinished, and the post attaches it when it is made."""
+    recording, _count = _postable(
+        person,
+        recording_token,
+        thread=thread,
+        space=space,
+        as_reply=thread is not None,
+        chunk_count=chunk_count,
+    )
+    Recording.objects.filter(pk=recording.pk).update(held_for_later=True)
+    return recording
+
+
+def release_for_later(recording_token: str) -> int:
+    """Let go of a recording held for a post that will not be made: unposted, it shows
+    among the owner's unfinished recordings again."""
+    if not recording_token:
+        return 0
+    return Recording.objects.filter(token=recording_token, posted_at=None).update(
+        held_for_later=False
+    )
 
 
 def _queue_processing(recording_id: int) -> None:

@@ -64,6 +64,8 @@ class Recording(models.Model):
     mime_type = models.CharField(max_length=120, blank=True)
     original_name = models.CharField(max_length=200, blank=True)
     for_transcription = models.BooleanField(default=True)
+    # Kept for a post scheduled for later: not listed as unfinished while it waits.
+    held_for_later = models.BooleanField(default=False)
 
     state = models.CharField(max_length=12, choices=State.choices, default=State.RECORDING)
     failure_reason = models.TextField(blank=True)

@@ -237,6 +237,7 @@ def unfinished_recordings(person: User | None, workspace: Workspace) -> QuerySet
     return (
         access.visible_recordings(person)
         .filter(owner=person, posted_at=None, state=State.RECORDING, space__workspace=workspace)
+        .filter(held_for_later=False)
         .annotate(last_chunk_at=Max("chunks__received_at"), saved_chunks=Count("chunks"))
         .filter(last_chunk_at__lt=cutoff)
         .select_related("space", "thread")

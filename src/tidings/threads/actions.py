@@ -124,6 +124,22 @@ def _claim_attachments(person: User, space: Space, tokens: Iterable[str]) -> lis
     return found
 
 
+def hold_attachments(person: User, space: Space, tokens: Iterable[str]) -> list[Attachment]:
+    """Keep the person's uploaded, unposted files in `space` for a post scheduled for later:
+    they are not cleaned up as abandoned, and the post claims them when it is made."""
+    found = _claim_attachments(person, space, tokens)
+    Attachment.objects.filter(pk__in=[a.pk for a in found]).update(held_for_later=True)
+    return found
+
+
+def release_attachments(tokens: Iterable[str]) -> int:
+    """Let go of files held for a post that will not be made: unposted, they are cleaned up
+    like any abandoned upload."""
+    return Attachment.objects.filter(token__in=list(tokens), thread=None, reply=None).update(
+        held_for_later=False
+    )
+
+
 def _follow(person: User, thread: Thread) -> None:
     # An UPDATE first: most repliers already have the row, and update_or_create would cost a
     # locking read and a savepoint on every reply.
@@ -653,7 +669,9 @@ def forget_unposted_attachments(older_than: timedelta = timedelta(days=1)) -> in
     Returns how many were removed. Files of posted threads and replies are never touched.
     """
     cutoff = timezone.now() - older_than
-    stale = Attachment.objects.filter(thread=None, reply=None, created_at__lt=cutoff)
+    stale = Attachment.objects.filter(
+        thread=None, reply=None, created_at__lt=cutoff, held_for_later=False
+    )
     removed = 0
     for attachment in stale.iterator():
         attachment.file.delete(save=False)

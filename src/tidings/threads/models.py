@@ -240,6 +240,8 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     is_image = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Kept for a post scheduled for later: not cleaned up as abandoned while it waits.
+    held_for_later = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name

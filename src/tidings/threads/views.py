@@ -19,12 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from tidings.inbox import views as inbox_views
+from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
 from tidings.recordings import actions as recording_actions
 from tidings.recordings.views import thread_players
 from tidings.threads import actions, queries
+from tidings.threads import composer as post_composer
 from tidings.threads.markdown import plain_text
 from tidings.threads.models import (
     REACTION_PALETTE,
@@ -243,39 +244,6 @@ def decisions(request: HttpRequest, workspace: str, space: str | None = None) ->
 # --- Threads.
 
 
-def _upload_files(request: HttpRequest, space) -> list[Attachment]:
-    uploaded: list[Attachment] = []
-    try:
-        for file in request.FILES.getlist("files"):
-            uploaded.append(actions.upload_attachment(request.user, space, file))
-    except ValidationError:
-        _discard_files(uploaded)
-        raise
-    return uploaded
-
-
-def _discard_files(uploaded: list[Attachment]) -> None:
-    """Files written for a post that was not saved (the rows are rolled back with it)."""
-    for attachment in uploaded:
-        attachment.file.storage.delete(attachment.file.name)
-
-
-def _recording_fields(request: HttpRequest) -> dict:
-    """The composer's recording (its token) and how many chunks the recorder made."""
-    chunks = request.POST.get("recording_chunks", "").strip()
-    if chunks and not (chunks.isascii() and chunks.isdigit() and len(chunks) <= 9):
-        raise ValidationError({"recording": ["Record again: the recording's length was lost."]})
-    return {
-        "recording_token": request.POST.get("recording", "").strip(),
-        "recording_chunks": int(chunks) if chunks else None,
-    }
-
-
-def _held(request: HttpRequest) -> bool:
-    """The composer's "Post now, deliver in working hours" (send later)."""
-    return request.POST.get("deliver") == "working_hours"
-
-
 @login_required
 def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse:
     ws = workspace_for(request.user, workspace)
@@ -290,18 +258,18 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
         uploaded: list[Attachment] = []
         try:
             with transaction.atomic():
-                uploaded = _upload_files(request, sp)
+                uploaded = post_composer.upload_files(request, sp)
                 thread = actions.post_thread(
                     request.user,
                     sp,
                     **form,
                     attachment_tokens=[a.token for a in uploaded],
-                    **_recording_fields(request),
-                    hold_delivery=_held(request),
+                    **post_composer.recording_fields(request),
+                    hold_delivery=post_composer.holds_delivery(request),
                 )
-                inbox_views.ask_from_composer(request, thread.pk)
+                inbox_composer.ask_from_composer(request, thread.pk)
         except ValidationError as error:
-            _discard_files(uploaded)
+            post_composer.discard_files(uploaded)
             errors, status = _errors(error), 400
         else:
             return redirect(_thread_url(thread))
@@ -315,7 +283,7 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
             "errors": errors,
             "kinds": ThreadKind.choices,
             "max_mb": settings.MAX_ATTACHMENT_BYTES // (1024 * 1024),
-            **inbox_views.composer_ask(request, sp),
+            **inbox_composer.composer_ask(request, sp),
         },
         status=status,
     )
@@ -328,7 +296,7 @@ def _reaction_controls(request: HttpRequest, thread: Thread) -> dict:
         "csrf_input": csrf_input(request),
         "react_url": reverse("threads:react", kwargs={"thread_id": thread.pk}),
         "palette_buttons": render_to_string("threads/_palette.html", {"palette": REACTION_PALETTE}),
-        **inbox_views.thread_post_tools(request, thread),  # "Remind me" and "Ask to respond"
+        **inbox_composer.thread_post_tools(request, thread),  # "Remind me" and "Ask to respond"
     }
 
 
@@ -411,7 +379,7 @@ def _shown(
         row["time_title"] = long_time(local)
         row["time_text"] = short_time(local, now)
         row["edited_title"] = long_time(edited_at.astimezone(zone)) if edited_at else ""
-    inbox_views.attach_asks(request, thread, shown)  # who was asked to respond, who answered
+    inbox_composer.attach_asks(request, thread, shown)  # who was asked to respond, who answered
     return shown
 
 
@@ -507,29 +475,29 @@ def _reply_poster(composer: dict) -> Callable[..., Reply]:
 @require_POST
 def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = queries.thread_for(request.user, thread_id)
-    composer = {
+    typed = {
         key: request.POST.get(key, "")
         for key in ("body", "quoted_reply_id", "quote_text", "moment_recording", "moment_ms")
     }
     uploaded: list[Attachment] = []
     try:
         with transaction.atomic():
-            uploaded = _upload_files(request, thread.space)
-            reply = _reply_poster(composer)(
+            uploaded = post_composer.upload_files(request, thread.space)
+            reply = _reply_poster(typed)(
                 request.user,
                 thread,
-                body=composer["body"],
-                quoted_reply_id=composer["quoted_reply_id"] or None,
-                quote_text=composer["quote_text"],
+                body=typed["body"],
+                quoted_reply_id=typed["quoted_reply_id"] or None,
+                quote_text=typed["quote_text"],
                 attachment_tokens=[a.token for a in uploaded],
                 mark_read=True,
-                **_recording_fields(request),
-                hold_delivery=_held(request),
+                **post_composer.recording_fields(request),
+                hold_delivery=post_composer.holds_delivery(request),
             )
-            inbox_views.ask_from_composer(request, thread.pk, reply.pk)
+            inbox_composer.ask_from_composer(request, thread.pk, reply.pk)
     except ValidationError as error:
-        _discard_files(uploaded)
-        context = _thread_context(request, thread, composer=composer, errors=_errors(error))
+        post_composer.discard_files(uploaded)
+        context = _thread_context(request, thread, composer=typed, errors=_errors(error))
         return render(request, "threads/thread.html", context, status=400)
     return redirect(_thread_url(thread, f"reply-{reply.pk}"))
 

@@ -174,10 +174,10 @@ def test_schedule_thread_page_flow(world):
     assert bad.status_code == 400
     page = bad.content.decode()
     assert "Enter a date and time" in page and 'value="Plan"' in page
-    files = client.post(
+    again = client.post(
         url, {"kind": "discussion", "title": "Plan", "body": "b", "send_at": "x", "recording": "t"}
     )
-    assert "Send later takes text only" in files.content.decode()
+    assert 'name="recording" value="t"' in again.content.decode()  # kept for the retry
     ok = client.post(
         url,
         {"kind": "discussion", "title": "Plan", "body": "b", "send_at": f"{when:%Y-%m-%dT%H:%M}"},
@@ -267,3 +267,156 @@ def test_new_thread_delivered_in_working_hours_from_the_composer(
     thread = Thread.objects.get(title="Held thread")  # published now, for its author
     held = set(ScheduledDelivery.objects.filter(thread=thread).values_list("person_id", flat=True))
     assert held == {world.owner.pk, world.admin.pk, world.guest.pk}
+
+
+# --- Files and recordings sent later.
+
+
+def _png(name: str = "plan.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tidings.threads.tests.factories import png_bytes
+
+    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
+
+
+def _unposted_recording(owner, space, thread=None):
+    from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
+
+    return recording_with_chunks(owner, space, split(webm_bytes(seconds=1), 3), thread=thread)
+
+
+def test_a_reply_sent_later_keeps_its_files_and_recording_until_then(
+    world, thread, django_capture_on_commit_callbacks
+):
+    from tidings.recordings.models import Recording
+    from tidings.recordings.queries import unfinished_recordings
+    from tidings.threads.models import Attachment
+
+    attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
+    recording = _unposted_recording(world.member, world.open_space, thread)
+    Attachment.objects.filter(pk=attachment.pk).update(created_at=NOW - dt.timedelta(days=3))
+    Recording.objects.filter(pk=recording.pk).update(created_at=NOW - dt.timedelta(days=3))
+    recording.chunks.update(received_at=NOW - dt.timedelta(days=3))
+    post = actions.schedule_post(
+        world.member, thread=thread, body="", send_at=NOW + dt.timedelta(days=2), now=NOW,
+        attachment_tokens=[attachment.token], recording_token=recording.token,
+        recording_chunks=3,
+    )  # fmt: skip
+    assert post.media_summary == "1 file and a recording"
+    # While it waits, neither is cleaned up as abandoned nor offered as unfinished.
+    assert thread_actions.forget_unposted_attachments() == 0
+    assert not unfinished_recordings(world.member, world.workspace).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.publish_due_posts(NOW + dt.timedelta(days=2)) == 1
+    reply = Reply.objects.get(thread=thread)
+    assert list(reply.attachments.values_list("token", flat=True)) == [attachment.token]
+    recording.refresh_from_db()
+    assert recording.reply == reply and recording.posted_at is not None
+
+
+def test_cancelling_lets_go_of_the_files_and_the_recording(world, thread):
+    from tidings.recordings.models import Recording
+    from tidings.recordings.queries import unfinished_recordings
+    from tidings.threads.models import Attachment
+
+    attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
+    recording = _unposted_recording(world.member, world.open_space)
+    recording.chunks.update(received_at=NOW - dt.timedelta(hours=2))
+    post = actions.schedule_post(
+        world.member, space=world.open_space, kind="discussion", title="Demo", body="",
+        send_at=NOW + dt.timedelta(days=1), now=NOW, attachment_tokens=[attachment.token],
+        recording_token=recording.token,
+    )  # fmt: skip
+    actions.cancel_scheduled(world.member, post.pk)
+    assert not Attachment.objects.get(pk=attachment.pk).held_for_later
+    assert not Recording.objects.get(pk=recording.pk).held_for_later
+    assert list(unfinished_recordings(world.member, world.workspace)) == [recording]
+
+
+def test_a_post_that_cannot_be_made_lets_go_of_its_files(world, thread):
+    from tidings.threads.models import Attachment
+
+    attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
+    actions.schedule_post(
+        world.member, thread=thread, body="See attached", send_at=NOW + dt.timedelta(hours=1),
+        now=NOW, attachment_tokens=[attachment.token],
+    )  # fmt: skip
+    world.member.memberships.update(deactivated_at=timezone.now())  # lost access meanwhile
+    assert actions.publish_due_posts(NOW + dt.timedelta(hours=1)) == 0
+    post = ScheduledPost.objects.get()
+    assert post.state == ScheduleState.FAILED and post.failure
+    assert not Attachment.objects.get(pk=attachment.pk).held_for_later
+
+
+@pytest.mark.parametrize("whose", ["someone else's", "posted", "other space"])
+def test_only_ones_own_unposted_files_of_the_space_can_be_held(world, thread, whose):
+    if whose == "someone else's":
+        attachment = thread_actions.upload_attachment(world.owner, world.open_space, _png())
+    elif whose == "posted":
+        attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
+        thread_actions.post_reply(
+            world.member, thread, body="now", attachment_tokens=[attachment.token]
+        )
+    else:
+        SpaceMember.objects.create(space=world.private_space, person=world.member)
+        attachment = thread_actions.upload_attachment(world.member, world.private_space, _png())
+    with pytest.raises(ValidationError) as error:
+        actions.schedule_post(
+            world.member, thread=thread, body="x", send_at=NOW + dt.timedelta(hours=1),
+            now=NOW, attachment_tokens=[attachment.token],
+        )  # fmt: skip
+    assert "attachments" in error.value.message_dict
+    assert not ScheduledPost.objects.exists()
+
+
+def test_a_recording_of_someone_else_cannot_be_scheduled(world, thread):
+    recording = _unposted_recording(world.owner, world.open_space)
+    with pytest.raises(ValidationError) as error:
+        actions.schedule_post(
+            world.member, thread=thread, body="", send_at=NOW + dt.timedelta(hours=1), now=NOW,
+            recording_token=recording.token,
+        )  # fmt: skip
+    assert "could not be found" in " ".join(error.value.message_dict["recording"])
+
+
+def test_the_composer_schedules_a_thread_with_a_file(world):
+    client = world.client_for("member")
+    when = timezone.localtime(NOW + dt.timedelta(days=1), world.member.zone)
+    answer = client.post(
+        "/w/acme/s/general/schedule",
+        {"kind": "discussion", "title": "Floor plan", "body": "", "files": _png(),
+         "send_at": f"{when:%Y-%m-%dT%H:%M}"},
+        follow=True,
+    )  # fmt: skip
+    page = answer.content.decode()
+    assert "Floor plan" in page and "with 1 file" in page
+    post = ScheduledPost.objects.get()
+    assert len(post.attachment_tokens) == 1
+    # A mistake shows the form again and says that the file must be attached again.
+    again = client.post(
+        "/w/acme/s/general/schedule",
+        {"kind": "discussion", "title": "Plan", "files": _png(), "send_at": "soon"},
+    )
+    assert again.status_code == 400
+    assert "Your files were not kept" in again.content.decode()
+    assert ScheduledPost.objects.count() == 1
+
+
+def test_scheduled_api_takes_uploaded_files_and_a_recording(world, api_for, thread):
+    attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
+    recording = _unposted_recording(world.member, world.open_space)
+    send_at = (timezone.now() + dt.timedelta(days=1)).isoformat()
+    response = api_for("member").post(
+        "/scheduled",
+        {"thread_id": thread.pk, "send_at": send_at, "attachments": [attachment.token],
+         "recording": recording.token},
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["attachments"] == [attachment.token] and body["recording"] == recording.token
+    taken = api_for("owner").post(
+        "/scheduled", {"thread_id": thread.pk, "send_at": send_at, "recording": recording.token}
+    )
+    assert taken.status_code == 422  # another person's recording

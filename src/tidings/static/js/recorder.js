@@ -1058,6 +1058,8 @@
       }
       if (!this.upload || !["recording", "stopping", "review"].includes(this.stage)) return;
       event.preventDefault();
+      // The button pressed says where the post goes ("Schedule", "deliver in working hours").
+      const submitter = event.submitter;
       this.posting = true;
       this.submit.disabled = true;
       if (this.stage === "recording") await this.stopRecording();
@@ -1101,7 +1103,9 @@
       });
       this.progress(1, "Posting…");
       this.leave();
-      this.form.submit();
+      this.submit.disabled = false; // a disabled submitter would send the form without it
+      if (submitter) this.form.requestSubmit(submitter);
+      else this.form.requestSubmit();
     }
 
     leave() {

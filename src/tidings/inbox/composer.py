@@ -1,0 +1,102 @@
+"""The inbox's parts of the post composer and of a thread's posts: asking people to respond
+(in the composer or on a post), reminders, and who was asked and who answered. Thread pages
+and composers of other apps use these, so they live apart from the inbox's own pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from tidings.inbox import actions, queries
+from tidings.workspaces import access
+
+
+def due_text(due_on, due_at, now) -> tuple[str, bool]:
+    """("Due Fri 28 Nov", False), or ("Overdue since Fri 28 Nov", True) once past due."""
+    day = f"{due_on:%a} {due_on.day} {due_on:%b}"
+    return (f"Overdue since {day}", True) if now >= due_at else (f"Due {day}", False)
+
+
+def composer_ask(request: HttpRequest, space) -> dict:
+    """The people who may be asked to respond in a space (read only when a form shows them),
+    and what the person picked last time the form came back with a mistake."""
+    person = request.user
+    people = functools.cache(
+        lambda: [(p.pk, p.name) for p in access.mentionable_people(space) if p.pk != person.pk]
+    )
+    checked = {int(v) for v in request.POST.getlist("ask_people") if v.isascii() and v.isdigit()}
+    return {
+        "ask_people": people,
+        "ask_checked": checked,
+        "ask_due": request.POST.get("ask_due", "")[:10],
+        "ask_min": f"{timezone.localtime(timezone.now(), person.zone):%Y-%m-%d}",
+    }
+
+
+def ask_from_composer(request: HttpRequest, thread_id: int, reply_id: int | None = None) -> None:
+    """The composer's "Ask people to respond…": ask them about the post just made. Mistakes are
+    raised as the composer's "ask" errors, so the post is not made either."""
+    people, due = request.POST.getlist("ask_people"), request.POST.get("ask_due", "").strip()
+    if not people and not due:
+        return
+    try:
+        due_on = dt.date.fromisoformat(due)
+    except ValueError:
+        raise ValidationError({"ask": ["Pick the date to respond by."]}) from None
+    try:
+        actions.ask_to_respond(request.user, thread_id, people, due_on, reply_id=reply_id)
+    except ValidationError as error:
+        raise ValidationError({"ask": error.messages}) from None
+
+
+def thread_post_tools(request: HttpRequest, thread) -> dict:
+    """What the "Remind me" and "Ask to respond" tools on a thread's posts share, made once
+    per page: their URLs, the preset times and the people who may be asked."""
+    zone = request.user.zone
+    return {
+        "remind_url": reverse("inbox:remind"),
+        "remind_presets": [
+            (key, label, f"{actions.remind_time(key, zone):%a %H:%M}")
+            for key, label in actions.REMIND_PRESETS.items()
+        ],
+        "ask_url": reverse("inbox:ask"),
+        "now_min": f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}",
+        **composer_ask(request, thread.space),
+    }
+
+
+def attach_asks(request: HttpRequest, thread, rows: list[dict]) -> None:
+    """Give each post row of a thread page its requests: who was asked, who answered."""
+    if not rows:
+        return
+    found = queries.thread_requests(thread)
+    if not found:
+        return
+    now = timezone.now()
+    by_post: dict[str, list[dict]] = {}
+    for asked in found:
+        label, overdue = due_text(asked.due_on, asked.due_at, now)
+        people = [
+            {"name": r.person.name, "answered": r.answered_at is not None}
+            for r in asked.recipients.all()
+        ]
+        waiting = any(not p["answered"] for p in people)
+        by_post.setdefault(str(asked.reply_id) if asked.reply_id else "post", []).append(
+            {
+                "asker": asked.asker.name if asked.asker else "Former member",
+                "people": people,
+                "due": label,
+                "overdue": overdue and waiting,
+                "cancel_url": reverse("inbox:request-cancel", args=[asked.pk])
+                if asked.asker_id == request.user.pk
+                else "",
+            }
+        )
+    for row in rows:
+        if not row.get("deleted"):
+            row["asks"] = by_post.get(row["key"], ())

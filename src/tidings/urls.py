@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("tidings.inbox.urls")),
     path("", include("tidings.search.urls")),
     path("", include("tidings.recordings.urls")),
+    path("", include("tidings.transcripts.urls")),
     path("", include("tidings.mail.urls")),
     path("api/", include("tidings.api.urls")),
 ]

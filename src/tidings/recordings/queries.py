@@ -38,7 +38,7 @@ def recording_for(person: User | None, token: str) -> Recording:
     visibility, unposted ones only their owner. The same 404 for missing and hidden."""
     recording = (
         access.visible_recordings(person)
-        .select_related("space", "thread", "owner")
+        .select_related("space", "thread", "owner", "transcript")
         .filter(token=str(token)[:TOKEN_MAX])
         .first()
     )
@@ -103,6 +103,7 @@ def thread_media(
     recordings = list(
         access.visible_recordings(person)
         .filter(posts, thread=thread, posted_at__isnull=False)
+        .select_related("transcript")
         .order_by("posted_at", "pk")
     )
     for recording in recordings:

@@ -29,6 +29,7 @@ from tidings.recordings.models import Collection, Recording, RenditionState, Sou
 from tidings.threads import queries as thread_queries
 from tidings.threads.models import Thread, ThreadKind
 from tidings.threads.queries import Post
+from tidings.transcripts import queries as transcript_queries
 from tidings.workspaces.models import Workspace
 from tidings.workspaces.queries import workspace_for
 
@@ -300,13 +301,11 @@ def _source_type(content_type: str) -> str:
     return content_type.split(";")[0].strip()
 
 
-def player_context(
-    person: User, recording: Recording, found: queries.ThreadMedia, *, captions_url: str = ""
-) -> dict:
+def player_context(person: User, recording: Recording, found: queries.ThreadMedia) -> dict:
     """What recordings/_player.html shows for one recording, worked out once: signed media
-    links for this person, markers of the moments replied at, and the viewer count for those
-    who may see it. A just-posted recording plays from its uploaded pieces at once;
-    `captions_url` fills the captions track when there is one."""
+    links for this person, markers of the moments replied at, the viewer count for those
+    who may see it, and its transcript (a panel, and the captions track once it is ready). A
+    just-posted recording plays from its uploaded pieces at once."""
     state = recording.state
     ready, failed = state == State.READY, state == State.FAILED
     busy = not ready and not failed
@@ -349,7 +348,7 @@ def player_context(
         "show_player": show_player,
         "sources": sources,
         "poster_url": media_url(recording, "poster", person) if recording.poster else "",
-        "captions_url": captions_url,
+        **transcript_queries.player_parts(recording),
         "duration_ms": recording.duration_ms or "",
         "duration": clock(recording.duration_ms) if recording.duration_ms else "",
         "waveform": _peaks(recording.waveform or []) if is_audio else "",

@@ -81,7 +81,9 @@ def test_ready_video_plays_from_signed_links_with_our_controls(world):
         assert speed in html
     for label in ("Play", "Mute", "Full screen", "Playback speed", "Position in the recording"):
         assert label in html
-    assert "Processing" not in html and "hx-get" not in html.split("player-viewers")[0]
+    player_part = html.split("player-viewers")[0].split('class="transcript"')[0]
+    assert "Processing" not in player_part and "hx-get" not in player_part
+    assert 'class="transcript"' in html  # asked for when processing finished; loads on sight
     assert "<track" not in html  # no captions yet
 
 
@@ -118,12 +120,24 @@ def test_the_mp4_rendition_is_a_second_source_once_made(world):
     assert types == ["video/webm", "video/mp4"]
 
 
-def test_captions_slot_takes_a_captions_link(world):
+def test_a_ready_transcript_gives_the_player_its_captions_and_panel(world):
+    from tidings.transcripts.models import Transcript, TranscriptState
+
     recording = ready(posted_opening(world.member, world.open_space))
     found = queries.recording_media(world.member, recording)
-    context = player_context(world.member, recording, found, captions_url="/captions/x.vtt")
-    html = render_to_string("recordings/_player.html", {"player": context})
-    assert '<track kind="captions" src="/captions/x.vtt"' in html
+    # Processing asked for the transcript: the panel shows how it goes, no captions yet.
+    assert Transcript.objects.get(recording=recording).state == TranscriptState.QUEUED
+    html = render_to_string(
+        "recordings/_player.html", {"player": player_context(world.member, recording, found)}
+    )
+    assert "<track" not in html
+    assert f'hx-get="/recordings/{recording.token}/transcript"' in html
+    Transcript.objects.filter(recording=recording).update(state=TranscriptState.READY)
+    recording = queries.recording_for(world.member, recording.token)
+    html = render_to_string(
+        "recordings/_player.html", {"player": player_context(world.member, recording, found)}
+    )
+    assert f'<track kind="captions" src="/recordings/{recording.token}/transcript.vtt"' in html
 
 
 # --- While processing.

@@ -1,0 +1,254 @@
+"""Every change to transcripts: asking for one when a recording's audio is ready, and the
+job that transcribes it a piece at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+import time
+import uuid
+from enum import Enum
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tidings.recordings.models import Recording
+from tidings.transcripts import engine
+from tidings.transcripts.models import Segment, Transcript, TranscriptState
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+NO_SOUND = "This recording has no sound to transcribe."
+NO_SPEECH = "No speech was found in this recording."
+UNREADABLE = "The audio of this recording could not be read."
+FAILED_REPEATEDLY = "Transcription failed repeatedly; the recording itself is fine."
+OPEN_WORK = Q(state__in=[TranscriptState.QUEUED, TranscriptState.TRANSCRIBING])
+
+
+class Step(Enum):
+    """What a run of the job leaves to do."""
+
+    DONE = "done"  # finished, failed, or nothing to do here
+    MORE = "more"  # a piece is done and more audio is waiting: queue the job again
+    BUSY = "busy"  # as many transcriptions as allowed are running: try again shortly
+
+
+def request_transcript(recording: Recording) -> Transcript | None:
+    """Queue the transcript of a processed recording (once: asking again for the same media
+    while it is queued, running or done changes nothing). Recordings made with transcription
+    turned off get none; one without sound gets a transcript that says so."""
+    if not recording.for_transcription:
+        return None
+    transcript, created = Transcript.objects.get_or_create(
+        recording=recording, defaults={"duration_ms": recording.duration_ms or 0}
+    )
+    if not created:
+        return transcript
+    if not recording.audio_track:
+        _settle(transcript, TranscriptState.NO_SPEECH, NO_SOUND)
+        return transcript
+    transaction.on_commit(lambda: _queue(transcript))
+    return transcript
+
+
+def _queue(transcript: Transcript) -> None:
+    from tidings.transcripts import tasks  # The worker's module imports these actions.
+
+    tasks.transcribe_recording(transcript.pk)
+
+
+def transcribe_next_piece(transcript_id: int, *, now: dt.datetime | None = None) -> Step:
+    """Transcribe the next piece of the recording's audio (TRANSCRIPTION_PIECE_SECONDS long,
+    ending at a pause) and save its segments and the point reached in one transaction, so a
+    worker that dies mid-piece loses only that piece's work and nothing is saved twice. One
+    job at a time holds a transcript (a claim with a lease); at most TRANSCRIPTION_CONCURRENCY
+    transcripts are worked on at once. Long files go a piece per run, so short recordings
+    queued meanwhile are not held up behind them."""
+    now = now or timezone.now()
+    token = _claim(transcript_id, now)
+    if token is None:
+        return Step.BUSY if _waiting(transcript_id) else Step.DONE
+    transcript = Transcript.objects.select_related("recording").get(pk=transcript_id)
+    if transcript.attempts > MAX_ATTEMPTS:
+        _settle(transcript, TranscriptState.FAILED, FAILED_REPEATEDLY)
+        return Step.DONE
+    try:
+        return _next_piece(transcript, token)
+    except engine.AudioUnreadable as error:
+        log.warning("transcript %s: audio unreadable: %s", transcript_id, error)
+        _settle(transcript, TranscriptState.FAILED, UNREADABLE)
+        return Step.DONE
+    except _ClaimLost:
+        log.warning("transcript %s: another job took over; this one stops", transcript_id)
+        return Step.DONE
+    except Exception:
+        log.exception("transcript %s: attempt %s failed", transcript_id, transcript.attempts)
+        Transcript.objects.filter(pk=transcript_id, claimed_by=token).update(
+            claimed_by="", claimed_until=None
+        )
+        return Step.MORE if transcript.attempts < MAX_ATTEMPTS else Step.DONE
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.TRANSCRIPTION_LEASE_SECONDS)
+
+
+def _free(now: dt.datetime) -> Q:
+    return Q(claimed_until=None) | Q(claimed_until__lte=now)
+
+
+def _claim(transcript_id: int, now: dt.datetime) -> str | None:
+    """Take the transcript for this job in one UPDATE (two workers never both win), while
+    fewer than TRANSCRIPTION_CONCURRENCY others are being worked on."""
+    running = Transcript.objects.filter(claimed_until__gt=now).exclude(pk=transcript_id)
+    if running.count() >= settings.TRANSCRIPTION_CONCURRENCY:
+        return None
+    token = uuid.uuid4().hex
+    taken = Transcript.objects.filter(OPEN_WORK, _free(now), pk=transcript_id).update(
+        claimed_by=token,
+        claimed_until=now + _lease(),
+        attempts=F("attempts") + 1,
+        state=TranscriptState.TRANSCRIBING,
+        updated_at=now,
+    )
+    return token if taken else None
+
+
+def _waiting(transcript_id: int) -> bool:
+    return Transcript.objects.filter(OPEN_WORK, pk=transcript_id).exists()
+
+
+def _next_piece(transcript: Transcript, token: str) -> Step:
+    recording = transcript.recording
+    duration = recording.duration_ms or transcript.duration_ms
+    piece_ms = settings.TRANSCRIPTION_PIECE_SECONDS * 1000
+    with tempfile.TemporaryDirectory(prefix="tidings-transcript-") as folder:
+        audio = _fetch(recording, Path(folder))
+        found = next(engine.pieces(audio, transcript.done_ms, piece_ms), None)
+        if found is None:
+            return _finish(transcript, token)
+        offset_ms, samples = found
+        renewed = time.monotonic()
+
+        def progress(done_in_piece: int) -> None:
+            nonlocal renewed
+            if time.monotonic() - renewed < 2:
+                return
+            renewed = time.monotonic()
+            _update(transcript, token, progress=_percent(offset_ms + done_in_piece, duration))
+
+        segments = engine.transcribe(samples, offset_ms, on_progress=progress)
+    reached = offset_ms + len(samples) * 1000 // engine.SAMPLE_RATE
+    with transaction.atomic():
+        _update(
+            transcript,
+            token,
+            done_ms=reached,
+            progress=_percent(reached, duration),
+            model_name=engine.model_name(),
+            language="en",
+        )
+        first = transcript.segments.count()
+        Segment.objects.bulk_create(
+            Segment(
+                transcript=transcript,
+                index=first + number,
+                start_ms=segment.start_ms,
+                end_ms=segment.end_ms,
+                text=segment.text,
+                words=[[w.start_ms, w.end_ms, w.text, w.probability] for w in segment.words],
+            )
+            for number, segment in enumerate(segments)
+        )
+    transcript.done_ms = reached
+    if duration and reached >= duration:
+        return _finish(transcript, token)
+    # Let go between pieces: other recordings waiting in the queue get their turn.
+    Transcript.objects.filter(pk=transcript.pk, claimed_by=token).update(
+        claimed_by="", claimed_until=None, attempts=0
+    )
+    return Step.MORE
+
+
+def _finish(transcript: Transcript, token: str) -> Step:
+    words = list(transcript.segments.values_list("text", flat=True))
+    state = TranscriptState.READY if words else TranscriptState.NO_SPEECH
+    _update(
+        transcript,
+        token,
+        state=state,
+        failure_reason="" if words else NO_SPEECH,
+        progress=100,
+        text=" ".join(words),
+        finished_at=timezone.now(),
+        claimed_by="",
+        claimed_until=None,
+        attempts=0,
+    )
+    log.info("transcript %s: %s, %s segments", transcript.pk, state, len(words))
+    return Step.DONE
+
+
+def _update(transcript: Transcript, token: str, **fields) -> None:
+    """Write while this job still holds the transcript, renewing its lease."""
+    now = timezone.now()
+    fields.setdefault("claimed_until", now + _lease())
+    held = Transcript.objects.filter(pk=transcript.pk, claimed_by=token)
+    if not held.update(updated_at=now, **fields):
+        raise _ClaimLost
+
+
+def _settle(transcript: Transcript, state: str, reason: str) -> None:
+    Transcript.objects.filter(pk=transcript.pk).update(
+        state=state,
+        failure_reason=reason,
+        progress=0 if state == TranscriptState.FAILED else 100,
+        claimed_by="",
+        claimed_until=None,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def _percent(done_ms: int, duration_ms: int) -> int:
+    return min(99, done_ms * 100 // duration_ms) if duration_ms else 0
+
+
+def _fetch(recording: Recording, folder: Path) -> Path:
+    """The audio track as a local file: itself on local storage, else a copy (S3)."""
+    try:
+        return Path(recording.audio_track.path)
+    except NotImplementedError:
+        pass
+    target = folder / "audio.flac"
+    try:
+        with recording.audio_track.open("rb") as source, target.open("wb") as out:
+            for chunk in source.chunks():
+                out.write(chunk)
+    except (OSError, ValueError) as error:
+        raise engine.AudioUnreadable(str(error)) from error
+    return target
+
+
+def requeue_stalled(now: dt.datetime | None = None) -> int:
+    """Queue again the transcripts left by a worker that died (their lease ran out) or lost
+    from the queue (waiting with no lease, untouched for a lease's length)."""
+    now = now or timezone.now()
+    stale = Transcript.objects.filter(OPEN_WORK).filter(
+        Q(claimed_until__lte=now) | Q(claimed_until=None, updated_at__lte=now - _lease())
+    )
+    count = 0
+    for transcript in stale.only("pk"):
+        Transcript.objects.filter(pk=transcript.pk).update(updated_at=now)
+        _queue(transcript)
+        count += 1
+    return count

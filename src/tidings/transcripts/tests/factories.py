@@ -1,0 +1,65 @@
+"""Speech made in the tests: espeak-ng speaks a script to a WAV file, and the recording gets
+its 16 kHz audio track from it the way processing makes one."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.files import File
+
+from tidings.recordings import processing
+from tidings.recordings.models import Recording
+from tidings.recordings.tests.factories import posted_recording
+
+needs_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None,
+    reason="espeak-ng speaks the test clips (.ci/run installs it)",
+)
+
+
+def speech_wav(folder: Path, text: str, name: str = "speech", gap_ms: int = 0) -> Path:
+    """`text` spoken by espeak-ng after half a second of silence (as a recording starts);
+    sentences (split on ". ") apart by `gap_ms` of silence."""
+    target = folder / f"{name}.wav"
+    pause = f'<break time="{gap_ms}ms"/>' if gap_ms else " "
+    ssml = f'<speak><break time="500ms"/>{pause.join(text.split(". "))}</speak>'
+    subprocess.run(
+        ["espeak-ng", "-v", "en", "-s", "130", "-m", "-w", str(target), ssml],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def silence_wav(folder: Path, seconds: float, *, tone_hz: float = 0) -> Path:
+    """Silence, or a steady tone (music-like, with no speech), as a WAV file."""
+    import wave
+
+    rate = 16_000
+    t = np.arange(int(seconds * rate)) / rate
+    samples = 0.3 * np.sin(2 * np.pi * tone_hz * t) if tone_hz else np.zeros_like(t)
+    target = folder / f"tone-{tone_hz}.wav"
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    return target
+
+
+def recording_with_audio(owner, thread, source: Path, folder: Path, **fields) -> Recording:
+    """A processed recording whose audio track is `source` made into 16 kHz mono FLAC."""
+    import av
+
+    with av.open(str(source)) as container:
+        duration_ms = int(container.duration * 1000 // av.time_base)
+    track = folder / "audio-16k.flac"
+    processing.extract_audio(source, track, duration_ms)
+    recording = posted_recording(owner, thread, duration_ms=duration_ms, has_video=False, **fields)
+    with track.open("rb") as handle:
+        recording.audio_track.save("audio-16k.flac", File(handle), save=True)
+    return recording

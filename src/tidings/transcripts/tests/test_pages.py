@@ -1,0 +1,99 @@
+"""The transcript panel and its captions: who may see them, and what they show."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import ROLES, by_role
+from tidings.recordings.tests.factories import posted_recording
+from tidings.threads.tests.factories import thread_in
+from tidings.transcripts.models import Segment, Transcript, TranscriptState
+
+PRIVATE_WORDS = "the Globex acquisition closes in March"
+
+
+def transcript_for(recording, text: str, state=TranscriptState.READY) -> Transcript:
+    transcript = Transcript.objects.create(recording=recording, state=state, text=text)
+    words = [[i * 400, i * 400 + 300, word, 0.9] for i, word in enumerate(text.split())]
+    Segment.objects.create(
+        transcript=transcript, index=0, start_ms=0, end_ms=words[-1][1], text=text, words=words
+    )
+    return transcript
+
+
+@pytest.fixture
+def recordings(world) -> dict[str, str]:
+    shown = {}
+    for where, space, author, words in (
+        ("open", world.open_space, world.member, "we ship the harbour app on Friday"),
+        ("private", world.private_space, world.owner, PRIVATE_WORDS),
+    ):
+        recording = posted_recording(author, thread_in(space, author), title=f"{where} call")
+        transcript_for(recording, words)
+        shown[where] = recording.token
+    return shown
+
+
+PATHS = {
+    "panel": "/recordings/{}/transcript",
+    "vtt": "/recordings/{}/transcript.vtt",
+    "srt": "/recordings/{}/transcript.srt?download",
+    "txt": "/recordings/{}/transcript.txt",
+}
+# owner, admin, member, guest, outsider, anonymous (sent to sign in)
+SEES = {
+    "open": by_role(200, 200, 200, 200, 404, 302),
+    "private": by_role(200, 200, 404, 404, 404, 302),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("where", ["open", "private"])
+@pytest.mark.parametrize("name", list(PATHS))
+def test_who_may_see_a_transcript(world, recordings, role, where, name):
+    client = world.client_for(role) if role != "anonymous" else Client()
+    response = client.get(PATHS[name].format(recordings[where]))
+    assert response.status_code == SEES[where][role]
+    if response.status_code != 200:
+        assert b"Globex" not in response.content
+
+
+def test_the_panel_shows_each_word_with_its_time(world, recordings):
+    html = world.client_for("guest").get(PATHS["panel"].format(recordings["open"])).content
+    html = html.decode()
+    assert '<span class="w" data-ms="400" data-end="700">ship</span>' in html
+    assert 'href="?t=0"' in html and ">0:00<" in html
+    assert f"/recordings/{recordings['open']}/transcript.srt?download" in html
+    assert 'data-captions-url="/recordings/' in html
+
+
+def test_captions_and_text_files(world, recordings):
+    client = world.client_for("member")
+    vtt = client.get(PATHS["vtt"].format(recordings["open"]))
+    assert vtt["Content-Type"] == "text/vtt; charset=utf-8"
+    assert vtt.content.decode().startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.700\nwe ship")
+    srt = client.get(PATHS["srt"].format(recordings["open"]))
+    assert srt["Content-Disposition"] == 'attachment; filename="open-call.srt"'
+    assert srt.content.decode().startswith("1\n00:00:00,000 --> ")
+    text = client.get(PATHS["txt"].format(recordings["open"])).content.decode()
+    assert text == "[0:00] we ship the harbour app on Friday\n"
+
+
+def test_progress_while_transcribing_and_a_reason_when_there_is_none(world):
+    thread = thread_in(world.open_space, world.member)
+    working = posted_recording(world.member, thread)
+    Transcript.objects.create(recording=working, state=TranscriptState.TRANSCRIBING, progress=40)
+    client = world.client_for("member")
+    html = client.get(PATHS["panel"].format(working.token)).content.decode()
+    assert "Transcribing… 40%" in html and 'hx-trigger="every 2s"' in html
+    assert client.get(PATHS["vtt"].format(working.token)).status_code == 404
+    silent = posted_recording(world.member, thread)
+    Transcript.objects.create(
+        recording=silent, state=TranscriptState.NO_SPEECH, failure_reason="No speech was found."
+    )
+    assert (
+        "No speech was found." in client.get(PATHS["panel"].format(silent.token)).content.decode()
+    )
+    nothing = posted_recording(world.member, thread)
+    assert client.get(PATHS["panel"].format(nothing.token)).status_code == 404

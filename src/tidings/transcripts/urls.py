@@ -1,0 +1,13 @@
+from django.urls import re_path
+
+from tidings.recordings.urls import RECORDING
+from tidings.transcripts import views
+
+app_name = "transcripts"
+
+urlpatterns = [
+    re_path(rf"^{RECORDING}/transcript$", views.panel, name="panel"),
+    re_path(
+        rf"^{RECORDING}/transcript\.(?P<fmt>vtt|srt|txt)$", views.caption_file, name="captions"
+    ),
+]

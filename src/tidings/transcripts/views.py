@@ -1,0 +1,66 @@
+"""Transcript pages: the panel under a recording's player, and its captions and text."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from tidings.recordings.queries import recording_for
+from tidings.transcripts import queries
+from tidings.transcripts.models import TranscriptState
+
+
+def _transcript(request: HttpRequest, token: str):
+    recording = recording_for(request.user, token)
+    transcript = queries.transcript_of(recording)
+    if transcript is None:
+        raise Http404("This recording has no transcript.")
+    return recording, transcript
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, token: str) -> HttpResponse:
+    """The transcript under the player: progress while it is made (polled), then the words,
+    each a place to seek to, with a search box and the downloads."""
+    recording, transcript = _transcript(request, token)
+    ready = transcript.state == TranscriptState.READY
+    context = {
+        "recording": recording,
+        "transcript": transcript,
+        "ready": ready,
+        "working": transcript.state in (TranscriptState.QUEUED, TranscriptState.TRANSCRIBING),
+        "paragraphs": queries.shown_paragraphs(queries.words(transcript)) if ready else [],
+        "downloads": [
+            (
+                label,
+                reverse("transcripts:captions", kwargs={"token": token, "fmt": fmt}) + "?download",
+            )
+            for fmt, label in (("txt", "Text"), ("srt", "SRT"), ("vtt", "WebVTT"))
+        ],
+        "captions_url": reverse("transcripts:captions", kwargs={"token": token, "fmt": "vtt"}),
+    }
+    return render(request, "transcripts/_panel.html", context)
+
+
+@login_required
+@require_GET
+def caption_file(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+    """Captions (.vtt for the player's track, .srt) or the plain text, for people who may see
+    the recording. Downloads (?download) come as files named after the recording."""
+    recording, transcript = _transcript(request, token)
+    if transcript.state != TranscriptState.READY:
+        raise Http404("The transcript is not ready.")
+    response = HttpResponse(
+        queries.caption_file(transcript, fmt),
+        content_type=f"{queries.CAPTION_FORMATS[fmt]}; charset=utf-8",
+    )
+    response["Cache-Control"] = "private, no-cache"  # corrections show at once
+    if "download" in request.GET:
+        name = slugify(recording.title or "recording")[:80] or "recording"
+        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

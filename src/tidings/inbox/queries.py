@@ -84,7 +84,9 @@ def _ready(items: QuerySet[InboxItem]) -> list[InboxItem]:
         items.select_related("thread__space__workspace", "latest_reply", "actor").annotate(
             reply_text=Subquery(indexed.filter(reply_id=OuterRef("latest_reply_id"))[:1]),
             opening_text=Subquery(
-                indexed.filter(thread_id=OuterRef("thread_id"), reply_id=None)[:1]
+                indexed.filter(thread_id=OuterRef("thread_id"), reply_id=None, recording_id=None)[
+                    :1
+                ]
             ),
         )
     )

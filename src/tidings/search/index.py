@@ -1,4 +1,4 @@
-"""Keeping the search index in step with threads and replies.
+"""Keeping the search index in step with threads, replies and transcripts.
 
 The threads app calls these inside the transaction that writes the thread or reply, so the
 index never shows words that were not saved (or misses words that were).
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
 from markdown_it import MarkdownIt
 
 from tidings.search.models import SearchDocument
 
 if TYPE_CHECKING:
     from tidings.threads.models import Reply, Thread
+    from tidings.transcripts.models import Transcript
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
 # Token types whose content is the words a reader sees.
@@ -57,6 +59,7 @@ def index_thread(thread: Thread) -> None:
     SearchDocument.objects.update_or_create(
         thread=thread,
         reply=None,
+        recording=None,
         defaults={
             **common,
             "author_id": thread.author_id,
@@ -65,7 +68,9 @@ def index_thread(thread: Thread) -> None:
             "body": plain_text(thread.body),
         },
     )
-    SearchDocument.objects.filter(thread=thread, reply__isnull=False).update(**common)
+    SearchDocument.objects.filter(thread=thread).exclude(reply=None, recording=None).update(
+        **common
+    )
 
 
 def index_reply(reply: Reply) -> None:
@@ -97,8 +102,44 @@ def remove_thread(thread: Thread) -> None:
 
 
 def remove_reply(reply: Reply) -> None:
-    """Drop one reply from the index."""
-    SearchDocument.objects.filter(reply_id=reply.pk).delete()
+    """Drop one reply from the index, with the words of its recordings."""
+    SearchDocument.objects.filter(Q(reply_id=reply.pk) | Q(recording__reply_id=reply.pk)).delete()
+
+
+def index_transcript(transcript: Transcript) -> None:
+    """Add or refresh the words spoken in a posted recording (its transcript as corrected);
+    a recording no longer posted, or gone with its post, leaves the index."""
+    recording = transcript.recording
+    thread = recording.thread
+    gone = (
+        recording.posted_at is None
+        or recording.deleted_at is not None
+        or thread is None
+        or thread.deleted_at is not None
+        or (recording.reply is not None and recording.reply.deleted_at is not None)
+    )
+    if gone or not transcript.text:
+        SearchDocument.objects.filter(recording=recording).delete()
+        return
+    SearchDocument.objects.update_or_create(
+        recording=recording, defaults=_transcript_fields(transcript)
+    )
+
+
+def _transcript_fields(transcript: Transcript) -> dict:
+    recording = transcript.recording
+    thread = recording.thread
+    return {
+        "thread_id": thread.pk,
+        "space_id": thread.space_id,
+        "workspace_id": thread.space.workspace_id,
+        "author_id": recording.owner_id,
+        "kind": thread.kind,
+        "created_at": recording.posted_at,
+        "resolved": thread.resolved_at is not None,
+        "title": "",
+        "body": transcript.text,
+    }
 
 
 def rebuild(batch_size: int = 500) -> int:
@@ -106,6 +147,7 @@ def rebuild(batch_size: int = 500) -> int:
     from django.db import transaction
 
     from tidings.threads.models import Reply, Thread
+    from tidings.transcripts.models import Transcript
 
     def thread_doc(thread: Thread) -> SearchDocument:
         return SearchDocument(
@@ -128,6 +170,16 @@ def rebuild(batch_size: int = 500) -> int:
     replies = Reply.objects.filter(deleted_at=None, thread__deleted_at=None).select_related(
         "thread__space"
     )
+    transcripts = (
+        Transcript.objects.filter(
+            recording__posted_at__isnull=False,
+            recording__deleted_at=None,
+            recording__thread__deleted_at=None,
+        )
+        .filter(Q(recording__reply=None) | Q(recording__reply__deleted_at=None))
+        .exclude(text="")
+        .select_related("recording__thread__space")
+    )
     with transaction.atomic():
         SearchDocument.objects.all().delete()
         SearchDocument.objects.bulk_create(
@@ -135,5 +187,12 @@ def rebuild(batch_size: int = 500) -> int:
         )
         SearchDocument.objects.bulk_create(
             (reply_doc(r) for r in replies.iterator()), batch_size=batch_size
+        )
+        SearchDocument.objects.bulk_create(
+            (
+                SearchDocument(recording=t.recording, **_transcript_fields(t))
+                for t in transcripts.iterator()
+            ),
+            batch_size=batch_size,
         )
     return SearchDocument.objects.count()

@@ -7,7 +7,8 @@ from tidings.workspaces.models import Workspace
 
 
 class SearchDocument(models.Model):
-    """One searchable text: a thread's title and opening post (reply empty) or one reply.
+    """One searchable text: a thread's title and opening post (reply and recording empty), one
+    reply, or the transcript of a recording posted in the thread.
 
     The full-text index lives beside this table and is kept in step by the database: an FTS5
     table with triggers on SQLite, a generated tsvector column with a GIN index on PostgreSQL
@@ -17,6 +18,12 @@ class SearchDocument(models.Model):
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
     reply = models.OneToOneField(
         Reply, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The words spoken in a recording posted in the thread: its transcript (reply empty).
+    # (A key with a partial unique index rather than a one-to-one field: SQLite adds it to the
+    # table in place, keeping the full-text triggers on it.)
+    recording = models.ForeignKey(
+        "recordings.Recording", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -35,9 +42,14 @@ class SearchDocument(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["thread"],
-                condition=models.Q(reply__isnull=True),
+                condition=models.Q(reply__isnull=True, recording__isnull=True),
                 name="one_search_document_per_opening_post",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["recording"],
+                condition=models.Q(recording__isnull=False),
+                name="one_search_document_per_recording",
+            ),
         ]
         indexes = [models.Index(fields=["space", "created_at"], name="search_doc_space")]
 

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
@@ -19,7 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from tidings.recordings.actions import clock
 from tidings.search.models import SearchDocument
+from tidings.transcripts.queries import first_mentions
 from tidings.workspaces.access import visible_spaces, visible_workspaces
 from tidings.workspaces.models import Membership
 
@@ -59,6 +62,11 @@ class SearchQuery:
         if self.prefix:
             parts.append(f'"{self.prefix}"*')
         return " ".join(parts)
+
+    def terms(self) -> list[str]:
+        """Every word asked for, lower case, the prefix last."""
+        words = [word for phrase in self.phrases for word in phrase] + list(self.words)
+        return [word.lower() for word in [*words, self.prefix] if word]
 
     def websearch(self) -> str:
         """Text for websearch_to_tsquery holding only words and quoted phrases."""
@@ -103,10 +111,27 @@ class SearchHit:
     kind: str
     kind_label: str
     resolved: bool
+    # Words spoken in a recording: which one, and the moment the first of them is said.
+    recording_token: str = ""
+    moment_ms: int | None = None
+    query: str = ""
+
+    @property
+    def spoken(self) -> bool:
+        return bool(self.recording_token)
+
+    @property
+    def moment(self) -> str:
+        return clock(self.moment_ms or 0)
 
     @property
     def url(self) -> str:
         base = reverse("threads:thread", args=[self.thread_id])
+        if self.recording_token:
+            # Opens the recording at the moment, with the words marked in its transcript.
+            seconds = (self.moment_ms or 0) // 1000
+            found = urlencode({"t": seconds, "rec": self.recording_token, "q": self.query})
+            return f"{base}?{found}#rec-{self.recording_token}"
         return f"{base}#reply-{self.reply_id}" if self.reply_id else base
 
 
@@ -279,9 +304,13 @@ def search(
     start, stop = f"hl{secrets.token_hex(8)}s", f"hl{secrets.token_hex(8)}e"
     snippets = backend.snippets(page_ids, start, stop)
     found_docs = SearchDocument.objects.filter(pk__in=page_ids).select_related(
-        "space", "author", "thread"
+        "space", "author", "thread", "recording"
     )
     documents = {doc.pk: doc for doc in found_docs.only(*HIT_FIELDS)}
+    moments = first_mentions(
+        [doc.recording_id for doc in documents.values() if doc.recording_id],
+        query.terms(),
+    )
     for doc_id in page_ids:
         doc = documents.get(doc_id)
         if doc is None:
@@ -298,14 +327,17 @@ def search(
                 kind=doc.kind,
                 kind_label=doc.get_kind_display(),
                 resolved=doc.resolved,
+                recording_token=doc.recording.token if doc.recording_id else "",
+                moment_ms=moments.get(doc.recording_id),
+                query=" ".join(text.split())[:200] if doc.recording_id else "",
             )
         )
     return results
 
 
 HIT_FIELDS = (
-    "thread_id", "reply_id", "created_at", "kind", "resolved",
-    "thread__title", "space__name", "author__name",
+    "thread_id", "reply_id", "recording_id", "created_at", "kind", "resolved",
+    "thread__title", "space__name", "author__name", "recording__token",
 )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tidings.recordings.models import Recording
+from tidings.search import index as search_index
 from tidings.transcripts import engine
 from tidings.transcripts.models import Segment, Transcript, TranscriptState
 
@@ -194,6 +195,8 @@ def _finish(transcript: Transcript, token: str) -> Step:
         claimed_until=None,
         attempts=0,
     )
+    transcript.text = " ".join(words)
+    search_index.index_transcript(transcript)
     log.info("transcript %s: %s, %s segments", transcript.pk, state, len(words))
     return Step.DONE
 

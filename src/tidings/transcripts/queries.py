@@ -3,6 +3,7 @@ and what its player and transcript panel show."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -12,8 +13,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tidings.recordings.models import Recording
 from tidings.transcripts import captions
-from tidings.transcripts.models import Transcript, TranscriptState
+from tidings.transcripts.models import Segment, Transcript, TranscriptState
 
+_WORD_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 CAPTION_FORMATS = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain"}
 
 
@@ -83,3 +85,27 @@ def caption_file(transcript: Transcript, fmt: str) -> str:
         return captions.plain_text(all_words)
     made = captions.cues(all_words)
     return captions.webvtt(made) if fmt == "vtt" else captions.srt(made)
+
+
+def first_mentions(recording_ids: list[int], terms: list[str]) -> dict[int, int]:
+    """For each recording, when the first of the words asked for is said (ms): the word
+    that begins like one of them (searching "meet" finds "meeting", "budget" finds "budget's").
+    Recordings whose words do not show one start at 0."""
+    if not recording_ids:
+        return {}
+    wanted = [term for term in terms if term]
+    found: dict[int, int] = dict.fromkeys(recording_ids, 0)
+    rows = Segment.objects.filter(transcript__recording_id__in=recording_ids).order_by(
+        "transcript__recording_id", "index"
+    )
+    done: set[int] = set()
+    for recording_id, segment_words in rows.values_list("transcript__recording_id", "words"):
+        if recording_id in done:
+            continue
+        for start, _end, text, *_probability in segment_words:
+            word = _WORD_EDGES.sub("", text.lower())
+            if word and any(word.startswith(term) or term.startswith(word) for term in wanted):
+                found[recording_id] = start
+                done.add(recording_id)
+                break
+    return found

@@ -414,11 +414,16 @@
     return root ? players.get(root) : undefined;
   }
 
-  // "?t=42" or "#t=1:05" on a page starts its first player there (links from transcripts).
+  // "?t=42" or "#t=1:05" on a page starts its first player there, "?t=42&rec=<token>" that
+  // recording's player (links from search results and transcripts).
   function startFromAddress() {
     const hash = location.hash.match(/^#t=(.+)$/);
-    const seconds = parseTime(hash ? hash[1] : new URLSearchParams(location.search).get("t"));
-    const root = document.querySelector("figure[data-player]");
+    const query = new URLSearchParams(location.search);
+    const seconds = parseTime(hash ? hash[1] : query.get("t"));
+    const wanted = query.get("rec");
+    const root = wanted
+      ? document.getElementById(`rec-${wanted}`)
+      : document.querySelector("figure[data-player]");
     const player = root && players.get(root);
     if (seconds === null || !player) return;
     root.scrollIntoView({ block: "center" });

@@ -25,6 +25,12 @@
         }
       });
       this.listen();
+      // Opened from a search result: mark the words that were searched for.
+      const query = new URLSearchParams(location.search);
+      if (query.get("q") && this.figure && this.figure.id === `rec-${query.get("rec")}`) {
+        this.search.value = query.get("q");
+        this.find(this.search.value);
+      }
     }
 
     media() {
@@ -100,19 +106,26 @@
       for (const word of this.matches || []) word.classList.remove("is-match");
       this.matches = [];
       this.matchIndex = -1;
+      this.step = wanted.length;
       if (wanted.length) {
-        const plain = this.words.map((w) => w.textContent.toLowerCase().replace(/[^\p{L}\p{N}']/gu, ""));
-        for (let i = 0; i + wanted.length <= plain.length; i++) {
-          if (wanted.every((part, j) => plain[i + j].startsWith(part.replace(/[^\p{L}\p{N}']/gu, "")))) {
-            for (let j = 0; j < wanted.length; j++) this.matches.push(this.words[i + j]);
-            i += wanted.length - 1;
+        const bare = (text) => text.toLowerCase().replace(/[^\p{L}\p{N}']/gu, "");
+        const plain = this.words.map((w) => bare(w.textContent));
+        const parts = wanted.map(bare);
+        for (let i = 0; i + parts.length <= plain.length; i++) {
+          if (parts.every((part, j) => plain[i + j].startsWith(part))) {
+            for (let j = 0; j < parts.length; j++) this.matches.push(this.words[i + j]);
+            i += parts.length - 1;
           }
+        }
+        if (!this.matches.length && parts.length > 1) {
+          // Not said together: each of the words, wherever it is said.
+          this.matches = this.words.filter((w, i) => parts.some((p) => plain[i].startsWith(p)));
+          this.step = 1;
         }
       }
       for (const word of this.matches) word.classList.add("is-match");
-      const count = wanted.length ? this.matches.length / wanted.length : 0;
+      const count = this.step ? this.matches.length / this.step : 0;
       this.found.textContent = wanted.length ? (count ? `${count} found` : "Not found") : "";
-      this.step = wanted.length;
       if (this.matches.length) this.nextMatch();
     }
 

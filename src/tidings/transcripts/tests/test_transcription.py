@@ -8,6 +8,7 @@ import jiwer
 import pytest
 from num2words import num2words
 
+from tidings.search.queries import search
 from tidings.threads.tests.factories import thread_in
 from tidings.transcripts import actions, engine
 from tidings.transcripts.models import Transcript, TranscriptState
@@ -112,6 +113,10 @@ def test_the_job_transcribes_a_recording_once(world, tmp_path, settings, request
     starts = [word[0] for s in segments for word in s.words]
     assert starts == sorted(starts) and starts[-1] <= recording.duration_ms
     assert requested(recording).pk == transcript.pk  # asked again: the same, not again
+    [hit] = search(world.member, "budget").hits  # what was said is found
+    assert hit.spoken and hit.moment_ms == next(
+        w[0] for s in segments for w in s.words if w[2].lower().startswith("budget")
+    )
     assert Transcript.objects.get(pk=transcript.pk).segments.count() == len(segments)
 
 

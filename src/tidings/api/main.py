@@ -13,6 +13,7 @@ from tidings.inbox.api import router as inbox
 from tidings.recordings.api import router as recordings
 from tidings.search.api import router as search
 from tidings.threads.api import router as threads
+from tidings.transcripts.api import router as transcripts
 from tidings.workspaces.api import router as workspaces
 
 
@@ -35,5 +36,5 @@ api = TidingsAPI(
     parser=JSONObjectParser(),
 )
 errors.install(api)
-for router in (accounts, workspaces, threads, inbox, search, recordings):
+for router in (accounts, workspaces, threads, inbox, search, recordings, transcripts):
     api.add_router("/", router)

@@ -39,6 +39,12 @@ class SearchHitOut(Schema):
     resolved: bool
     snippet_html: str = Field(..., description="Escaped text; matches wrapped in <mark>.")
     url: str = Field(..., description="The page in the web app.")
+    recording_token: str = Field(
+        ..., description="Set when the words were spoken in this recording (its transcript)."
+    )
+    moment_ms: int | None = Field(
+        ..., description="When in that recording the first of the words is said."
+    )
 
     # Computed from a SearchHit; when a built schema is validated again, the value is given.
     @staticmethod

@@ -97,3 +97,36 @@ def test_progress_while_transcribing_and_a_reason_when_there_is_none(world):
     )
     nothing = posted_recording(world.member, thread)
     assert client.get(PATHS["panel"].format(nothing.token)).status_code == 404
+
+
+# --- The API: the same rules with personal access tokens.
+
+API_SEES = {
+    "open": by_role(200, 200, 200, 200, 404, 401),
+    "private": by_role(200, 200, 404, 404, 404, 401),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("where", ["open", "private"])
+@pytest.mark.parametrize("suffix", ["", ".vtt", ".txt"])
+def test_who_may_read_a_transcript_through_the_api(world, recordings, role, where, suffix):
+    from tidings.accounts.actions import create_access_token
+
+    person = world.person(role)
+    headers = {}
+    if person is not None:
+        headers = {"Authorization": f"Bearer {create_access_token(person, 'tests')[1]}"}
+    response = Client().get(
+        f"/api/recordings/{recordings[where]}/transcript{suffix}", headers=headers
+    )
+    assert response.status_code == API_SEES[where][role]
+    if response.status_code != 200:
+        assert b"Globex" not in response.content
+    elif suffix == "":
+        body = response.json()
+        assert body["state"] == "ready" and body["segments"][0]["words"][1] == {
+            "start_ms": 400, "end_ms": 700, "text": body["text"].split()[1], "probability": 0.9
+        }  # fmt: skip
+    elif suffix == ".vtt":
+        assert response.content.startswith(b"WEBVTT")

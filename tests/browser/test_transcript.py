@@ -95,5 +95,21 @@ def test_spoken_words_become_a_transcript_to_play_from(server, speaking_browser)
         server.base_url + player.locator(".transcript-ready").get_attribute("data-captions-url")
     )
     assert vtt.ok and vtt.text().startswith("WEBVTT") and "budget" in vtt.text().lower()
+
+    # The author corrects a word in place; its time stays, and the captions follow.
+    player.get_by_role("button", name="Correct words").click()
+    first = player.locator(".transcript-body .w").first
+    moment = first.get_attribute("data-ms")
+    first.click()
+    field = player.get_by_label(re.compile("^Correct “"))
+    field.fill("Zebedee")
+    field.press("Enter")
+    expect(player.locator(".w.is-corrected")).to_have_text("Zebedee")
+    assert player.locator(".w.is-corrected").get_attribute("data-ms") == moment
+    snap(page, "transcript-04-corrected")
+    captions = page.request.get(
+        server.base_url + player.locator(".transcript-ready").get_attribute("data-captions-url")
+    )
+    assert "Zebedee" in captions.text()
     assert not errors
     context.close()

@@ -10,16 +10,23 @@ import time
 import uuid
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 
 from tidings.recordings.models import Recording
 from tidings.search import index as search_index
 from tidings.transcripts import engine
 from tidings.transcripts.models import Segment, Transcript, TranscriptState
+from tidings.workspaces import access
+
+if TYPE_CHECKING:
+    from tidings.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -255,3 +262,41 @@ def requeue_stalled(now: dt.datetime | None = None) -> int:
         _queue(transcript)
         count += 1
     return count
+
+
+WORD_MAX = 100
+
+
+@transaction.atomic
+def correct_word(
+    person: User, recording: Recording, *, segment_index: int, word_index: int, text: str
+) -> str:
+    """Replace one word of a transcript (or several words said as one, or nothing: the word
+    goes) keeping its times, for the recording's author or an admin of its workspace. The
+    transcript's text, its captions and search read the corrected words. Returns the word."""
+    if not access.can_correct_transcript(person, recording):
+        raise PermissionDenied("Only the recording's author or an admin can correct it.")
+    text = " ".join((text or "").split())
+    if len(text) > WORD_MAX:
+        raise ValidationError({"text": [f"Keep a correction under {WORD_MAX} characters."]})
+    transcript = Transcript.objects.select_for_update().filter(recording=recording).first()
+    segment = (
+        Segment.objects.select_for_update()
+        .filter(transcript=transcript, index=segment_index)
+        .first()
+        if transcript is not None and transcript.state == TranscriptState.READY
+        else None
+    )
+    if segment is None or not 0 <= word_index < len(segment.words):
+        raise Http404("No such word in this transcript.")
+    segment.words[word_index][2] = text  # an empty word is left out of text and captions
+    segment.text = " ".join(w[2] for w in segment.words if w[2])
+    segment.save(update_fields=["words", "text"])
+    transcript.text = " ".join(
+        t for t in transcript.segments.order_by("index").values_list("text", flat=True) if t
+    )
+    transcript.edited_at = timezone.now()
+    transcript.save(update_fields=["text", "edited_at"])
+    transcript.recording = recording
+    search_index.index_transcript(transcript)
+    return text

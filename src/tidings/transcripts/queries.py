@@ -43,12 +43,14 @@ def player_parts(recording: Recording) -> dict:
     }
 
 
-def words(transcript: Transcript) -> list[tuple[int, int, str]]:
-    """Every word in order, as (start ms, end ms, text)."""
+def words(transcript: Transcript) -> list[tuple[int, int, str, int, int]]:
+    """Every word in order, as (start ms, end ms, text, segment index, word index); words
+    corrected away are left out."""
     return [
-        (word[0], word[1], word[2])
-        for segment_words in transcript.segments.values_list("words", flat=True)
-        for word in segment_words
+        (word[0], word[1], word[2], segment_index, word_index)
+        for segment_index, segment_words in transcript.segments.values_list("index", "words")
+        for word_index, word in enumerate(segment_words)
+        if word[2]
     ]
 
 
@@ -63,14 +65,16 @@ class ShownParagraph:
         return self.start_ms // 1000
 
 
-def shown_paragraphs(all_words: list[tuple[int, int, str]]) -> list[ShownParagraph]:
-    """Paragraphs with a span per word carrying its times, for the interactive transcript.
-    Built as one string each: a two-hour transcript has some twenty thousand words."""
+def shown_paragraphs(all_words: list[tuple[int, int, str, int, int]]) -> list[ShownParagraph]:
+    """Paragraphs with a span per word carrying its times (and where it is stored, for
+    corrections), for the interactive transcript. Built as one string each: a two-hour
+    transcript has some twenty thousand words."""
     shown = []
     for paragraph in captions.paragraphs(all_words):
         spans = " ".join(
-            f'<span class="w" data-ms="{start}" data-end="{end}">{escape(text)}</span>'
-            for start, end, text in paragraph.words
+            f'<span class="w" data-ms="{start}" data-end="{end}" data-at="{segment}.{index}">'
+            f"{escape(text)}</span>"
+            for start, end, text, segment, index in paragraph.words
         )
         shown.append(
             ShownParagraph(paragraph.start_ms, captions.clock(paragraph.start_ms), mark_safe(spans))  # noqa: S308 - every word is escaped

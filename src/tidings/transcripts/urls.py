@@ -7,6 +7,7 @@ app_name = "transcripts"
 
 urlpatterns = [
     re_path(rf"^{RECORDING}/transcript$", views.panel, name="panel"),
+    re_path(rf"^{RECORDING}/transcript/words$", views.correct, name="correct"),
     re_path(
         rf"^{RECORDING}/transcript\.(?P<fmt>vtt|srt|txt)$", views.caption_file, name="captions"
     ),

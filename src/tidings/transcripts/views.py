@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from tidings.recordings.queries import recording_for
-from tidings.transcripts import queries
+from tidings.transcripts import actions, queries
 from tidings.transcripts.models import TranscriptState
+from tidings.workspaces import access
 
 
 def _transcript(request: HttpRequest, token: str):
@@ -43,8 +45,31 @@ def panel(request: HttpRequest, token: str) -> HttpResponse:
             for fmt, label in (("txt", "Text"), ("srt", "SRT"), ("vtt", "WebVTT"))
         ],
         "captions_url": reverse("transcripts:captions", kwargs={"token": token, "fmt": "vtt"}),
+        "can_correct": ready and access.can_correct_transcript(request.user, recording),
+        "correct_url": reverse("transcripts:correct", kwargs={"token": token}),
     }
     return render(request, "transcripts/_panel.html", context)
+
+
+@login_required
+@require_POST
+def correct(request: HttpRequest, token: str) -> JsonResponse:
+    """One word corrected in place (transcript.js): `at` is "segment.word", `text` the word."""
+    recording = recording_for(request.user, token)
+    segment, _, word = request.POST.get("at", "").partition(".")
+    if not (segment.isdigit() and word.isdigit() and len(segment) < 9 and len(word) < 9):
+        raise Http404("No such word in this transcript.")
+    try:
+        text = actions.correct_word(
+            request.user,
+            recording,
+            segment_index=int(segment),
+            word_index=int(word),
+            text=request.POST.get("text", ""),
+        )
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    return JsonResponse({"text": text})
 
 
 @login_required

@@ -156,6 +156,16 @@ def is_workspace_admin(person: User | None, workspace: Workspace | int) -> bool:
     return found is not None and found.is_admin
 
 
+def can_correct_transcript(person: User | None, recording: Recording) -> bool:
+    """A recording's transcript is corrected by its author or an admin of its workspace,
+    among those who can see the recording."""
+    if not can_view_recording(person, recording):
+        return False
+    return recording.owner_id == person.pk or is_workspace_admin(
+        person, recording.space.workspace_id
+    )
+
+
 def can_create_space(person: User | None, workspace: Workspace) -> bool:
     found = membership(person, workspace)
     return found is not None and found.role != Role.GUEST

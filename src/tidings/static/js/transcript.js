@@ -15,6 +15,9 @@
       this.search = root.querySelector(".transcript-search");
       this.found = root.querySelector(".transcript-found");
       this.current = null;
+      this.correcting = false;
+      this.correctButton = root.querySelector(".transcript-correct");
+      this.correctButton?.addEventListener("click", () => this.toggleCorrecting());
       this.addCaptions(root.dataset.captionsUrl);
       this.body.addEventListener("click", (event) => this.onClick(event));
       this.search.addEventListener("input", () => this.find(this.search.value));
@@ -57,9 +60,75 @@
       media.addEventListener("seeked", () => this.mark(media.currentTime * 1000));
     }
 
+    toggleCorrecting() {
+      this.correcting = !this.correcting;
+      this.correctButton.setAttribute("aria-pressed", String(this.correcting));
+      this.correctButton.textContent = this.correcting ? "Done correcting" : "Correct words";
+      this.root.classList.toggle("is-correcting", this.correcting);
+      this.root.querySelector(".transcript-correct-help").hidden = !this.correcting;
+    }
+
+    // A word becomes a field; Enter or leaving it saves, Escape keeps the word as it was.
+    edit(word) {
+      if (word.querySelector("input")) return;
+      const before = word.textContent;
+      const field = document.createElement("input");
+      field.className = "transcript-word-field";
+      field.value = before;
+      field.setAttribute("aria-label", `Correct “${before}”`);
+      field.size = Math.max(4, before.length + 1);
+      word.textContent = "";
+      word.append(field);
+      field.focus();
+      field.select();
+      let settled = false;
+      const finish = async (save) => {
+        if (settled) return;
+        settled = true;
+        if (!save || field.value.trim() === before) {
+          word.textContent = before;
+          return;
+        }
+        const body = new FormData();
+        body.append("at", word.dataset.at);
+        body.append("text", field.value);
+        body.append("csrfmiddlewaretoken", this.root.dataset.csrf);
+        try {
+          const response = await fetch(this.root.dataset.correctUrl, {
+            method: "POST",
+            body,
+            credentials: "same-origin",
+            headers: { "X-CSRFToken": this.root.dataset.csrf },
+          });
+          const answer = await response.json();
+          if (!response.ok) throw new Error(answer.error || "The correction was not saved.");
+          word.textContent = answer.text;
+          word.classList.toggle("is-removed", !answer.text);
+          word.classList.add("is-corrected");
+        } catch (error) {
+          word.textContent = before;
+          word.title = error.message;
+          word.classList.add("is-failed");
+        }
+      };
+      field.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          finish(true);
+        } else if (event.key === "Escape") finish(false);
+      });
+      field.addEventListener("blur", () => finish(true));
+    }
+
     onClick(event) {
+      if (event.target.closest(".transcript-word-field")) return;
       const target = event.target.closest(".w, .transcript-time");
       if (!target) return;
+      if (this.correcting && target.classList.contains("w")) {
+        event.preventDefault();
+        this.edit(target);
+        return;
+      }
       const media = this.media();
       if (!media) return; // no player here: the time link opens the recording's page
       event.preventDefault();

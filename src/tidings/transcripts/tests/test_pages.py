@@ -62,7 +62,7 @@ def test_who_may_see_a_transcript(world, recordings, role, where, name):
 def test_the_panel_shows_each_word_with_its_time(world, recordings):
     html = world.client_for("guest").get(PATHS["panel"].format(recordings["open"])).content
     html = html.decode()
-    assert '<span class="w" data-ms="400" data-end="700">ship</span>' in html
+    assert '<span class="w" data-ms="400" data-end="700" data-at="0.1">ship</span>' in html
     assert 'href="?t=0"' in html and ">0:00<" in html
     assert f"/recordings/{recordings['open']}/transcript.srt?download" in html
     assert 'data-captions-url="/recordings/' in html
@@ -130,3 +130,66 @@ def test_who_may_read_a_transcript_through_the_api(world, recordings, role, wher
         }  # fmt: skip
     elif suffix == ".vtt":
         assert response.content.startswith(b"WEBVTT")
+
+
+# --- Corrections.
+
+CORRECTORS = {
+    "open": by_role(200, 200, 200, 403, 404, 302),  # the member made it; guests may not
+    "private": by_role(200, 200, 404, 404, 404, 302),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("where", ["open", "private"])
+def test_who_may_correct_a_transcript(world, recordings, role, where):
+    client = world.client_for(role) if role != "anonymous" else Client()
+    response = client.post(
+        f"/recordings/{recordings[where]}/transcript/words", {"at": "0.1", "text": "shipped"}
+    )
+    assert response.status_code == CORRECTORS[where][role]
+    transcript = Transcript.objects.get(recording__token=recordings[where])
+    corrected = response.status_code == 200
+    assert ("shipped" in transcript.text) is corrected
+    if response.status_code != 200:
+        assert b"Globex" not in response.content
+
+
+def test_a_corrected_word_keeps_its_time_and_reaches_captions_and_search(world, recordings):
+    from tidings.search import index
+    from tidings.search.queries import search
+
+    token = recordings["open"]
+    index.index_transcript(Transcript.objects.get(recording__token=token))
+    client = world.client_for("member")
+    assert client.post(
+        f"/recordings/{token}/transcript/words", {"at": "0.4", "text": "Harbor Master"}
+    ).json() == {"text": "Harbor Master"}
+    segment = Segment.objects.get(transcript__recording__token=token)
+    assert segment.words[4][:3] == [1600, 1900, "Harbor Master"]
+    assert segment.text == "we ship the harbour Harbor Master on Friday"
+    vtt = client.get(PATHS["vtt"].format(token)).content.decode()
+    assert "harbour Harbor Master on Friday" in vtt
+    assert search(world.member, "master").hits[0].spoken
+    assert not search(world.member, "app").hits
+    # Emptied, the word is gone from the text, the captions and the page; its neighbours stay.
+    client.post(f"/recordings/{token}/transcript/words", {"at": "0.3", "text": "  "})
+    panel = client.get(PATHS["panel"].format(token)).content.decode()
+    assert 'data-at="0.3"' not in panel and 'data-at="0.4"' in panel
+    assert "Correct words" in panel
+    assert "the Harbor Master" in client.get(PATHS["txt"].format(token)).content.decode()
+
+
+def test_bad_corrections_are_refused_with_a_reason(world, recordings):
+    client = world.client_for("member")
+    url = f"/recordings/{recordings['open']}/transcript/words"
+    assert client.post(url, {"at": "0.99", "text": "x"}).status_code == 404
+    assert client.post(url, {"at": "nonsense", "text": "x"}).status_code == 404
+    long = client.post(url, {"at": "0.1", "text": "x" * 101})
+    assert long.status_code == 400 and "under 100 characters" in long.json()["error"]
+    assert (
+        "Correct words"
+        not in world.client_for("guest")
+        .get(PATHS["panel"].format(recordings["open"]))
+        .content.decode()
+    )

@@ -21,8 +21,14 @@ from django.utils import timezone
 
 from tidings.recordings.models import Recording
 from tidings.search import index as search_index
-from tidings.transcripts import engine
-from tidings.transcripts.models import Segment, Transcript, TranscriptState
+from tidings.transcripts import engine, summary
+from tidings.transcripts.models import (
+    ActionItem,
+    Segment,
+    SuggestionState,
+    Transcript,
+    TranscriptState,
+)
 from tidings.workspaces import access
 
 if TYPE_CHECKING:
@@ -204,6 +210,8 @@ def _finish(transcript: Transcript, token: str) -> Step:
     )
     transcript.text = " ".join(words)
     search_index.index_transcript(transcript)
+    if words:
+        summarise(transcript)
     log.info("transcript %s: %s, %s segments", transcript.pk, state, len(words))
     return Step.DONE
 
@@ -300,3 +308,75 @@ def correct_word(
     transcript.recording = recording
     search_index.index_transcript(transcript)
     return text
+
+
+def summarise(transcript: Transcript) -> None:
+    """Keep the transcript's summary and suggest the action items said in it: owners are
+    matched to people who can see the recording by the name said ("I" is its author), due
+    dates read from when it was recorded in the author's time zone. Suggestions already
+    accepted or dismissed stay as they are; running again changes nothing else."""
+    recording = transcript.recording
+    said = summary.sentences(
+        word for segment in transcript.segments.order_by("index") for word in segment.words
+        if word[2]
+    )  # fmt: skip
+    transcript.summary = [[s.start_ms, s.text] for s in summary.summary(said)]
+    Transcript.objects.filter(pk=transcript.pk).update(summary=transcript.summary)
+    author = recording.owner
+    said_on = recording.created_at.astimezone(author.zone if author else dt.UTC)
+    people = _people_by_name(recording)
+    decided = set(
+        transcript.action_items.exclude(state=SuggestionState.SUGGESTED).values_list(
+            "start_ms", "text"
+        )
+    )
+    transcript.action_items.filter(state=SuggestionState.SUGGESTED).delete()
+    ActionItem.objects.bulk_create(
+        ActionItem(
+            transcript=transcript,
+            start_ms=item.start_ms,
+            text=item.text,
+            owner=author if item.is_speaker else people.get(item.owner.lower()),
+            owner_name=(author.name if author else "") if item.is_speaker else item.owner,
+            due_on=item.due_on,
+        )
+        for item in summary.action_items(said, said_on=said_on)
+        if (item.start_ms, item.text) not in decided
+    )
+
+
+def _people_by_name(recording: Recording) -> dict[str, User]:
+    """Who a name said in the recording means: people who can see it, by full name and by
+    first name where only one of them has it."""
+    people = list(access.mentionable_people(recording.space))
+    found = {person.name.lower(): person for person in people if person.name}
+    firsts: dict[str, list[User]] = {}
+    for person in people:
+        if person.name:
+            firsts.setdefault(person.name.split()[0].lower(), []).append(person)
+    for first, named in firsts.items():
+        if len(named) == 1:
+            found.setdefault(first, named[0])
+    return found
+
+
+@transaction.atomic
+def decide_action_item(
+    person: User, recording: Recording, item_id: int, *, accept: bool
+) -> ActionItem:
+    """Accept a suggested action item of the recording's transcript (kept for tasks) or
+    dismiss it, as the recording's author or an admin; deciding again changes the decision."""
+    item = (
+        ActionItem.objects.select_for_update(of=("self",))
+        .filter(pk=item_id, transcript__recording=recording)
+        .first()
+    )
+    if item is None or not access.can_view_recording(person, recording):
+        raise Http404("No such action item.")
+    if not access.can_correct_transcript(person, recording):
+        raise PermissionDenied("Only the recording's author or an admin can decide this.")
+    item.state = SuggestionState.ACCEPTED if accept else SuggestionState.DISMISSED
+    item.decided_by = person
+    item.decided_at = timezone.now()
+    item.save(update_fields=["state", "decided_by", "decided_at"])
+    return item

@@ -1,5 +1,6 @@
 """A recording's transcript: its segments of words with their times, made on this server."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -29,6 +30,8 @@ class Transcript(models.Model):
     model_name = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=12, blank=True)
     text = models.TextField(blank=True)  # every word, as corrected: what search reads
+    # The most representative sentences: [[start ms, sentence], ...] in the order said.
+    summary = models.JSONField(default=list, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
     claimed_by = models.CharField(max_length=32, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -64,3 +67,44 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return f"segment {self.index} of transcript {self.transcript_id}"
+
+
+class SuggestionState(models.TextChoices):
+    SUGGESTED = "suggested", "Suggested"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ActionItem(models.Model):
+    """Something said aloud that someone will do ("Alice will send the budget by Friday"),
+    found in a transcript and suggested under it; accepted ones are kept for tasks."""
+
+    transcript = models.ForeignKey(
+        Transcript, on_delete=models.CASCADE, related_name="action_items"
+    )
+    start_ms = models.PositiveIntegerField()
+    text = models.TextField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    owner_name = models.CharField(max_length=120, blank=True)  # as said
+    due_on = models.DateField(null=True, blank=True)
+    state = models.CharField(
+        max_length=10, choices=SuggestionState.choices, default=SuggestionState.SUGGESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start_ms", "pk"]
+
+    def __str__(self) -> str:
+        return f"action item at {self.start_ms} ms of transcript {self.transcript_id}"
+
+    @property
+    def seconds(self) -> int:
+        return self.start_ms // 1000

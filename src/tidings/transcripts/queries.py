@@ -13,7 +13,13 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tidings.recordings.models import Recording
 from tidings.transcripts import captions
-from tidings.transcripts.models import Segment, Transcript, TranscriptState
+from tidings.transcripts.models import (
+    ActionItem,
+    Segment,
+    SuggestionState,
+    Transcript,
+    TranscriptState,
+)
 
 _WORD_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 CAPTION_FORMATS = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain"}
@@ -113,3 +119,28 @@ def first_mentions(recording_ids: list[int], terms: list[str]) -> dict[int, int]
                 done.add(recording_id)
                 break
     return found
+
+
+@dataclass(frozen=True)
+class ShownSentence:
+    start_ms: int
+    time: str
+    text: str
+
+    @property
+    def seconds(self) -> int:
+        return self.start_ms // 1000
+
+
+def summary_of(transcript: Transcript) -> list[ShownSentence]:
+    return [ShownSentence(start, captions.clock(start), text) for start, text in transcript.summary]
+
+
+def action_items_of(transcript: Transcript) -> list[ActionItem]:
+    """The action items found in it, but those dismissed, each with `time`."""
+    items = list(
+        transcript.action_items.exclude(state=SuggestionState.DISMISSED).select_related("owner")
+    )
+    for item in items:
+        item.time = captions.clock(item.start_ms)
+    return items

@@ -112,7 +112,11 @@ _DUE = re.compile(
 )
 _NAME = r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
 _LEAD = r"(?:(?:[Ss]o|[Aa]nd|[Oo]kay|OK|Ok|[Tt]hen),?\s+)?"  # "So Alice will ...", "And then"
-_VERB = r"(?!be\b|have\b|not\b|never\b)[a-z]+"
+# A verb follows: not a word that starts a noun ("Welcome to the call").
+_VERB = (
+    r"(?!(?:be|have|not|never|the|a|an|my|our|your|his|her|their|this|that|these|those|all"
+    r"|everyone|you|us|me|it)\b)[a-z]+"
+)
 # (pattern, who it names: "name", "speaker" or "" for nobody in particular)
 _COMMITMENTS = [
     (re.compile(rf"^{_LEAD}{_NAME}\s+(?:will|is\s+going\s+to|can)\s+{_VERB}"), "name"),
@@ -129,7 +133,10 @@ _NOT_A_COMMITMENT = re.compile(
     r"|never|already|last\s+(?:week|month)|yesterday)\b",
     re.IGNORECASE,
 )
-_NOT_NAMES = {"We", "You", "They", "It", "This", "That", "There", "Please", "Let", "So", "And"}
+_NOT_NAMES = {
+    "We", "You", "They", "It", "This", "That", "There", "Please", "Let", "So", "And", "Welcome",
+    "Thanks", "Hello", "Time", "Nice", "Good", "Glad", "Happy", "Back", "Next", "Today",
+}  # fmt: skip
 
 
 def action_items(found: list[Sentence], *, said_on: dt.datetime) -> list[ActionItem]:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from tidings.recordings.actions import clock
 from tidings.recordings.queries import recording_for
 from tidings.transcripts import actions, queries
 from tidings.transcripts.models import TranscriptState
@@ -46,6 +47,8 @@ def panel(request: HttpRequest, token: str) -> HttpResponse:
         ],
         "captions_url": reverse("transcripts:captions", kwargs={"token": token, "fmt": "vtt"}),
         "can_correct": ready and access.can_correct_transcript(request.user, recording),
+        "summary": queries.summary_of(transcript) if ready else [],
+        "action_items": queries.action_items_of(transcript) if ready else [],
         "correct_url": reverse("transcripts:correct", kwargs={"token": token}),
     }
     return render(request, "transcripts/_panel.html", context)
@@ -89,3 +92,16 @@ def caption_file(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
         name = slugify(recording.title or "recording")[:80] or "recording"
         response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, token: str, item_id: str) -> HttpResponse:
+    """Accept or dismiss a suggested action item (`decision`: accept or dismiss)."""
+    recording = recording_for(request.user, token)
+    item = actions.decide_action_item(
+        request.user, recording, int(item_id), accept=request.POST.get("decision") == "accept"
+    )
+    item.time = clock(item.start_ms)
+    context = {"item": item, "recording": recording, "can_correct": True}
+    return render(request, "transcripts/_action_item.html", context)

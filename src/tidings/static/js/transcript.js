@@ -19,7 +19,7 @@
       this.correctButton = root.querySelector(".transcript-correct");
       this.correctButton?.addEventListener("click", () => this.toggleCorrecting());
       this.addCaptions(root.dataset.captionsUrl);
-      this.body.addEventListener("click", (event) => this.onClick(event));
+      this.root.addEventListener("click", (event) => this.onClick(event));
       this.search.addEventListener("input", () => this.find(this.search.value));
       this.search.addEventListener("keydown", (event) => {
         if (event.key === "Enter") {

@@ -193,3 +193,77 @@ def test_bad_corrections_are_refused_with_a_reason(world, recordings):
         .get(PATHS["panel"].format(recordings["open"]))
         .content.decode()
     )
+
+
+# --- Summary and action items.
+
+
+@pytest.fixture
+def meeting(world):
+    from tidings.transcripts import actions
+
+    thread = thread_in(world.open_space, world.member, title="Planning call")
+    recording = posted_recording(world.member, thread, title="Planning call")
+    said = (
+        "Welcome to the planning call about the harbour budget. The harbour budget is over "
+        "the plan. Olivia will send the revised budget by Friday. I will book the room. "
+        "Mia to review the crane repairs budget. Thanks everyone."
+    )
+    transcript = transcript_for(recording, said)
+    actions.summarise(transcript)
+    return recording, transcript
+
+
+def test_suggested_action_items_name_people_and_dates(world, meeting):
+    recording, transcript = meeting
+    items = {item.text: item for item in transcript.action_items.all()}
+    send = items["Olivia will send the revised budget by Friday."]
+    assert send.owner == world.owner and send.due_on is not None
+    assert send.due_on.weekday() == 4
+    assert items["I will book the room."].owner == world.member  # the one who recorded it
+    assert items["Mia to review the crane repairs budget."].owner == world.member
+    assert len(transcript.summary) == 3
+    html = world.client_for("guest").get(PATHS["panel"].format(recording.token)).content
+    html = html.decode()
+    assert "Summary" in html and "Action items" in html and "Olivia Owner" in html
+    assert "Accept" not in html  # guests see them, only the author and admins decide
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("member", 200), ("admin", 200), ("owner", 200), ("guest", 403), ("outsider", 404)],
+)
+def test_who_may_accept_or_dismiss(world, meeting, role, expected):
+    recording, transcript = meeting
+    item = transcript.action_items.first()
+    url = f"/recordings/{recording.token}/transcript/items/{item.pk}"
+    response = world.client_for(role).post(url, {"decision": "accept"})
+    assert response.status_code == expected
+    item.refresh_from_db()
+    assert (item.state == "accepted") is (expected == 200)
+
+
+def test_accepted_ones_stay_and_dismissed_ones_go(world, meeting):
+    from tidings.transcripts import actions
+
+    recording, transcript = meeting
+    first, second, *_ = transcript.action_items.all()
+    client = world.client_for("member")
+    url = f"/recordings/{recording.token}/transcript/items/"
+    answer = client.post(f"{url}{first.pk}", {"decision": "accept"}).content.decode()
+    assert "Accepted" in answer and f'id="action-item-{first.pk}"' in answer
+    client.post(f"{url}{second.pk}", {"decision": "dismiss"})
+    actions.summarise(transcript)  # run again: the decisions stand
+    states = dict(transcript.action_items.values_list("text", "state"))
+    assert states[first.text] == "accepted" and states[second.text] == "dismissed"
+    assert len(states) == 3
+    html = client.get(PATHS["panel"].format(recording.token)).content.decode()
+    assert second.text not in html.split("Action items")[1]
+    other = posted_recording(world.member, thread_in(world.open_space, world.member))
+    transcript_for(other, "nothing to do here")
+    assert (
+        client.post(
+            f"/recordings/{other.token}/transcript/items/{first.pk}", {"decision": "dismiss"}
+        ).status_code
+        == 404
+    )  # an item of another recording

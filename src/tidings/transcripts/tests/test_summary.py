@@ -53,6 +53,8 @@ EXAMPLES: list[tuple[str, tuple[str, dt.date | None] | None]] = [
     ("David sent the contract last week.", None),
     ("We needed to finish that last month.", None),
     ("I will never do that again.", None),
+    ("Welcome to the planning call.", None),
+    ("Time to wrap up the meeting.", None),
 ]  # fmt: skip
 
 

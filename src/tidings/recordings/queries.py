@@ -211,7 +211,7 @@ def library_recordings(
 ) -> QuerySet[Recording]:
     """Posted recordings of the workspace the person may see: their own ("mine") or other
     people's ("shared"), matching every word of `q` in the recording's or its thread's
-    title, in one of LIBRARY_SORTS (unknown: newest)."""
+    title or in what is said in it, in one of LIBRARY_SORTS (unknown: newest)."""
     recordings = access.visible_recordings(person).filter(
         space__workspace=workspace, posted_at__isnull=False
     )
@@ -220,7 +220,11 @@ def library_recordings(
     else:
         recordings = recordings.filter(owner=person)
     for word in q.split()[:SEARCH_WORDS_MAX]:
-        recordings = recordings.filter(Q(title__icontains=word) | Q(thread__title__icontains=word))
+        recordings = recordings.filter(
+            Q(title__icontains=word)
+            | Q(thread__title__icontains=word)
+            | Q(transcript__text__icontains=word)
+        )
     recordings = _library_rows(recordings)
     order = {
         "oldest": ["created_at", "pk"],

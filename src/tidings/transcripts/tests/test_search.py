@@ -68,3 +68,16 @@ def test_reindex_keeps_transcripts_and_a_resolved_thread_updates_them(world):
     assert search(world.member, "logo").hits[0].spoken
     thread_actions.resolve_thread(world.member, thread, "Blue it is.")
     assert search(world.member, "logo", resolved=True).hits
+
+
+def test_the_library_finds_recordings_by_what_is_said_in_them(world):
+    from tidings.recordings.queries import library_recordings
+
+    _thread, _reply, recording, _ = spoken(
+        world, world.open_space, world.member, "the lighthouse lamp needs new bulbs"
+    )
+    found = library_recordings(world.member, world.workspace, q="lamp bulbs")
+    assert list(found) == [recording]
+    assert not library_recordings(world.member, world.workspace, q="lamp anchors").exists()
+    shared = library_recordings(world.guest, world.workspace, tab="shared", q="lighthouse")
+    assert list(shared) == [recording]

@@ -224,3 +224,107 @@ def test_a_recording_survives_its_worker_being_killed(fresh_database_env, tmp_pa
     assert (media_root / row["original"]).read_bytes() == data
     with av.open(str(media_root / row["playable"])) as container:
         assert abs(container.duration / 1_000_000 - 4.0) <= 0.2
+
+
+TRANSCRIPT_SCENARIO = """
+import json, sys
+import django
+django.setup()
+from pathlib import Path
+from django.core.management import call_command
+from django.db import transaction
+call_command("migrate", interactive=False, verbosity=0)
+from tidings.accounts.models import User
+from tidings.threads.models import Space
+from tidings.threads.tests.factories import thread_in
+from tidings.transcripts import actions
+from tidings.transcripts.tests.factories import recording_with_audio, speech_wav
+from tidings.workspaces.models import Membership, Role, Workspace
+
+owner = User.objects.create_user("olivia@acme.test", "correct horse battery", name="Olivia")
+workspace = Workspace.objects.create(name="Acme", slug="acme")
+Membership.objects.create(workspace=workspace, person=owner, role=Role.OWNER)
+space = Space.objects.create(workspace=workspace, name="General", slug="general", created_by=owner)
+thread = thread_in(space, owner, title="Weekly call")
+folder = Path(sys.argv[1])
+wav = speech_wav(folder, sys.argv[2], gap_ms=700)
+recording = recording_with_audio(owner, thread, wav, folder)
+with transaction.atomic():
+    transcript = actions.request_transcript(recording)
+print(json.dumps({"id": transcript.pk, "duration_ms": recording.duration_ms}))
+"""
+
+
+def test_a_transcription_survives_its_worker_being_killed(fresh_database_env, tmp_path):
+    """Killed after the first pieces were saved, the next worker goes on from there: every
+    piece once, the words in order."""
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng speaks the clip (.ci/run installs it)")
+    from tidings.transcripts.tests.test_transcription import SCRIPTS
+
+    env = {
+        **fresh_database_env,
+        "DJANGO_SETTINGS_MODULE": "tidings.settings",
+        "TRANSCRIPTION_LEASE_SECONDS": str(LEASE_SECONDS),
+        "TRANSCRIPTION_PIECE_SECONDS": "10",
+        "HUEY_NAME": f"worker-restart-{secrets.token_hex(4)}",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    script = tmp_path / "scenario.py"
+    script.write_text(TRANSCRIPT_SCENARIO)
+    posted = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), ". ".join(SCRIPTS * 3)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert posted.returncode == 0, posted.stderr
+    transcript_id = json.loads(posted.stdout.strip().splitlines()[-1])["id"]
+
+    def transcript() -> tuple:
+        cursor = tables.connection.cursor()
+        cursor.execute(
+            f"SELECT state, done_ms FROM transcripts_transcript WHERE id = {tables.mark}",
+            (transcript_id,),
+        )
+        return cursor.fetchone()
+
+    log = tmp_path / "worker.log"
+    tables = Tables(env)
+    worker = start_worker(env, log, tmp_path)
+    try:
+        deadline = time.monotonic() + 90
+        while (row := transcript())[1] == 0:
+            assert row[0] in ("queued", "transcribing"), log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.01)
+        kill(worker)
+        state, done_ms = transcript()
+        assert state == "transcribing" and done_ms > 0
+
+        worker = start_worker(env, log, tmp_path)
+        deadline = time.monotonic() + 120
+        while (row := transcript())[0] != "ready":
+            assert row[0] in ("queued", "transcribing"), log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        cursor = tables.connection.cursor()
+        cursor.execute(
+            'SELECT "index", words FROM transcripts_segment'
+            f' WHERE transcript_id = {tables.mark} ORDER BY "index"',
+            (transcript_id,),
+        )
+        segments = cursor.fetchall()
+    finally:
+        kill(worker)
+        tables.close()
+        forget_redis_queue(env)
+
+    assert [index for index, _ in segments] == list(range(len(segments)))
+    starts = [
+        word[0]
+        for _, words in segments
+        for word in (json.loads(words) if isinstance(words, str) else words)
+    ]
+    assert starts == sorted(starts) and len(starts) > 40  # nothing transcribed twice

@@ -257,13 +257,16 @@ def _fetch(recording: Recording, folder: Path) -> Path:
     return target
 
 
-def requeue_stalled(now: dt.datetime | None = None) -> int:
+def requeue_stalled(now: dt.datetime | None = None, *, at_startup: bool = False) -> int:
     """Queue again the transcripts left by a worker that died (their lease ran out) or lost
-    from the queue (waiting with no lease, untouched for a lease's length)."""
+    from the queue (waiting with no lease, untouched for a lease's length); when a worker
+    starts, every unfinished one (the job waits for a dead worker's lease to end)."""
     now = now or timezone.now()
-    stale = Transcript.objects.filter(OPEN_WORK).filter(
-        Q(claimed_until__lte=now) | Q(claimed_until=None, updated_at__lte=now - _lease())
-    )
+    stale = Transcript.objects.filter(OPEN_WORK)
+    if not at_startup:
+        stale = stale.filter(
+            Q(claimed_until__lte=now) | Q(claimed_until=None, updated_at__lte=now - _lease())
+        )
     count = 0
     for transcript in stale.only("pk"):
         Transcript.objects.filter(pk=transcript.pk).update(updated_at=now)

@@ -1,7 +1,10 @@
 """Background transcription: thin wrappers around the transcript actions."""
 
+import threading
+
+from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 
 from tidings.transcripts import actions
 
@@ -22,3 +25,19 @@ def transcribe_recording(transcript_id: int) -> None:
 def requeue_stalled_transcripts() -> None:
     """Every minute: pick up transcripts whose worker died or whose task was lost."""
     actions.requeue_stalled()
+
+
+_startup_sweep = threading.Lock()
+
+
+@on_startup()
+def requeue_when_worker_starts() -> None:
+    """A worker starting (perhaps after one was killed mid-piece) queues every unfinished
+    transcript again; one still claimed by the dead worker is taken once its lease ends."""
+    if HUEY.immediate or not _startup_sweep.acquire(blocking=False):
+        return
+    close_old_connections()
+    try:
+        actions.requeue_stalled(at_startup=True)
+    finally:
+        close_old_connections()

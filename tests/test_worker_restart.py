@@ -28,9 +28,8 @@ pytestmark = pytest.mark.slow
 LEASE_SECONDS = 2
 CHUNKS = 400
 
-# Runs in a subprocess on the worker's database: people, a space, a recording whose chunks
-# reached the server, posted the way the composer posts it (processing queued at commit).
-SCENARIO = """
+# The start of both scenarios: the worker's database migrated, an owner, a space.
+SETUP = """
 import json, sys
 import django
 django.setup()
@@ -38,8 +37,6 @@ from django.core.management import call_command
 from django.db import transaction
 call_command("migrate", interactive=False, verbosity=0)
 from tidings.accounts.models import User
-from tidings.recordings import actions
-from tidings.recordings.tests.factories import recording_with_chunks, split
 from tidings.threads.models import Space
 from tidings.threads.tests.factories import thread_in
 from tidings.workspaces.models import Membership, Role, Workspace
@@ -48,6 +45,16 @@ owner = User.objects.create_user("olivia@acme.test", "correct horse battery", na
 workspace = Workspace.objects.create(name="Acme", slug="acme")
 Membership.objects.create(workspace=workspace, person=owner, role=Role.OWNER)
 space = Space.objects.create(workspace=workspace, name="General", slug="general", created_by=owner)
+"""
+
+# Runs in a subprocess on the worker's database: a recording whose chunks reached the server,
+# posted the way the composer posts it (processing queued at commit).
+SCENARIO = (
+    SETUP
+    + """
+from tidings.recordings import actions
+from tidings.recordings.tests.factories import recording_with_chunks, split
+
 thread = thread_in(space, owner, title="Walkthrough")
 data = open(sys.argv[1], "rb").read()
 recording = recording_with_chunks(owner, space, split(data, int(sys.argv[2])))
@@ -55,6 +62,7 @@ with transaction.atomic():
     actions.attach_to_post(owner, recording.token, thread=thread)
 print(json.dumps({"id": recording.pk, "token": recording.token}))
 """
+)
 
 
 def heavy_webm(seconds: float = 4.0, fps: int = 10, size=(1280, 720)) -> bytes:
@@ -226,25 +234,13 @@ def test_a_recording_survives_its_worker_being_killed(fresh_database_env, tmp_pa
         assert abs(container.duration / 1_000_000 - 4.0) <= 0.2
 
 
-TRANSCRIPT_SCENARIO = """
-import json, sys
-import django
-django.setup()
+TRANSCRIPT_SCENARIO = (
+    SETUP
+    + """
 from pathlib import Path
-from django.core.management import call_command
-from django.db import transaction
-call_command("migrate", interactive=False, verbosity=0)
-from tidings.accounts.models import User
-from tidings.threads.models import Space
-from tidings.threads.tests.factories import thread_in
 from tidings.transcripts import actions
 from tidings.transcripts.tests.factories import recording_with_audio, speech_wav
-from tidings.workspaces.models import Membership, Role, Workspace
 
-owner = User.objects.create_user("olivia@acme.test", "correct horse battery", name="Olivia")
-workspace = Workspace.objects.create(name="Acme", slug="acme")
-Membership.objects.create(workspace=workspace, person=owner, role=Role.OWNER)
-space = Space.objects.create(workspace=workspace, name="General", slug="general", created_by=owner)
 thread = thread_in(space, owner, title="Weekly call")
 folder = Path(sys.argv[1])
 wav = speech_wav(folder, sys.argv[2], gap_ms=700)
@@ -253,6 +249,7 @@ with transaction.atomic():
     transcript = actions.request_transcript(recording)
 print(json.dumps({"id": transcript.pk, "duration_ms": recording.duration_ms}))
 """
+)
 
 
 def test_a_transcription_survives_its_worker_being_killed(fresh_database_env, tmp_path):

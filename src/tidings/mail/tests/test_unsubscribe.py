@@ -20,8 +20,9 @@ def level(person, space) -> str:
 
 
 @pytest.fixture
-def link(world, sent_mail, committed) -> str:
-    """The List-Unsubscribe URL of a real notification Mia received about General."""
+def notification(world, sent_mail, committed, settings):
+    """A real notification Mia received about General."""
+    settings.MAIL_DOMAIN = "tidings.test"
     for person in (world.owner, world.admin, world.guest):
         set_delivery(person, EmailCadence.NEVER)
     set_delivery(world.member)
@@ -29,7 +30,13 @@ def link(world, sent_mail, committed) -> str:
     committed(reply_to, thread, world.owner, body="Ready")
     outbox.send_due_emails(later())
     [message] = sent_mail(world.member.email)
-    return list_unsubscribe(message)[0]
+    return message
+
+
+@pytest.fixture
+def link(notification) -> str:
+    """Its List-Unsubscribe URL."""
+    return list_unsubscribe(notification)[0]
 
 
 def list_unsubscribe(message) -> list[str]:
@@ -84,21 +91,13 @@ def test_other_methods_are_refused(link, client):
     assert client.put(link).status_code == 405
 
 
-def test_mailing_the_unsubscribe_address_stops_the_space(world, sent_mail, committed, settings):
+def test_mailing_the_unsubscribe_address_stops_the_space(world, notification):
     """The mailto form of List-Unsubscribe, for mail clients that offer only that."""
     from tidings.mail import inbound
     from tidings.mail.models import InboundResult
     from tidings.mail.tests.test_inbound import message
 
-    settings.MAIL_DOMAIN = "tidings.test"
-    for person in (world.owner, world.admin, world.guest):
-        set_delivery(person, EmailCadence.NEVER)
-    set_delivery(world.member)
-    thread = committed(thread_in, world.open_space, world.member, title="Launch")
-    committed(reply_to, thread, world.owner, body="Ready")
-    outbox.send_due_emails(later())
-    [sent] = sent_mail(world.member.email)
-    https, mailto = list_unsubscribe(sent)
+    https, mailto = list_unsubscribe(notification)
     assert https.startswith("http") and mailto.startswith("mailto:unsubscribe+")
     address = mailto.removeprefix("mailto:").split("?")[0]
     assert address.endswith("@tidings.test")

@@ -111,5 +111,20 @@ def test_spoken_words_become_a_transcript_to_play_from(server, speaking_browser)
         server.base_url + player.locator(".transcript-ready").get_attribute("data-captions-url")
     )
     assert "Zebedee" in captions.text()
+
+    # Search finds the spoken words; the result opens the recording at that moment, with the
+    # words marked in its transcript.
+    page.goto(server.base_url + "/search/?q=launch+plan")
+    result = page.locator(".search-hit").first
+    expect(result).to_contain_text("Said at")
+    snap(page, "transcript-05-search")
+    result.locator(".search-hit-title").click()
+    player = page.locator("figure.player").last
+    expect(player.locator(".transcript-ready .w.is-match").first).to_be_visible(timeout=10_000)
+    moment = int(re.search(r"[?&]t=(\d+)", page.url).group(1))
+    page.wait_for_function(
+        "([media, at]) => Math.abs(media.currentTime - at) < 2",
+        arg=[player.locator(".player-media").element_handle(), moment],
+    )
     assert not errors
     context.close()

@@ -62,7 +62,13 @@ def _content_words(text: str) -> set[str]:
 
 def summary(found: list[Sentence], count: int = SUMMARY_SENTENCES) -> list[Sentence]:
     """The `count` most representative sentences, in the order they were said."""
-    candidates = [s for s in found if len(_content_words(s.text)) >= 3]
+    seen: set[str] = set()
+    candidates = []
+    for sentence in found:  # a sentence said again (the same words) counts once
+        key = " ".join(_WORD.findall(sentence.text.lower()))
+        if len(_content_words(sentence.text)) >= 3 and key not in seen:
+            seen.add(key)
+            candidates.append(sentence)
     if len(candidates) <= count:
         return candidates
     bags = [_content_words(s.text) for s in candidates]
@@ -143,10 +149,13 @@ def action_items(found: list[Sentence], *, said_on: dt.datetime) -> list[ActionI
     """The sentences that commit someone to do something, with the owner's name as said and
     the due date when one is said (relative to `said_on`, a local time of the speaker)."""
     items = []
+    seen: set[str] = set()
     for sentence in found:
         text = sentence.text.strip()
-        if text.endswith("?") or _NOT_A_COMMITMENT.search(text):
-            continue
+        key = " ".join(_WORD.findall(text.lower()))
+        if text.endswith("?") or _NOT_A_COMMITMENT.search(text) or key in seen:
+            continue  # a question, a refusal or something done; or the same words again
+        seen.add(key)
         for pattern, who in _COMMITMENTS:
             matched = pattern.search(text)
             if matched is None:

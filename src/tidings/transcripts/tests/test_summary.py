@@ -100,3 +100,10 @@ def test_the_summary_keeps_the_sentences_that_others_echo_in_the_order_said():
 def test_a_short_transcript_is_its_own_summary():
     few = [Sentence(0, "Alice will send the budget by Friday."), Sentence(900, "Thanks.")]
     assert summary.summary(few) == [few[0]]
+
+
+def test_the_same_words_said_again_are_suggested_once():
+    said = [Sentence(0, "Alice will send the budget by Friday."), Sentence(9000, "Thanks.")]
+    said.append(Sentence(20_000, "Alice will send the budget by Friday."))
+    assert len(summary.action_items(said, said_on=SAID_ON)) == 1
+    assert len(summary.summary(said)) == 1

@@ -41,6 +41,10 @@ NO_SOUND = "This recording has no sound to transcribe."
 NO_SPEECH = "No speech was found in this recording."
 UNREADABLE = "The audio of this recording could not be read."
 FAILED_REPEATEDLY = "Transcription failed repeatedly; the recording itself is fine."
+MODEL_MISSING = (
+    "Waiting for the speech model: it is not available on the server (an administrator can "
+    "check TRANSCRIPTION_MODEL with `tidings check`)."
+)
 OPEN_WORK = Q(state__in=[TranscriptState.QUEUED, TranscriptState.TRANSCRIBING])
 
 
@@ -97,6 +101,17 @@ def transcribe_next_piece(transcript_id: int, *, now: dt.datetime | None = None)
         log.warning("transcript %s: audio unreadable: %s", transcript_id, error)
         _settle(transcript, TranscriptState.FAILED, UNREADABLE)
         return Step.DONE
+    except engine.ModelUnavailable as error:
+        # The operator's to fix: the recording waits, saying why, and is tried again later.
+        log.error("transcript %s: the speech model is not available: %s", transcript_id, error)
+        Transcript.objects.filter(pk=transcript_id, claimed_by=token).update(
+            claimed_by="",
+            claimed_until=None,
+            attempts=0,
+            state=TranscriptState.QUEUED,
+            failure_reason=MODEL_MISSING,
+        )
+        return Step.BUSY
     except _ClaimLost:
         log.warning("transcript %s: another job took over; this one stops", transcript_id)
         return Step.DONE
@@ -128,6 +143,7 @@ def _claim(transcript_id: int, now: dt.datetime) -> str | None:
         return None
     token = uuid.uuid4().hex
     taken = Transcript.objects.filter(OPEN_WORK, _free(now), pk=transcript_id).update(
+        failure_reason="",
         claimed_by=token,
         claimed_until=now + _lease(),
         attempts=F("attempts") + 1,

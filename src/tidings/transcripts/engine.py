@@ -35,6 +35,10 @@ class AudioUnreadable(Exception):
     """The audio track cannot be decoded."""
 
 
+class ModelUnavailable(Exception):
+    """The configured speech model is not on this machine (or cannot be loaded)."""
+
+
 @dataclass(frozen=True)
 class Word:
     start_ms: int
@@ -106,14 +110,26 @@ def _load(
     from faster_whisper import WhisperModel
 
     log.info("loading speech model %s on %s (%s)", location, device, compute_type)
-    return WhisperModel(
-        location,
-        device=device,
-        compute_type=compute_type,
-        cpu_threads=cpu_threads,
-        download_root=model_dir or None,
-        local_files_only=True,  # a size name must already be on disk: never a download
-    )
+    try:
+        return WhisperModel(
+            location,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            download_root=model_dir or None,
+            local_files_only=True,  # a size name must already be on disk: never a download
+        )
+    except Exception as error:  # noqa: BLE001 - hub lookups, CTranslate2 and CUDA all raise their own
+        raise ModelUnavailable(f"{location}: {error}") from error
+
+
+def model_problem() -> str:
+    """Why the configured model cannot be used here ("" when it can), for `tidings check`."""
+    try:
+        load_model()
+    except ModelUnavailable as error:
+        return str(error)
+    return ""
 
 
 # --- The audio.

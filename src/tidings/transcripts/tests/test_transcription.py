@@ -209,3 +209,28 @@ def test_only_so_many_transcriptions_at_once(world, tmp_path, settings):
     )
     assert actions.transcribe_next_piece(transcripts[1].pk) is actions.Step.BUSY
     assert Transcript.objects.get(pk=transcripts[1].pk).state == TranscriptState.QUEUED
+
+
+def test_a_model_that_is_not_on_disk_is_never_downloaded_and_says_so(
+    world, tmp_path, settings, requested
+):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.TRANSCRIPTION_MODEL = "small.en"  # a size name, not in the model folder
+    settings.TRANSCRIPTION_MODEL_DIR = str(tmp_path / "models")
+    engine._load.cache_clear()
+    try:
+        thread = thread_in(world.open_space, world.owner)
+        recording = recording_with_audio(world.owner, thread, silence_wav(tmp_path, 1), tmp_path)
+        transcript = requested(recording)  # the job finds no model: the recording waits
+        assert transcript.state == TranscriptState.QUEUED
+        assert transcript.failure_reason == actions.MODEL_MISSING
+        assert actions.transcribe_next_piece(transcript.pk) is actions.Step.BUSY
+        panel = world.client_for("owner").get(f"/recordings/{recording.token}/transcript")
+        assert "Waiting for the speech model" in panel.content.decode()
+        with pytest.raises(SystemCheckError, match="The speech model cannot be loaded: small.en"):
+            call_command("check", deploy=True)
+        assert not (tmp_path / "models").exists() or not any((tmp_path / "models").rglob("*.bin"))
+    finally:
+        engine._load.cache_clear()

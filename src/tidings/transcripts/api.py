@@ -3,14 +3,15 @@ same as captions (WebVTT, SRT) or plain text."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
+from tidings.accounts.api import PersonOut, person_out
 from tidings.recordings.queries import recording_for
 from tidings.transcripts import queries
-from tidings.transcripts.models import Transcript, TranscriptState
+from tidings.transcripts.models import SuggestionState, Transcript, TranscriptState
 
 router = Router(tags=["transcripts"])
 
@@ -30,6 +31,21 @@ class SegmentOut(Schema):
     words: list[WordOut]
 
 
+class SentenceOut(Schema):
+    start_ms: int
+    text: str
+
+
+class ActionItemOut(Schema):
+    id: int
+    start_ms: int
+    text: str
+    owner: PersonOut | None = Field(..., description="Matched to a person who can see it.")
+    owner_name: str = Field(..., description="The name as it was said.")
+    due_on: date | None
+    state: SuggestionState
+
+
 class TranscriptOut(Schema):
     recording_token: str
     state: TranscriptState
@@ -39,6 +55,10 @@ class TranscriptOut(Schema):
     language: str
     text: str = Field(..., description="Every word, as corrected.")
     finished_at: datetime | None
+    summary: list[SentenceOut] = Field(..., description="The most representative sentences.")
+    action_items: list[ActionItemOut] = Field(
+        ..., description="Said aloud: suggested, or accepted (dismissed ones are left out)."
+    )
     segments: list[SegmentOut]
 
 
@@ -65,6 +85,19 @@ def get_transcript(request: HttpRequest, token: str) -> TranscriptOut:
         language=transcript.language,
         text=transcript.text,
         finished_at=transcript.finished_at,
+        summary=[SentenceOut(start_ms=start, text=text) for start, text in transcript.summary],
+        action_items=[
+            ActionItemOut(
+                id=item.pk,
+                start_ms=item.start_ms,
+                text=item.text,
+                owner=person_out(item.owner),
+                owner_name=item.owner_name,
+                due_on=item.due_on,
+                state=item.state,
+            )  # fmt: skip
+            for item in queries.action_items_of(transcript)
+        ],
         segments=[
             SegmentOut(
                 index=segment.index,

@@ -227,6 +227,17 @@ def test_suggested_action_items_name_people_and_dates(world, meeting):
     html = html.decode()
     assert "Summary" in html and "Action items" in html and "Olivia Owner" in html
     assert "Accept" not in html  # guests see them, only the author and admins decide
+    from tidings.accounts.actions import create_access_token
+
+    token = create_access_token(world.guest, "tests")[1]
+    body = Client().get(
+        f"/api/recordings/{recording.token}/transcript",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert len(body["summary"]) == 3
+    [api_send] = [i for i in body["action_items"] if i["text"].startswith("Olivia will")]
+    assert api_send["owner"]["name"] == "Olivia Owner" and api_send["state"] == "suggested"
+    assert api_send["due_on"] == send.due_on.isoformat()
 
 
 @pytest.mark.parametrize(

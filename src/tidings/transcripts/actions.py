@@ -54,6 +54,7 @@ class Step(Enum):
     DONE = "done"  # finished, failed, or nothing to do here
     MORE = "more"  # a piece is done and more audio is waiting: queue the job again
     BUSY = "busy"  # as many transcriptions as allowed are running: try again shortly
+    LATER = "later"  # something the operator must fix (the model): try again much later
 
 
 def request_transcript(recording: Recording) -> Transcript | None:
@@ -111,7 +112,7 @@ def transcribe_next_piece(transcript_id: int, *, now: dt.datetime | None = None)
             state=TranscriptState.QUEUED,
             failure_reason=MODEL_MISSING,
         )
-        return Step.BUSY
+        return Step.LATER
     except _ClaimLost:
         log.warning("transcript %s: another job took over; this one stops", transcript_id)
         return Step.DONE

@@ -9,6 +9,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 from tidings.transcripts import actions
 
 BUSY_RETRY_SECONDS = 15
+LATER_RETRY_SECONDS = 300
 
 
 @db_task()
@@ -19,6 +20,8 @@ def transcribe_recording(transcript_id: int) -> None:
         transcribe_recording(transcript_id)
     elif step is actions.Step.BUSY:
         transcribe_recording.schedule((transcript_id,), delay=BUSY_RETRY_SECONDS)
+    elif step is actions.Step.LATER:
+        transcribe_recording.schedule((transcript_id,), delay=LATER_RETRY_SECONDS)
 
 
 @db_periodic_task(crontab(minute="*"))

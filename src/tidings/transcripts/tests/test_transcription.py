@@ -226,7 +226,7 @@ def test_a_model_that_is_not_on_disk_is_never_downloaded_and_says_so(
         transcript = requested(recording)  # the job finds no model: the recording waits
         assert transcript.state == TranscriptState.QUEUED
         assert transcript.failure_reason == actions.MODEL_MISSING
-        assert actions.transcribe_next_piece(transcript.pk) is actions.Step.BUSY
+        assert actions.transcribe_next_piece(transcript.pk) is actions.Step.LATER
         panel = world.client_for("owner").get(f"/recordings/{recording.token}/transcript")
         assert "Waiting for the speech model" in panel.content.decode()
         with pytest.raises(SystemCheckError, match="The speech model cannot be loaded: small.en"):

@@ -301,7 +301,8 @@ def correct_word(
 ) -> str:
     """Replace one word of a transcript (or several words said as one, or nothing: the word
     goes) keeping its times, for the recording's author or an admin of its workspace. The
-    transcript's text, its captions and search read the corrected words. Returns the word."""
+    transcript's text, its captions and search read the corrected words at once, its summary
+    and suggested action items soon after. Returns the word."""
     if not access.can_correct_transcript(person, recording):
         raise PermissionDenied("Only the recording's author or an admin can correct it.")
     text = " ".join((text or "").split())
@@ -327,7 +328,15 @@ def correct_word(
     transcript.save(update_fields=["text", "edited_at"])
     transcript.recording = recording
     search_index.index_transcript(transcript)
+    # The summary and suggestions follow the corrected words, worked out in the background.
+    transaction.on_commit(lambda: _queue_summary(transcript.pk))
     return text
+
+
+def _queue_summary(transcript_id: int) -> None:
+    from tidings.transcripts import tasks  # The worker's module imports these actions.
+
+    tasks.summarise_transcript(transcript_id)
 
 
 def summarise(transcript: Transcript) -> None:

@@ -24,6 +24,20 @@ def transcribe_recording(transcript_id: int) -> None:
         transcribe_recording.schedule((transcript_id,), delay=LATER_RETRY_SECONDS)
 
 
+@db_task()
+def summarise_transcript(transcript_id: int) -> None:
+    """The summary and suggested action items again, after a correction."""
+    from tidings.transcripts.models import Transcript, TranscriptState
+
+    transcript = (
+        Transcript.objects.select_related("recording__space", "recording__owner")
+        .filter(pk=transcript_id, state=TranscriptState.READY)
+        .first()
+    )
+    if transcript is not None:
+        actions.summarise(transcript)
+
+
 @db_periodic_task(crontab(minute="*"))
 def requeue_stalled_transcripts() -> None:
     """Every minute: pick up transcripts whose worker died or whose task was lost."""

@@ -230,10 +230,14 @@ def test_suggested_action_items_name_people_and_dates(world, meeting):
     from tidings.accounts.actions import create_access_token
 
     token = create_access_token(world.guest, "tests")[1]
-    body = Client().get(
-        f"/api/recordings/{recording.token}/transcript",
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()
+    body = (
+        Client()
+        .get(
+            f"/api/recordings/{recording.token}/transcript",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .json()
+    )
     assert len(body["summary"]) == 3
     [api_send] = [i for i in body["action_items"] if i["text"].startswith("Olivia will")]
     assert api_send["owner"]["name"] == "Olivia Owner" and api_send["state"] == "suggested"
@@ -278,3 +282,18 @@ def test_accepted_ones_stay_and_dismissed_ones_go(world, meeting):
         ).status_code
         == 404
     )  # an item of another recording
+
+
+def test_a_correction_reaches_the_summary_and_the_suggestions(
+    world, meeting, django_capture_on_commit_callbacks
+):
+    recording, transcript = meeting
+    words = [word[2] for word in transcript.segments.get().words]
+    at = words.index("Olivia")
+    with django_capture_on_commit_callbacks(execute=True):  # the test's Huey runs it at once
+        world.client_for("member").post(
+            f"/recordings/{recording.token}/transcript/words", {"at": f"0.{at}", "text": "Adam"}
+        )
+    items = dict(transcript.action_items.values_list("text", "owner__name"))
+    assert items["Adam will send the revised budget by Friday."] == "Adam Admin"
+    assert "Olivia will send the revised budget by Friday." not in items

@@ -36,10 +36,10 @@ from tidings.mail.addresses import reply_address_for
 from tidings.mail.models import Digest, DigestKind, EmailEvent, Outcome
 from tidings.mail.outbox import (
     CLAIM_LEASE,
-    MAX_ATTEMPTS,
     absolute,
     mail_domain,
     open_connection,
+    record_failure,
     sender,
 )
 from tidings.workspaces.access import seen_by_their_person
@@ -122,11 +122,10 @@ def _schedule_next(
     delivery: DeliverySettings, after: dt.datetime, *, period_start: dt.datetime | None = None
 ) -> Digest | None:
     """The person's next digest after `after`, skipping periods that already had theirs."""
-    kind = KIND_OF_CADENCE.get(delivery.cadence)
-    if kind is None:
+    if KIND_OF_CADENCE.get(delivery.cadence) is None:
         return None
     if period_start is None:
-        last = (
+        period_start = (
             Digest.objects.filter(
                 person_id=delivery.user_id, outcome__in=[Outcome.SENT, Outcome.EMPTY]
             )
@@ -134,24 +133,35 @@ def _schedule_next(
             .values_list("due_at", flat=True)
             .first()
         )
-        period_start = last
-    due = after
     for _attempt in range(4):
-        due = next_digest_time(delivery, due)
-        if due is None:
+        row = _next_row(delivery, after, period_start)
+        if row is None:
             return None
         try:
             with transaction.atomic():
-                return Digest.objects.create(
-                    person_id=delivery.user_id,
-                    kind=kind,
-                    period_key=period_key(kind, due, delivery.zone),
-                    period_start=period_start or due - PERIOD[kind],
-                    due_at=due,
-                )
+                row.save()
+            return row
         except IntegrityError:
-            continue  # this period already had its digest: the next one, then
+            after = row.due_at  # this period already had its digest: the next one, then
     return None
+
+
+def _next_row(
+    delivery: DeliverySettings, after: dt.datetime, period_start: dt.datetime | None
+) -> Digest | None:
+    """The person's digest for the first period due after `after` (not saved), covering the
+    time since `period_start` (or one period); None when they take no digests."""
+    kind = KIND_OF_CADENCE.get(delivery.cadence)
+    due = next_digest_time(delivery, after) if kind else None
+    if due is None:
+        return None
+    return Digest(
+        person_id=delivery.user_id,
+        kind=kind,
+        period_key=period_key(kind, due, delivery.zone),
+        period_start=period_start or due - PERIOD[kind],
+        due_at=due,
+    )
 
 
 # --- Sending.
@@ -247,7 +257,7 @@ def _send_claimed(
             message.connection = connection
             message.send()
         except Exception as error:  # noqa: BLE001 - any failure is logged on the row and retried
-            if _failed(row, now, error):
+            if record_failure(row, now, error):
                 following.append((row, row.period_start))
             continue
         finished.add(row, Outcome.SENT, thread_count=sum(len(s.threads) for s in spaces))
@@ -284,46 +294,23 @@ class _Finished:
         self.count = 0
 
 
-def _failed(row: Digest, now: dt.datetime, error: Exception) -> bool:
-    """Record the error and when to retry; True when this was the last attempt."""
-    log.warning("digest %s: sending failed (attempt %s): %s", row.pk, row.attempts, error)
-    failed = row.attempts >= MAX_ATTEMPTS
-    Digest.objects.filter(pk=row.pk).update(
-        last_error=str(error)[:2000],
-        claimed_until=now + dt.timedelta(minutes=2**row.attempts),
-        finished_at=now if failed else None,
-        outcome=Outcome.FAILED if failed else "",
-    )
-    return failed
-
-
 def _schedule_following(done: list[tuple[Digest, dt.datetime]], now: dt.datetime) -> None:
     """The next digest of each person whose digest just finished, covering the time since
     `period start` (paired with each row): one insert for all, one by one where a period
     already had its digest."""
     from tidings.accounts.delivery import settings_for
 
-    fresh = []
-    for row, period_start in done:
-        delivery = settings_for(row.person)
-        kind = KIND_OF_CADENCE.get(delivery.cadence)
-        due = next_digest_time(delivery, max(now, row.due_at)) if kind else None
-        if due is not None:
-            fresh.append(
-                Digest(
-                    person_id=row.person_id,
-                    kind=kind,
-                    period_key=period_key(kind, due, delivery.zone),
-                    period_start=period_start,
-                    due_at=due,
-                )
-            )
+    fresh = [
+        upcoming
+        for row, period_start in done
+        if (upcoming := _next_row(settings_for(row.person), max(now, row.due_at), period_start))
+    ]
     Digest.objects.bulk_create(fresh, ignore_conflicts=True)
     waiting = {row.person_id: (row, start) for row, start in done}
     for person_id in Digest.objects.filter(
         person_id__in=list(waiting), finished_at=None
     ).values_list("person_id", flat=True):
-        waiting.pop(person_id)
+        waiting.pop(person_id, None)
     for row, period_start in waiting.values():
         _schedule_next(settings_for(row.person), max(now, row.due_at), period_start=period_start)
 
@@ -481,8 +468,9 @@ def digest_contents(
     periods: dict[tuple[dt.datetime, dt.datetime], list[Digest]] = defaultdict(list)
     for row in rows:
         periods[(row.period_start, row.due_at)].append(row)
-    found: dict[int, list[tuple]] = defaultdict(list)
+    found: dict[tuple[int, dt.datetime, dt.datetime], list[tuple]] = defaultdict(list)
     for (start, end), group in periods.items():
+        listed: set[int] = set()
         newest_first = Window(
             RowNumber(), partition_by=F("person_id"), order_by=[F("updated_at").desc(), F("pk")]
         )
@@ -514,14 +502,8 @@ def digest_contents(
             )
         ):
             found[(person_id, start, end)].append(item)
-    for start, end in periods:  # the news of every thread listed: a few queries per period
-        listed = {
-            item[0]
-            for (_person, *period), items in found.items()
-            if tuple(period) == (start, end)
-            for item in items
-        }
-        thread_news(sorted(listed), start, end, run)
+            listed.add(item[0])
+        thread_news(sorted(listed), start, end, run)  # every thread's news: a few queries
     reasons = dict(Reason.choices)
     contents = {}
     for row in rows:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
 
     from tidings.accounts.models import DeliverySettings, User
+    from tidings.mail.models import Digest
     from tidings.threads.models import Reply, Space, Thread
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ def deliver(
         message.connection = connection
         message.send()
     except Exception as error:  # noqa: BLE001 - any failure is logged on the row and retried
-        _failed(row, now, error)
+        record_failure(row, now, error)
         return 0
     return _finish(row, now, Outcome.SENT)
 
@@ -285,7 +286,7 @@ def deliver_batch(
         message.send()
     except Exception as error:  # noqa: BLE001 - any failure is logged on the rows and retried
         for row, _events in claimed:
-            _failed(row, now, error)
+            record_failure(row, now, error)
         return 0
     for row, _events in claimed:
         _finish(row, now, Outcome.SENT)
@@ -328,16 +329,20 @@ def _claimed_events(row: OutboxEmail, now: dt.datetime) -> list[dict]:
     return events or []
 
 
-def _failed(row: OutboxEmail, now: dt.datetime, error: Exception) -> None:
-    """Keep the claim as the retry time (doubling each attempt); give up after MAX_ATTEMPTS."""
-    log.warning("outbox %s: sending failed (attempt %s): %s", row.pk, row.attempts, error)
+def record_failure(row: OutboxEmail | Digest, now: dt.datetime, error: Exception) -> bool:
+    """A claimed outbox row or digest could not be sent: keep the claim as the retry time
+    (doubling each attempt), and give up after MAX_ATTEMPTS. True when it gave up."""
+    log.warning(
+        "%s %s: sending failed (attempt %s): %s", row._meta.model_name, row.pk, row.attempts, error
+    )
     failed = row.attempts >= MAX_ATTEMPTS
-    OutboxEmail.objects.filter(pk=row.pk).update(
+    type(row).objects.filter(pk=row.pk).update(
         last_error=str(error)[:2000],
         claimed_until=now + dt.timedelta(minutes=2**row.attempts),
         finished_at=now if failed else None,
         outcome=Outcome.FAILED if failed else "",
     )
+    return failed
 
 
 def _finish(row: OutboxEmail, now: dt.datetime, outcome: str) -> int:

@@ -278,7 +278,11 @@ def attach_to_post(
     chunks must run from 0 without a gap. Costs a few queries whatever the length, so the
     post's link works at once; processing is queued after commit."""
     recording, chunk_count = _postable(
-        person, recording_token, thread=thread, as_reply=reply is not None, chunk_count=chunk_count
+        person,
+        recording_token,
+        space_id=thread.space_id,
+        reply_in=thread if reply is not None else None,
+        chunk_count=chunk_count,
     )
     now = timezone.now()
     recording.thread = thread
@@ -312,13 +316,12 @@ def _postable(
     person: User,
     recording_token: str,
     *,
-    thread: Thread | None,
-    space: Space | None = None,
-    as_reply: bool,
+    space_id: int,
+    reply_in: Thread | None,
     chunk_count: int | None,
 ) -> tuple[Recording, int]:
     """The person's unposted recording, locked, checked as `attach_to_post` describes for a
-    post in `thread` (or a new thread in `space`), with its chunk count."""
+    post in the space (a reply in `reply_in`, or a new thread), with its chunk count."""
     recording = (
         Recording.objects.select_for_update()
         .filter(token=str(recording_token or "")[:64], owner=person, deleted_at=None)
@@ -330,9 +333,8 @@ def _postable(
         )
     if recording.posted_at is not None:
         raise ValidationError({"recording": ["That recording is already posted."]})
-    space_id = thread.space_id if thread is not None else space.pk
     if recording.space_id != space_id or (
-        as_reply and recording.thread_id not in (None, thread.pk)
+        reply_in is not None and recording.thread_id not in (None, reply_in.pk)
     ):
         raise ValidationError(
             {"recording": ["That recording was made for another place. Record it again here."]}
@@ -367,12 +369,7 @@ def hold_for_later(
     reply in `thread`) as `attach_to_post` checks, and keep it for a post scheduled for
     later: it is not listed as unfinished, and the post attaches it when it is made."""
     recording, _count = _postable(
-        person,
-        recording_token,
-        thread=thread,
-        space=space,
-        as_reply=thread is not None,
-        chunk_count=chunk_count,
+        person, recording_token, space_id=space.pk, reply_in=thread, chunk_count=chunk_count
     )
     Recording.objects.filter(pk=recording.pk).update(held_for_later=True)
     return recording

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -98,27 +99,43 @@ def caption_file(transcript: Transcript, fmt: str) -> str:
 
 
 def first_mentions(recording_ids: list[int], terms: list[str]) -> dict[int, int]:
-    """For each recording, when the first of the words asked for is said (ms): the word
-    that begins like one of them (searching "meet" finds "meeting", "budget" finds "budget's").
-    Recordings whose words do not show one start at 0."""
-    if not recording_ids:
-        return {}
-    wanted = [term for term in terms if term]
+    """For each recording, when the first of the words asked for is said (ms): a word that
+    begins like one of them, less a plural or verb ending ("meetings" finds "meeting",
+    "budget" finds "budget's"). Only segments holding such a word are read. Recordings
+    whose words do not show one start at 0."""
     found: dict[int, int] = dict.fromkeys(recording_ids, 0)
-    rows = Segment.objects.filter(transcript__recording_id__in=recording_ids).order_by(
-        "transcript__recording_id", "index"
+    stems = [_stem(term) for term in terms if term]
+    if not recording_ids or not stems:
+        return found
+    holding = Q()
+    for stem in stems:
+        holding |= Q(text__icontains=stem)
+    rows = (
+        Segment.objects.filter(holding, transcript__recording_id__in=recording_ids)
+        .order_by("transcript__recording_id", "index")
+        .values_list("transcript__recording_id", "words")
     )
     done: set[int] = set()
-    for recording_id, segment_words in rows.values_list("transcript__recording_id", "words"):
+    for recording_id, segment_words in rows:
         if recording_id in done:
             continue
         for start, _end, text, *_probability in segment_words:
             word = _WORD_EDGES.sub("", text.lower())
-            if word and any(word.startswith(term) or term.startswith(word) for term in wanted):
+            if any(word.startswith(stem) for stem in stems):
                 found[recording_id] = start
                 done.add(recording_id)
                 break
     return found
+
+
+def _stem(term: str) -> str:
+    return term if len(term) <= 4 else term[: len(term) - 2]
+
+
+def timed(item: ActionItem) -> ActionItem:
+    """The item with `time`, as its row shows it."""
+    item.time = captions.clock(item.start_ms)
+    return item
 
 
 @dataclass(frozen=True)
@@ -138,9 +155,5 @@ def summary_of(transcript: Transcript) -> list[ShownSentence]:
 
 def action_items_of(transcript: Transcript) -> list[ActionItem]:
     """The action items found in it, but those dismissed, each with `time`."""
-    items = list(
-        transcript.action_items.exclude(state=SuggestionState.DISMISSED).select_related("owner")
-    )
-    for item in items:
-        item.time = captions.clock(item.start_ms)
-    return items
+    shown = transcript.action_items.exclude(state=SuggestionState.DISMISSED)
+    return [timed(item) for item in shown.select_related("owner")]

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from tidings.recordings.actions import clock
 from tidings.recordings.queries import recording_for
 from tidings.transcripts import actions, queries
 from tidings.transcripts.models import TranscriptState
@@ -102,6 +101,5 @@ def decide(request: HttpRequest, token: str, item_id: str) -> HttpResponse:
     item = actions.decide_action_item(
         request.user, recording, int(item_id), accept=request.POST.get("decision") == "accept"
     )
-    item.time = clock(item.start_ms)
-    context = {"item": item, "recording": recording, "can_correct": True}
+    context = {"item": queries.timed(item), "recording": recording, "can_correct": True}
     return render(request, "transcripts/_action_item.html", context)

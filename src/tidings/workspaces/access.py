@@ -117,6 +117,12 @@ def can_see_recording_viewers(
     """Who watched a recording, and how much, is for its author and the admins of its
     workspace, among those who can see it (the caller found it visible). `is_admin` saves the
     membership read when the caller already knows it (`thread_rights`)."""
+    return _author_or_admin(person, recording, is_admin=is_admin)
+
+
+def _author_or_admin(
+    person: User | None, recording: Recording, *, is_admin: bool | None = None
+) -> bool:
     if not _active(person):
         return False
     if recording.owner_id == person.pk:
@@ -159,11 +165,7 @@ def is_workspace_admin(person: User | None, workspace: Workspace | int) -> bool:
 def can_correct_transcript(person: User | None, recording: Recording) -> bool:
     """A recording's transcript is corrected by its author or an admin of its workspace,
     among those who can see the recording."""
-    if not can_view_recording(person, recording):
-        return False
-    return recording.owner_id == person.pk or is_workspace_admin(
-        person, recording.space.workspace_id
-    )
+    return can_view_recording(person, recording) and _author_or_admin(person, recording)
 
 
 def can_create_space(person: User | None, workspace: Workspace) -> bool:

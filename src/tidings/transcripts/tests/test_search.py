@@ -81,3 +81,11 @@ def test_the_library_finds_recordings_by_what_is_said_in_them(world):
     assert not library_recordings(world.member, world.workspace, q="lamp anchors").exists()
     shared = library_recordings(world.guest, world.workspace, tab="shared", q="lighthouse")
     assert list(shared) == [recording]
+
+
+def test_the_moment_is_the_word_asked_for_not_a_short_word_before_it(world):
+    spoken(world, world.open_space, world.member, "a note to all from alice about meetings")
+    [hit] = search(world.member, "alice").hits
+    assert hit.moment_ms == 5 * 400
+    [hit] = search(world.member, "meeting").hits
+    assert hit.moment_ms == 7 * 400

@@ -214,13 +214,17 @@ MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_MB", 25) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Background work: a job holds its work with a short lease that its worker's heartbeat
+# renews, so the work of a worker that died is taken over within a lease (see leases.py).
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30)
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 10)
+
 # --- Recordings: upload limits and how long a media link works.
 RECORDING_MAX_UPLOAD_MB = env_int("RECORDING_MAX_UPLOAD_MB", 2048)
 RECORDING_CHUNK_MAX_MB = env_int("RECORDING_CHUNK_MAX_MB", 16)
 RECORDING_MAX_SECONDS = env_int("RECORDING_MAX_SECONDS", 60 * 60)
 RECORDING_URL_TTL_SECONDS = env_int("RECORDING_URL_TTL_SECONDS", 6 * 60 * 60)
-# Processing refuses media longer than this; a job holds a recording for a lease it renews,
-# so a killed worker's recordings are picked up again once the lease runs out.
+# Processing refuses media longer than this.
 RECORDING_MAX_MINUTES = env_int("RECORDING_MAX_MINUTES", 120)
 RECORDING_JOB_LEASE_SECONDS = env_int("RECORDING_JOB_LEASE_SECONDS", 300)
 

@@ -165,7 +165,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             script = script_for(minutes, rng)
             track = speak(script, Path(folder))
-            samples = sum(len(piece) for _, piece in engine.pieces(track, 0, 3_600_000))
+            samples = sum(len(piece.samples) for piece in engine.pieces(track, 0, 3_600_000))
             duration_ms = samples * 1000 // engine.SAMPLE_RATE
             print(f"clip: {duration_ms / 60000:.1f} min of speech, {len(script.split())} words")
             for beam in [int(b) for b in args.beams.split(",")]:

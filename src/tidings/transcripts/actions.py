@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 
+from tidings import leases
 from tidings.recordings.models import Recording
 from tidings.search import index as search_index
 from tidings.transcripts import engine, summary
@@ -37,23 +38,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# A piece shorter than this is the audio's last crumbs: nothing to hear, nothing to transcribe.
+SHORTEST_PIECE_SAMPLES = engine.SAMPLE_RATE // 20
 NO_SOUND = "This recording has no sound to transcribe."
 NO_SPEECH = "No speech was found in this recording."
 UNREADABLE = "The audio of this recording could not be read."
-FAILED_REPEATEDLY = "Transcription failed repeatedly; the recording itself is fine."
+FAILED_REPEATEDLY = (
+    f"Transcription stopped after {MAX_ATTEMPTS} tries that got no further. The recording "
+    "itself is fine; its author can try again."
+)
 MODEL_MISSING = (
     "Waiting for the speech model: it is not available on the server (an administrator can "
     "check TRANSCRIPTION_MODEL with `tidings check`)."
 )
 OPEN_WORK = Q(state__in=[TranscriptState.QUEUED, TranscriptState.TRANSCRIBING])
+# A transcript waiting this long with no job of it seen is taken to be lost from the queue.
+LOST_AFTER = dt.timedelta(minutes=15)
 
 
 class Step(Enum):
     """What a run of the job leaves to do."""
 
-    DONE = "done"  # finished, failed, or nothing to do here
+    DONE = "done"  # finished, failed, or nothing for this run to do
     MORE = "more"  # a piece is done and more audio is waiting: queue the job again
     BUSY = "busy"  # as many transcriptions as allowed are running: try again shortly
+    RETRY = "retry"  # the run failed: try again shortly (it counted as an attempt)
     LATER = "later"  # something the operator must fix (the model): try again much later
 
 
@@ -71,33 +80,80 @@ def request_transcript(recording: Recording) -> Transcript | None:
     if not recording.audio_track:
         _settle(transcript, TranscriptState.NO_SPEECH, NO_SOUND)
         return transcript
-    transaction.on_commit(lambda: _queue(transcript))
+    transaction.on_commit(lambda: _queue(transcript.pk))
     return transcript
 
 
-def _queue(transcript: Transcript) -> None:
+def _queue(transcript_id: int) -> None:
+    """Start a new chain of jobs for the transcript: its ticket replaces the one before, so a
+    job of an older chain still waiting in the queue (a sweep, a restart) finds it stale and
+    stops, and a transcript never has two chains spinning side by side."""
+    ticket = uuid.uuid4().hex
+    if Transcript.objects.filter(OPEN_WORK, pk=transcript_id).update(queued_as=ticket):
+        _queue_chain(transcript_id, ticket)
+
+
+def _queue_chain(transcript_id: int, ticket: str) -> None:
     from tidings.transcripts import tasks  # The worker's module imports these actions.
 
-    tasks.transcribe_recording(transcript.pk)
+    tasks.transcribe_recording(transcript_id, ticket)
 
 
-def transcribe_next_piece(transcript_id: int, *, now: dt.datetime | None = None) -> Step:
+@transaction.atomic
+def retry_transcript(person: User, recording: Recording) -> Transcript:
+    """Try again a transcript that failed, as the recording's author or an admin: it goes on
+    from the last piece saved (audio that could not be read is read again from the start)."""
+    if not access.can_correct_transcript(person, recording):
+        raise PermissionDenied("Only the recording's author or an admin can try again.")
+    transcript = (
+        Transcript.objects.select_for_update()
+        .filter(recording=recording, state=TranscriptState.FAILED)
+        .first()
+    )
+    if transcript is None:
+        raise ValidationError("Only a transcript that failed can be tried again.")
+    if transcript.failure_reason == UNREADABLE:
+        transcript.segments.all().delete()
+        transcript.done_ms = 0
+    transcript.state = TranscriptState.QUEUED
+    transcript.failure_reason = ""
+    transcript.attempts = 0
+    transcript.progress = _percent(transcript.done_ms, recording.duration_ms or 0)
+    transcript.finished_at = None
+    transcript.claimed_by = ""
+    transcript.claimed_until = None
+    transcript.updated_at = timezone.now()
+    transcript.save()
+    transaction.on_commit(lambda: _queue(transcript.pk))
+    return transcript
+
+
+def transcribe_next_piece(
+    transcript_id: int, ticket: str = "", *, now: dt.datetime | None = None
+) -> Step:
     """Transcribe the next piece of the recording's audio (TRANSCRIPTION_PIECE_SECONDS long,
     ending at a pause) and save its segments and the point reached in one transaction, so a
     worker that dies mid-piece loses only that piece's work and nothing is saved twice. One
-    job at a time holds a transcript (a claim with a lease); at most TRANSCRIPTION_CONCURRENCY
-    transcripts are worked on at once. Long files go a piece per run, so short recordings
-    queued meanwhile are not held up behind them."""
+    job at a time holds a transcript (a claim with a lease its worker renews); at most
+    TRANSCRIPTION_CONCURRENCY transcripts are worked on at once. Long files go a piece per
+    run, so short recordings queued meanwhile are not held up behind them.
+
+    Always ends: the transcript is done where its decoded audio ends (not where the container
+    says it does), a piece that gets no further ends it, and a run that fails or is killed
+    counts as an attempt that only progress forgives; after MAX_ATTEMPTS the transcript
+    fails, saying why, and its author can try again. A job whose `ticket` is no longer the
+    transcript's (another chain was started) does nothing."""
     now = now or timezone.now()
-    token = _claim(transcript_id, now)
+    token = _claim(transcript_id, ticket, now)
     if token is None:
-        return Step.BUSY if _waiting(transcript_id) else Step.DONE
+        return Step.BUSY if _waiting_for_a_slot(transcript_id, ticket, now) else Step.DONE
     transcript = Transcript.objects.select_related("recording").get(pk=transcript_id)
     if transcript.attempts > MAX_ATTEMPTS:
         _settle(transcript, TranscriptState.FAILED, FAILED_REPEATEDLY)
         return Step.DONE
     try:
-        return _next_piece(transcript, token)
+        with leases.held(_renewal(transcript_id, token)):
+            return _next_piece(transcript, token)
     except engine.AudioUnreadable as error:
         log.warning("transcript %s: audio unreadable: %s", transcript_id, error)
         _settle(transcript, TranscriptState.FAILED, UNREADABLE)
@@ -121,32 +177,35 @@ def transcribe_next_piece(transcript_id: int, *, now: dt.datetime | None = None)
         Transcript.objects.filter(pk=transcript_id, claimed_by=token).update(
             claimed_by="", claimed_until=None
         )
-        return Step.MORE if transcript.attempts < MAX_ATTEMPTS else Step.DONE
+        return Step.RETRY
 
 
 class _ClaimLost(Exception):
     pass
 
 
-def _lease() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.TRANSCRIPTION_LEASE_SECONDS)
-
-
 def _free(now: dt.datetime) -> Q:
     return Q(claimed_until=None) | Q(claimed_until__lte=now)
 
 
-def _claim(transcript_id: int, now: dt.datetime) -> str | None:
+def _this_chain(ticket: str) -> Q:
+    # Jobs queued before chains had tickets carry none: they may still run.
+    return Q(queued_as=ticket) if ticket else Q()
+
+
+def _claim(transcript_id: int, ticket: str, now: dt.datetime) -> str | None:
     """Take the transcript for this job in one UPDATE (two workers never both win), while
-    fewer than TRANSCRIPTION_CONCURRENCY others are being worked on."""
+    fewer than TRANSCRIPTION_CONCURRENCY others are being worked on. Counts an attempt."""
     running = Transcript.objects.filter(claimed_until__gt=now).exclude(pk=transcript_id)
     if running.count() >= settings.TRANSCRIPTION_CONCURRENCY:
         return None
-    token = uuid.uuid4().hex
-    taken = Transcript.objects.filter(OPEN_WORK, _free(now), pk=transcript_id).update(
+    token = leases.new_token()
+    taken = Transcript.objects.filter(
+        OPEN_WORK, _free(now), _this_chain(ticket), pk=transcript_id
+    ).update(
         failure_reason="",
         claimed_by=token,
-        claimed_until=now + _lease(),
+        claimed_until=leases.lease_until(now),
         attempts=F("attempts") + 1,
         state=TranscriptState.TRANSCRIBING,
         updated_at=now,
@@ -154,20 +213,32 @@ def _claim(transcript_id: int, now: dt.datetime) -> str | None:
     return token if taken else None
 
 
-def _waiting(transcript_id: int) -> bool:
-    return Transcript.objects.filter(OPEN_WORK, pk=transcript_id).exists()
+def _waiting_for_a_slot(transcript_id: int, ticket: str, now: dt.datetime) -> bool:
+    """Whether this chain's transcript is free and waits only for a transcription slot (and
+    then marks it seen, so the sweep does not take it for lost)."""
+    return bool(
+        Transcript.objects.filter(
+            OPEN_WORK, _free(now), _this_chain(ticket), pk=transcript_id
+        ).update(updated_at=now)
+    )
+
+
+def _renewal(transcript_id: int, token: str) -> leases.Renewal:
+    def renew(until: dt.datetime) -> None:
+        Transcript.objects.filter(pk=transcript_id, claimed_by=token).update(claimed_until=until)
+
+    return renew
 
 
 def _next_piece(transcript: Transcript, token: str) -> Step:
     recording = transcript.recording
-    duration = recording.duration_ms or transcript.duration_ms
+    stated_ms = recording.duration_ms or transcript.duration_ms
     piece_ms = settings.TRANSCRIPTION_PIECE_SECONDS * 1000
     with tempfile.TemporaryDirectory(prefix="tidings-transcript-") as folder:
         audio = _fetch(recording, Path(folder))
-        found = next(engine.pieces(audio, transcript.done_ms, piece_ms), None)
-        if found is None:
-            return _finish(transcript, token)
-        offset_ms, samples = found
+        piece = next(engine.pieces(audio, transcript.done_ms, piece_ms), None)
+        if piece is None:  # the audio ended exactly where the last piece did
+            return _finish(transcript, token, end_ms=transcript.done_ms)
         renewed = time.monotonic()
 
         def progress(done_in_piece: int) -> None:
@@ -175,16 +246,21 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
             if time.monotonic() - renewed < 2:
                 return
             renewed = time.monotonic()
-            _update(transcript, token, progress=_percent(offset_ms + done_in_piece, duration))
+            done = piece.offset_ms + done_in_piece
+            _update(transcript, token, progress=_percent(done, stated_ms))
 
-        segments = engine.transcribe(samples, offset_ms, on_progress=progress)
-    reached = offset_ms + len(samples) * 1000 // engine.SAMPLE_RATE
+        segments = (
+            engine.transcribe(piece.samples, piece.offset_ms, on_progress=progress)
+            if len(piece.samples) >= SHORTEST_PIECE_SAMPLES
+            else []
+        )
+    reached = max(piece.end_ms, transcript.done_ms)
     with transaction.atomic():
         _update(
             transcript,
             token,
             done_ms=reached,
-            progress=_percent(reached, duration),
+            progress=_percent(reached, stated_ms),
             model_name=engine.model_name(),
             language="en",
         )
@@ -200,17 +276,19 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
             )
             for number, segment in enumerate(segments)
         )
+    # Less than a millisecond further is the end too: the audio's last crumbs.
+    if piece.last or reached <= transcript.done_ms:
+        return _finish(transcript, token, end_ms=reached)
     transcript.done_ms = reached
-    if duration and reached >= duration:
-        return _finish(transcript, token)
-    # Let go between pieces: other recordings waiting in the queue get their turn.
+    # Let go between pieces (other recordings waiting get their turn); progress was made,
+    # so the attempts so far are forgiven.
     Transcript.objects.filter(pk=transcript.pk, claimed_by=token).update(
         claimed_by="", claimed_until=None, attempts=0
     )
     return Step.MORE
 
 
-def _finish(transcript: Transcript, token: str) -> Step:
+def _finish(transcript: Transcript, token: str, *, end_ms: int) -> Step:
     words = list(transcript.segments.values_list("text", flat=True))
     state = TranscriptState.READY if words else TranscriptState.NO_SPEECH
     _update(
@@ -219,6 +297,8 @@ def _finish(transcript: Transcript, token: str) -> Step:
         state=state,
         failure_reason="" if words else NO_SPEECH,
         progress=100,
+        done_ms=end_ms,
+        duration_ms=end_ms,
         text=" ".join(words),
         finished_at=timezone.now(),
         claimed_by="",
@@ -236,7 +316,7 @@ def _finish(transcript: Transcript, token: str) -> Step:
 def _update(transcript: Transcript, token: str, **fields) -> None:
     """Write while this job still holds the transcript, renewing its lease."""
     now = timezone.now()
-    fields.setdefault("claimed_until", now + _lease())
+    fields.setdefault("claimed_until", leases.lease_until(now))
     held = Transcript.objects.filter(pk=transcript.pk, claimed_by=token)
     if not held.update(updated_at=now, **fields):
         raise _ClaimLost
@@ -275,21 +355,42 @@ def _fetch(recording: Recording, folder: Path) -> Path:
 
 
 def requeue_stalled(now: dt.datetime | None = None, *, at_startup: bool = False) -> int:
-    """Queue again the transcripts left by a worker that died (their lease ran out) or lost
-    from the queue (waiting with no lease, untouched for a lease's length); when a worker
-    starts, every unfinished one (the job waits for a dead worker's lease to end)."""
+    """Queue again the transcripts whose job is gone: a worker died holding it (the lease ran
+    out, or, when a worker starts, the holder was a process of this host that is gone), or
+    the queue lost it (waiting unclaimed, no job of it seen for LOST_AFTER; when a worker
+    starts, every unclaimed one, as the queue may have lost what it held). Each gets a new
+    chain, so older jobs still queued for it stop when they run: restarts never pile jobs
+    up. Returns how many were queued."""
     now = now or timezone.now()
-    stale = Transcript.objects.filter(OPEN_WORK)
-    if not at_startup:
-        stale = stale.filter(
-            Q(claimed_until__lte=now) | Q(claimed_until=None, updated_at__lte=now - _lease())
-        )
-    count = 0
-    for transcript in stale.only("pk"):
-        Transcript.objects.filter(pk=transcript.pk).update(updated_at=now)
-        _queue(transcript)
-        count += 1
-    return count
+    open_work = Transcript.objects.filter(OPEN_WORK)
+    # What each one was found in: the release below holds only while it still is.
+    found: dict[int, Q] = {
+        pk: Q(claimed_until__lte=now)
+        for pk in open_work.filter(claimed_until__lte=now).values_list("pk", flat=True)
+    }
+    unclaimed = open_work.filter(claimed_until=None)
+    if at_startup:
+        found |= {pk: Q(claimed_until=None) for pk in unclaimed.values_list("pk", flat=True)}
+        for pk, token in open_work.exclude(claimed_by="").values_list("pk", "claimed_by"):
+            if leases.holder_is_gone(token):
+                found[pk] = Q(claimed_by=token)
+    renewed = []
+    for pk, still in sorted(found.items()):
+        if Transcript.objects.filter(OPEN_WORK, still, pk=pk).update(
+            claimed_by="", claimed_until=None, updated_at=now
+        ):
+            log.info("transcript %s: queued again (its worker stopped or restarted)", pk)
+            _queue(pk)
+            renewed.append(pk)
+    # Perhaps only waiting behind much other work: another job of the same chain, so the one
+    # still queued keeps its place and whichever comes first does the work.
+    lost = unclaimed.filter(updated_at__lte=now - LOST_AFTER).exclude(pk__in=found)
+    lost = list(lost.values_list("pk", "queued_as"))
+    for pk, ticket in lost:
+        Transcript.objects.filter(pk=pk).update(updated_at=now)
+        log.warning("transcript %s: no job seen for %s; queued again", pk, LOST_AFTER)
+        _queue_chain(pk, ticket)
+    return len(renewed) + len(lost)
 
 
 WORD_MAX = 100

@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema
 
 from tidings.accounts.api import PersonOut, person_out
 from tidings.recordings.queries import recording_for
-from tidings.transcripts import queries
+from tidings.transcripts import actions, queries
 from tidings.transcripts.models import SuggestionState, Transcript, TranscriptState
 
 router = Router(tags=["transcripts"])
@@ -75,7 +75,20 @@ def _transcript(request: HttpRequest, token: str) -> Transcript:
     summary="A recording's transcript: segments of timed words",
 )
 def get_transcript(request: HttpRequest, token: str) -> TranscriptOut:
-    transcript = _transcript(request, token)
+    return _transcript_out(token, _transcript(request, token))
+
+
+@router.post(
+    "/recordings/{token}/transcript/retry",
+    response=TranscriptOut,
+    summary="Try a failed transcript again (the recording's author or an admin)",
+)
+def retry_transcript(request: HttpRequest, token: str) -> TranscriptOut:
+    recording = recording_for(request.auth, token)
+    return _transcript_out(token, actions.retry_transcript(request.auth, recording))
+
+
+def _transcript_out(token: str, transcript: Transcript) -> TranscriptOut:
     return TranscriptOut(
         recording_token=token,
         state=transcript.state,

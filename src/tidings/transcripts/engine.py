@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import av
 import numpy as np
+from av.container import InputContainer
 from django.conf import settings
 
 if TYPE_CHECKING:
@@ -136,31 +137,102 @@ def model_problem() -> str:
 
 
 def read_audio(path: Path, start_ms: int = 0) -> Iterator[np.ndarray]:
-    """The audio as float32 samples at 16 kHz, mono, from `start_ms` on."""
+    """The audio as float32 samples at 16 kHz, mono, from `start_ms` on, up to where it
+    decodes: a file cut short ends at its last readable packet, a damaged packet is skipped,
+    and reading at or past the end yields nothing. Raises AudioUnreadable for a file with no
+    readable audio at all."""
     skip_until = start_ms * SAMPLE_RATE // 1000
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
-            if start_ms:
-                container.seek(int(start_ms / 1000 / stream.time_base), stream=stream)
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            position: int | None = None
-            for frame in itertools.chain(container.decode(stream), [None]):
-                if position is None:
-                    known = frame is not None and frame.time is not None
-                    position = round(frame.time * SAMPLE_RATE) if known else 0
-                for converted in resampler.resample(frame):
-                    samples = converted.to_ndarray().reshape(-1)
-                    if position + len(samples) > skip_until:
-                        yield samples[max(skip_until - position, 0) :]
-                    position += len(samples)
+            if not start_ms or _seek(container, stream, start_ms):
+                yield from _decoded(container, stream, skip_until, from_start=not start_ms)
+                return
+        # At or past its end some demuxers refuse to seek (EPERM): read from the start and
+        # skip, which also finds where the audio really ends.
+        with av.open(str(path)) as container:
+            yield from _decoded(container, container.streams.audio[0], skip_until, from_start=True)
     except (av.FFmpegError, IndexError, OSError) as error:
         raise AudioUnreadable(str(error)) from error
 
 
-def pieces(path: Path, start_ms: int, piece_ms: int) -> Iterator[tuple[int, np.ndarray]]:
+def _seek(container: InputContainer, stream: av.AudioStream, start_ms: int) -> bool:
+    try:
+        container.seek(int(start_ms / 1000 / stream.time_base), stream=stream)
+    except av.FFmpegError as error:
+        log.info("seeking to %s ms failed (%s): reading from the start", start_ms, error)
+        return False
+    return True
+
+
+def _decoded(
+    container: InputContainer, stream: av.AudioStream, skip_until: int, *, from_start: bool
+) -> Iterator[np.ndarray]:
+    """Samples from `skip_until` on, placed by the first frame's time after the stream's
+    own start (an MP3's encoder delay, Opus's pre-skip), so that reading from the start and
+    resuming after a seek count time alike."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0
+    position: int | None = None
+    for frame in itertools.chain(_frames(container, stream, from_start=from_start), [None]):
+        if position is None:
+            known = frame is not None and frame.time is not None and not from_start
+            position = max(0, round((frame.time - origin) * SAMPLE_RATE)) if known else 0
+        for converted in resampler.resample(frame):
+            samples = converted.to_ndarray().reshape(-1)
+            if position + len(samples) > skip_until:
+                yield samples[max(skip_until - position, 0) :]
+            position += len(samples)
+
+
+def _frames(
+    container: InputContainer, stream: av.AudioStream, *, from_start: bool
+) -> Iterator[av.AudioFrame]:
+    """The stream's frames, ending quietly where the file is cut off or damaged once some
+    audio has been read; a file whose very first packets fail is unreadable."""
+    packets = container.demux(stream)
+    decoded = False
+    failure: av.FFmpegError | None = None
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except av.FFmpegError as error:
+            failure = error
+            break
+        try:
+            frames = packet.decode()
+        except av.FFmpegError as error:
+            failure = error
+            continue
+        decoded = decoded or bool(frames)
+        yield from frames
+    if failure is not None:
+        if from_start and not decoded:
+            raise AudioUnreadable(str(failure))
+        log.info("audio ends early at a damaged or missing part: %s", failure)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of audio to transcribe, where it starts, and whether the audio ends with it."""
+
+    offset_ms: int
+    samples: np.ndarray
+    last: bool
+
+    @property
+    def end_ms(self) -> int:
+        return self.offset_ms + len(self.samples) * 1000 // SAMPLE_RATE
+
+
+def pieces(path: Path, start_ms: int, piece_ms: int) -> Iterator[Piece]:
     """The audio from `start_ms` in pieces of about `piece_ms`, each with its start time;
-    each piece ends at the quietest moment of its last seconds, so no word is cut."""
+    each piece ends at the quietest moment of its last seconds, so no word is cut. The piece
+    that holds the end of the decoded audio says so (`last`), whatever length the container
+    claims; audio that ends exactly at a cut yields no last piece (the next read finds
+    nothing)."""
     target = piece_ms * SAMPLE_RATE // 1000
     search = min(CUT_SEARCH_MS * SAMPLE_RATE // 1000, target // 2)
     held: list[np.ndarray] = []
@@ -172,11 +244,11 @@ def pieces(path: Path, start_ms: int, piece_ms: int) -> Iterator[tuple[int, np.n
         while held_count >= target + FRAME:
             buffer = np.concatenate(held)
             cut = _quiet_point(buffer, target, search)
-            yield offset * 1000 // SAMPLE_RATE, buffer[:cut]
+            yield Piece(offset * 1000 // SAMPLE_RATE, buffer[:cut], last=False)
             offset += cut
             held, held_count = [buffer[cut:]], len(buffer) - cut
     if held_count:
-        yield offset * 1000 // SAMPLE_RATE, np.concatenate(held)
+        yield Piece(offset * 1000 // SAMPLE_RATE, np.concatenate(held), last=True)
 
 
 def _quiet_point(samples: np.ndarray, target: int, search: int) -> int:

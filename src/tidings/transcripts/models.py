@@ -33,7 +33,9 @@ class Transcript(models.Model):
     # The most representative sentences: [[start ms, sentence], ...] in the order said.
     summary = models.JSONField(default=list, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
-    claimed_by = models.CharField(max_length=32, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)  # the job's claim token
+    # The ticket of the chain of jobs allowed to work on it (a newer chain retires the older).
+    queued_as = models.CharField(max_length=32, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)

@@ -8,6 +8,7 @@ app_name = "transcripts"
 urlpatterns = [
     re_path(rf"^{RECORDING}/transcript$", views.panel, name="panel"),
     re_path(rf"^{RECORDING}/transcript/words$", views.correct, name="correct"),
+    re_path(rf"^{RECORDING}/transcript/retry$", views.retry, name="retry"),
     re_path(
         rf"^{RECORDING}/transcript/items/(?P<item_id>[0-9]{{1,12}})$", views.decide, name="decide"
     ),

@@ -30,6 +30,11 @@ def panel(request: HttpRequest, token: str) -> HttpResponse:
     """The transcript under the player: progress while it is made (polled), then the words,
     each a place to seek to, with a search box and the downloads."""
     recording, transcript = _transcript(request, token)
+    return _panel(request, recording, transcript)
+
+
+def _panel(request: HttpRequest, recording, transcript) -> HttpResponse:
+    token = recording.token
     ready = transcript.state == TranscriptState.READY
     context = {
         "recording": recording,
@@ -46,11 +51,25 @@ def panel(request: HttpRequest, token: str) -> HttpResponse:
         ],
         "captions_url": reverse("transcripts:captions", kwargs={"token": token, "fmt": "vtt"}),
         "can_correct": ready and access.can_correct_transcript(request.user, recording),
+        "can_retry": transcript.state == TranscriptState.FAILED
+        and access.can_correct_transcript(request.user, recording),
         "summary": queries.summary_of(transcript) if ready else [],
         "action_items": queries.action_items_of(transcript) if ready else [],
         "correct_url": reverse("transcripts:correct", kwargs={"token": token}),
     }
     return render(request, "transcripts/_panel.html", context)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, token: str) -> HttpResponse:
+    """Try a failed transcript again ("Try again" in the panel), then show the panel."""
+    recording, transcript = _transcript(request, token)
+    try:
+        transcript = actions.retry_transcript(request.user, recording)
+    except ValidationError:
+        transcript.refresh_from_db()  # tried again meanwhile: the panel shows where it stands
+    return _panel(request, recording, transcript)
 
 
 @login_required

@@ -297,3 +297,53 @@ def test_a_correction_reaches_the_summary_and_the_suggestions(
     items = dict(transcript.action_items.values_list("text", "owner__name"))
     assert items["Adam will send the revised budget by Friday."] == "Adam Admin"
     assert "Olivia will send the revised budget by Friday." not in items
+
+
+# --- Trying a failed transcript again.
+
+RETRIERS = {
+    "open": by_role(200, 200, 200, 403, 404, 302),  # the member made it; guests may not
+    "private": by_role(200, 200, 404, 404, 404, 302),
+}
+API_RETRIERS = {
+    "open": by_role(200, 200, 200, 403, 404, 401),
+    "private": by_role(200, 200, 404, 404, 404, 401),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("where", ["open", "private"])
+@pytest.mark.parametrize("through", ["page", "api"])
+def test_who_may_try_a_failed_transcript_again(world, recordings, role, where, through):
+    from tidings.accounts.actions import create_access_token
+
+    Transcript.objects.filter(recording__token=recordings[where]).update(
+        state=TranscriptState.FAILED, failure_reason="Transcription stopped."
+    )
+    person = world.person(role)
+    if through == "page":
+        client = world.client_for(role) if person is not None else Client()
+        response = client.post(f"/recordings/{recordings[where]}/transcript/retry")
+        expected = RETRIERS[where][role]
+    else:
+        headers = {}
+        if person is not None:
+            headers = {"Authorization": f"Bearer {create_access_token(person, 'tests')[1]}"}
+        response = Client().post(
+            f"/api/recordings/{recordings[where]}/transcript/retry", headers=headers
+        )
+        expected = API_RETRIERS[where][role]
+    assert response.status_code == expected
+    state = Transcript.objects.get(recording__token=recordings[where]).state
+    assert (state == TranscriptState.QUEUED) is (expected == 200)
+    if expected != 200:
+        assert b"Globex" not in response.content
+    if through == "api" and expected != 302:
+        assert response["Content-Type"].startswith("application/json")
+
+
+def test_only_a_failed_transcript_is_tried_again(world, recordings):
+    client = world.client_for("member")
+    response = client.post(f"/recordings/{recordings['open']}/transcript/retry")
+    assert response.status_code == 200 and "Try again" not in response.content.decode()
+    assert Transcript.objects.get(recording__token=recordings["open"]).state == "ready"

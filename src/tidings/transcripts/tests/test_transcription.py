@@ -51,7 +51,7 @@ def requested(django_capture_on_commit_callbacks):
 
 
 def transcribed_words(path) -> list[engine.Word]:
-    audio = next(engine.pieces(path, 0, 3_600_000))[1]
+    audio = next(engine.pieces(path, 0, 3_600_000)).samples
     return [word for segment in engine.transcribe(audio, 0) for word in segment.words]
 
 
@@ -61,7 +61,7 @@ def test_words_and_times_of_spoken_english(tmp_path):
         wav = speech_wav(tmp_path, script, name=f"clip-{number}")
         words = transcribed_words(wav)
         heard.append(" ".join(word.text for word in words))
-        length_ms = len(next(engine.pieces(wav, 0, 3_600_000))[1]) * 1000 // engine.SAMPLE_RATE
+        length_ms = next(engine.pieces(wav, 0, 3_600_000)).end_ms
         starts = [word.start_ms for word in words]
         assert starts == sorted(starts)
         assert all(0 <= w.start_ms <= w.end_ms <= length_ms for w in words)
@@ -77,24 +77,24 @@ def test_pieces_cut_at_pauses_give_the_same_words_as_one_piece(tmp_path):
     assert len(pieces) >= 3
     in_pieces = [
         word.text
-        for offset, samples in pieces
-        for segment in engine.transcribe(samples, offset)
+        for piece in pieces
+        for segment in engine.transcribe(piece.samples, piece.offset_ms)
         for word in segment.words
     ]
     # The model reads a few words differently with less around them (tiny.en, pieces of
     # 15 s here; they are minutes long in use), never many.
     assert jiwer.wer(normalised(" ".join(whole)), normalised(" ".join(in_pieces))) <= 0.05
     # Pieces follow each other without a gap or an overlap.
-    ends = [offset + len(samples) * 1000 // engine.SAMPLE_RATE for offset, samples in pieces]
-    assert [offset for offset, _ in pieces[1:]] == ends[:-1]
+    assert [piece.offset_ms for piece in pieces[1:]] == [piece.end_ms for piece in pieces[:-1]]
+    assert [piece.last for piece in pieces] == [False] * (len(pieces) - 1) + [True]
 
 
 def test_reading_resumes_from_a_point_in_the_audio(tmp_path):
     wav = speech_wav(tmp_path, SCRIPTS[0])
-    everything = next(engine.pieces(wav, 0, 3_600_000))[1]
-    offset, later = next(engine.pieces(wav, 2_000, 3_600_000))
-    assert offset == 2_000
-    assert len(later) == len(everything) - 2 * engine.SAMPLE_RATE
+    everything = next(engine.pieces(wav, 0, 3_600_000)).samples
+    later = next(engine.pieces(wav, 2_000, 3_600_000))
+    assert later.offset_ms == 2_000
+    assert len(later.samples) == len(everything) - 2 * engine.SAMPLE_RATE
 
 
 def test_the_job_transcribes_a_recording_once(world, tmp_path, settings, requested):

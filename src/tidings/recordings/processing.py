@@ -46,6 +46,9 @@ POSTER_AT_SECONDS = 1.0
 POSTER_MAX_WIDTH = 1280
 WAVEFORM_POINTS = 400
 TRANSCRIPTION_RATE = 16000
+# Sound that starts or resumes later than this after where the track has got to is moved
+# there with silence; less is the resampler's own delay.
+AUDIO_GAP_SAMPLES = TRANSCRIPTION_RATE // 20
 # Renditions and transcoded playables fit in this box: enough for a readable screen share,
 # small enough for two cores.
 MAX_VIDEO_SIDE = 1920
@@ -433,7 +436,9 @@ def extract_audio(
 ) -> list[float]:
     """Write the sound as 16 kHz mono FLAC (what speech recognition wants) and return its
     waveform: `points` peak levels from 0 to 1, scaled so the loudest is 1 (quiet recordings
-    still show their shape; near-silence stays flat)."""
+    still show their shape; near-silence stays flat). The track keeps the recording's clock:
+    sound that starts after the picture, or resumes after a gap (a recorder that dropped
+    packets), is preceded by as much silence, so a transcript's times are the player's."""
     expected = max(1, duration_ms * TRANSCRIPTION_RATE // 1000)
     peaks = np.zeros(points, dtype=np.float32)
     written = 0
@@ -441,6 +446,7 @@ def extract_audio(
         _, audio = _media_streams(container, video=False)
         if audio is None:
             return []
+        origin = container.start_time / av.time_base if container.start_time is not None else 0
         with av.open(str(target), "w", format="flac") as output:
             stream = output.add_stream("flac", rate=TRANSCRIPTION_RATE)
             stream.layout, stream.format = "mono", "s16"
@@ -449,6 +455,16 @@ def extract_audio(
 
             def write(frame: av.AudioFrame | None) -> None:
                 nonlocal written
+                if frame is not None and frame.time is not None:
+                    missing = round((frame.time - origin) * TRANSCRIPTION_RATE) - written
+                    if missing > AUDIO_GAP_SAMPLES:
+                        silence = av.AudioFrame.from_ndarray(
+                            np.zeros((1, missing), dtype=np.int16), format="s16", layout="mono"
+                        )
+                        silence.sample_rate = TRANSCRIPTION_RATE
+                        silence.pts, silence.time_base = written, time_base
+                        written += missing
+                        output.mux(stream.encode(silence))
                 for chunk in resampler.resample(frame):
                     samples = chunk.to_ndarray().reshape(-1)
                     _add_peaks(peaks, samples, written, expected)

@@ -124,6 +124,11 @@ def start_heartbeat() -> bool:
             return False
         _heartbeat = threading.Thread(target=_beat, name="tidings-heartbeat", daemon=True)
         _heartbeat.start()
+        log.info(
+            "worker %s renews its claims every %s s",
+            worker_identity(),
+            settings.JOB_HEARTBEAT_SECONDS,
+        )
         return True
 
 

@@ -187,6 +187,8 @@ MAIL_DOMAIN = env("MAIL_DOMAIN", urlparse(SITE_URL).hostname or "localhost").low
 MAIL_SERVER_HOST = env("MAIL_SERVER_HOST", "127.0.0.1")
 MAIL_SERVER_PORT = env_int("MAIL_SERVER_PORT", 2525)
 MAIL_MAX_MB = env_int("MAIL_MAX_MB", 35)
+# Received messages are kept as they came for this many days ("View original"); 0 keeps none.
+MAIL_KEEP_ORIGINAL_DAYS = env_int("MAIL_KEEP_ORIGINAL_DAYS", 30)
 # Optional: also fetch mail for MAIL_DOMAIN from an IMAP mailbox (a catch-all) every minute;
 # fetched messages are removed from it once handled.
 IMAP_HOST = env("IMAP_HOST")

@@ -8,27 +8,28 @@ again returns the first result and posts nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import mimetypes
 import re
 import secrets
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
-from html.parser import HTMLParser
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMessage as OutgoingEmail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
-from mailparser_reply import EmailReplyParser
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
 
-from tidings.mail import addresses, outbox
+from tidings.mail import addresses, outbox, quotes, reading
 from tidings.mail.models import InboundMessage, InboundResult, SpaceMailbox, UnknownSenders
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions as thread_actions
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "pl"]
 _AUTOMATED_SENDERS = {"mailer-daemon", "postmaster", "noreply", "no-reply"}
 _TITLE_FROM_BODY = 80
 # "Re:", "Fwd:" and their German and Nordic forms, however many, before a subject.
@@ -54,6 +54,8 @@ _BAD_UNSUBSCRIBE = (
     "This unsubscribe address is not valid. Use the link at the foot of a recent email, "
     "or change your email settings in Tidings."
 )
+_FULL_TEXT_NAME = "message.txt"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~|])")  # what starts Markdown inside a line
 
 
 @dataclass(frozen=True)
@@ -82,217 +84,134 @@ class _Refused(Exception):
         self.reason, self.code = reason, code
 
 
-# --- Reading a message. Nothing here may raise on bad input: every path returns a value.
-
-
-def _parse(raw: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]
-
-
-def _clean(text: str) -> str:
-    """Text safe to store: undecodable bytes (kept by the parser as surrogates) become
-    replacement characters, and NULs, which PostgreSQL refuses, are dropped."""
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text.replace("\x00", "")
+# --- What a message says, made into a post.
 
 
 def _header(message: EmailMessage, name: str) -> str:
-    """A header as text; a header the parser cannot read comes back raw, never an error."""
-    try:
-        value = message.get(name)
-        return _clean(" ".join(str(value).split())) if value is not None else ""
-    except Exception:  # noqa: BLE001 - the stdlib raises many kinds on malformed headers
-        for key, raw_value in message.raw_items():
-            if key.lower() == name.lower():
-                return _clean(" ".join(str(raw_value).split()))
-        return ""
+    return reading.header(message, name)
 
 
-def _sender(message: EmailMessage) -> tuple[str, str]:
-    """(display name, lowercased address) of From."""
-    value = _header(message, "From")
-    try:
-        name, address = getaddresses([value])[0]
-    except (IndexError, ValueError):
-        name, address = parseaddr(value)
-    return " ".join(name.split())[:100], address.strip().lower()[:254]
+def _escaped(text: str) -> str:
+    """Text shown as itself in Markdown (file names, addresses)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _decoded_text(part: EmailMessage) -> str:
-    try:
-        content = part.get_content()
-        if isinstance(content, str):
-            return content
-    except (LookupError, ValueError, AssertionError, KeyError, UnicodeError):
-        pass  # An unknown charset or a broken transfer encoding: decode the bytes by hand.
-    data = _payload(part)
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return data.decode(charset, errors="replace")
-    except LookupError:
-        return data.decode("utf-8", errors="replace")
+def _details(summary: str, text: str) -> str:
+    """A collapsed block: its fence is longer than any colon run inside, so nested blocks and
+    the text's own colons never close it early."""
+    runs = [len(run) for run in re.findall(r"^\s*(:{3,})", text, re.MULTILINE)]
+    fence = ":" * max(3, max(runs, default=0) + 1)
+    summary = " ".join(summary.split())
+    return f"{fence} details {summary}\n{text.strip()}\n{fence}"
 
 
-def _payload(part: EmailMessage) -> bytes:
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - broken base64 or quoted-printable
-        return b""
-    return data if isinstance(data, bytes) else b""
+def _forwarded_summary(sender: str, subject: str, date: str) -> str:
+    parts = [f"Forwarded message from {sender or 'an unknown sender'}"]
+    if subject:
+        parts.append(f"“{subject}”")
+    if date:
+        parts.append(date)
+    return ", ".join(parts)
 
 
-class _HtmlToText(HTMLParser):
-    """Readable text from an HTML-only mail: blocks become lines, quoted blocks become `>`
-    lines (so the reply parser drops the history), links keep their address, scripts and
-    styles vanish."""
-
-    _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr"}
-    _SKIP = {"script", "style", "head", "title"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
-        self.quote_depth = 0
-        self.skip_depth = 0
-        self.links: list[str] = []
-
-    def _newline(self) -> None:
-        if self.lines[-1].strip(" >"):
-            self.lines.append("")
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skip_depth += 1
-        elif tag == "blockquote":
-            self._newline()
-            self.quote_depth += 1
-        elif tag in self._BLOCKS:
-            self._newline()
-        elif tag == "a":
-            href = dict(attrs).get("href") or ""
-            self.links.append(href if href.startswith(("http://", "https://")) else "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag == "blockquote":
-            self._newline()
-            self.quote_depth = max(0, self.quote_depth - 1)
-        elif tag in self._BLOCKS:
-            self._newline()
-        elif tag == "a" and self.links:
-            href = self.links.pop()
-            if href and href not in self.lines[-1]:
-                self._add(f" ({href})")
-
-    def handle_data(self, data: str) -> None:
-        if self.skip_depth or not data:
-            return
-        text = " ".join(data.split())
-        if data[0].isspace():
-            text = " " + text
-        if data[-1].isspace() and text.strip():
-            text += " "
-        self._add(text)
-
-    def _add(self, text: str) -> None:
-        if not self.lines[-1]:
-            text = text.lstrip()
-            if not text:
-                return
-            self.lines[-1] = "> " * self.quote_depth
-        self.lines[-1] += text
-
-    def text(self) -> str:
-        kept = (" ".join(line.split()) for line in self.lines if line.strip(" >"))
-        return "\n\n".join(kept)
+def _forwarded_block(forwarded: reading.Forwarded) -> str:
+    inner = forwarded.reading
+    pieces = [inner.text]
+    pieces += [_forwarded_block(nested) for nested in inner.forwarded]
+    if inner.files:
+        names = ", ".join(_escaped(f.name) for f in inner.files)
+        pieces.append(f"*Attached to it: {names}*")
+    pieces += _unreadable_notes(inner.unreadable)
+    text = "\n\n".join(piece for piece in pieces if piece) or "*(no text)*"
+    return _details(_forwarded_summary(forwarded.sender, forwarded.subject, forwarded.date), text)
 
 
-def _html_to_text(html: str) -> str:
-    converter = _HtmlToText()
-    try:
-        converter.feed(html)
-        converter.close()
-    except (AssertionError, ValueError):
-        pass  # Keep what was read before the markup broke.
-    return converter.text()
+def _inline_forward_block(forward: quotes.InlineForward) -> str:
+    headers = forward.headers
+    sender = next((v for k, v in headers.items() if quotes.FROM_KEYS.match(k)), "")
+    subject = next((v for k, v in headers.items() if quotes.SUBJECT_KEYS.match(k)), "")
+    date = next((v for k, v in headers.items() if quotes.DATE_KEYS.match(k)), "")
+    summary = _forwarded_summary(sender, subject, date)
+    return _details(summary, forward.text or "*(no text)*")
 
 
-def _body_part(message: EmailMessage) -> EmailMessage | None:
-    try:
-        found = message.get_body(preferencelist=("plain", "html"))
-    except (KeyError, ValueError, AttributeError):
-        found = None
-    if (
-        found is None
-        and not message.is_multipart()
-        and message.get_content_maintype()
-        in {
-            "multipart",
-            "text",
-        }
-    ):
-        # A multipart without its boundary is read as one part: its text is still the body.
-        return message
-    return found  # type: ignore[return-value]
-
-
-def _new_text(message: EmailMessage) -> str:
-    """The words the sender wrote now: quoted history and signature removed."""
-    part = _body_part(message)
-    if part is None:
-        return ""
-    text = _decoded_text(part)
-    if part.get_content_subtype() == "html":
-        text = _html_to_text(text)
-    text = _clean(text.replace("\r\n", "\n"))
-    try:
-        replies = EmailReplyParser(languages=_REPLY_LANGUAGES).read(text=text).replies
-    except Exception:  # noqa: BLE001 - a parser failure must not lose the message
-        log.exception("Reply parser failed on inbound mail; keeping the whole text")
-        return text.strip()
-    newest = replies[0].body.strip() if replies else ""
-    if all(line.startswith(">") for line in newest.splitlines() if line.strip()):
-        return ""  # Only quoted history: nothing new was written.
-    return newest
+def _unreadable_notes(unreadable: list[reading.Unreadable]) -> list[str]:
+    """One sentence for the message text, one for the files that could not be read."""
+    notes = []
+    text_problems = sorted({u.why for u in unreadable if not u.name})
+    if text_problems:
+        notes.append(f"*Part of the message text could not be read ({', '.join(text_problems)}).*")
+    files = [u for u in unreadable if u.name]
+    if files:
+        count = "1 attachment" if len(files) == 1 else f"{len(files)} attachments"
+        names = ", ".join(f"{_escaped(u.name)} ({u.why})" for u in files)
+        notes.append(f"*{count} could not be read: {names}*")
+    return notes
 
 
 @dataclass
-class _File:
-    name: str
-    content_type: str
-    data: bytes
+class _Letter:
+    """A message ready to post: its Markdown text, its files, what could not be read."""
 
-    @property
-    def is_media(self) -> bool:
-        return self.content_type.startswith(("audio/", "video/"))
+    pieces: list[str]  # the new text, then collapsed blocks
+    files: list[reading.MailFile]
+    unreadable: list[reading.Unreadable]
+    body: str = ""
 
 
-def _files(message: EmailMessage) -> list[_File]:
-    """Every attached file (at any depth of nesting) except the text we read as the body."""
-    body = _body_part(message)
-    found: list[_File] = []
-    for part in message.walk():
-        if part.is_multipart() or part is body:
+def _letter(message: EmailMessage, *, keep_history: bool) -> _Letter:
+    """The post a message makes. Quoted history is dropped from a reply by email (it quotes
+    our own notification) and folded into a collapsed block in a new thread (where it may be
+    what the sender means to share); forwarded messages are kept whole, with their .eml."""
+    found = reading.read(message)
+    split = quotes.split(found.text, subject=_header(message, "Subject"))
+    pieces = [split.new]
+    if keep_history and split.quoted:
+        pieces.append(_details("Earlier messages", split.quoted))
+    pieces += [_inline_forward_block(forward) for forward in split.forwarded]
+    pieces += [_forwarded_block(forwarded) for forwarded in found.forwarded]
+    files = found.files + [f.eml for f in found.forwarded if f.eml is not None]
+    return _Letter([p for p in pieces if p], files, list(found.unreadable))
+
+
+def _within_limits(letter: _Letter) -> _Letter:
+    """Files over the size limit are named instead of kept; a text over the length limit is
+    cut at a paragraph, with a note, and kept whole as message.txt."""
+    limit = settings.MAX_ATTACHMENT_BYTES
+    too_large = f"over the {filesizeformat(limit)} limit".replace("\xa0", " ")
+    files = []
+    for item in letter.files:
+        if len(item.data) > limit and not item.is_media:
+            letter.unreadable.append(reading.Unreadable(item.name, too_large))
+        else:
+            files.append(item)
+    letter.files = files
+    notes = _unreadable_notes(letter.unreadable)
+    body = "\n\n".join([*letter.pieces, *notes])
+    if len(body) <= thread_actions.BODY_MAX:
+        letter.body = body
+        return letter
+    full_text = "\n\n".join(letter.pieces).encode()
+    if len(full_text) <= limit:
+        letter.files.append(reading.MailFile(_FULL_TEXT_NAME, "text/plain", full_text))
+        cut = f"the whole text is attached as {_FULL_TEXT_NAME}"
+    else:
+        cut = f"the whole text is {too_large} for a file, see the original"
+    notes.insert(0, f"*The message was too long to show in full: {cut}.*")
+    room = thread_actions.BODY_MAX - sum(len(note) + 2 for note in notes)
+    shown: list[str] = []
+    for piece in letter.pieces:
+        if len(piece) + 2 <= room:
+            shown.append(piece)
+            room -= len(piece) + 2
             continue
-        try:
-            name = _clean(part.get_filename() or "")
-        except Exception:  # noqa: BLE001 - a malformed filename parameter
-            name = ""
-        content_type = part.get_content_type()
-        disposition = part.get_content_disposition()
-        if not name and disposition != "attachment" and content_type.startswith("text/"):
-            continue  # The other half of a text/HTML alternative, not a file.
-        if content_type in {"message/delivery-status", "message/rfc822"}:
-            continue
-        data = _payload(part)
-        if not data:
-            continue  # Nothing to keep (or undecodable).
-        if content_type == "application/octet-stream" and name:
-            content_type = mimetypes.guess_type(name)[0] or content_type
-        ext = mimetypes.guess_extension(content_type) or ".bin"
-        found.append(_File(name or f"attachment{ext}", content_type, data))
-    return found
+        if not shown:  # The text itself is too long: cut it at a paragraph.
+            cut = piece[:room]
+            paragraph = cut.rfind("\n\n")
+            shown.append((cut[:paragraph] if paragraph > room // 2 else cut).rstrip())
+        break  # A forwarded message left out is still whole in its .eml and in the text file.
+    letter.body = "\n\n".join([*shown, *notes])
+    return letter
 
 
 # --- What is ignored.
@@ -335,7 +254,7 @@ def _is_our_own(address: str) -> bool:
 # --- Posting.
 
 
-def _upload_files(person: User, space: Space, files: list[_File]) -> list[str]:
+def _upload_files(person: User, space: Space, files: list[reading.MailFile]) -> list[str]:
     tokens = []
     for item in files:
         uploaded = SimpleUploadedFile(item.name, item.data, content_type=item.content_type)
@@ -344,63 +263,81 @@ def _upload_files(person: User, space: Space, files: list[_File]) -> list[str]:
 
 
 def _recording(
-    person: User, files: list[_File], *, space: Space, thread: Thread | None
+    person: User, letter: _Letter, *, space: Space, thread: Thread | None
 ) -> tuple[str, int | None]:
-    """The first audio or video file as a recording: (token, chunk count), or ("", None)."""
-    media = next((f for f in files if f.is_media), None)
+    """The first audio or video file as a recording: (token, chunk count), or ("", None). A
+    file the recordings refuse (too large, too long) is named in the post instead."""
+    media = next((f for f in letter.files if f.is_media), None)
     if media is None:
         return "", None
-    files.remove(media)
-    recording = recording_actions.start_recording(
-        person,
-        space=space,
-        thread=thread,
-        source="upload",
-        mime_type=media.content_type,
-        original_name=media.name,
-        size=len(media.data),
-    )
-    step = recording_actions.max_chunk_bytes()
-    pieces = [media.data[i : i + step] for i in range(0, len(media.data), step)]
-    for index, piece in enumerate(pieces):
-        recording_actions.store_chunk(person, recording, index, piece)
+    letter.files.remove(media)
+    try:
+        with transaction.atomic():
+            recording = recording_actions.start_recording(
+                person,
+                space=space,
+                thread=thread,
+                source="upload",
+                mime_type=media.content_type,
+                original_name=media.name,
+                size=len(media.data),
+            )
+            step = recording_actions.max_chunk_bytes()
+            pieces = [media.data[i : i + step] for i in range(0, len(media.data), step)]
+            for index, piece in enumerate(pieces):
+                recording_actions.store_chunk(person, recording, index, piece)
+    except recording_actions.UploadRefused as refused:
+        letter.unreadable.append(reading.Unreadable(media.name, str(refused).rstrip(".")))
+        return "", None
     return recording.token, len(pieces)
 
 
 def _post(
-    person: User, message: EmailMessage, *, space: Space, thread: Thread | None, title: str = ""
-) -> Reply | Thread:
-    """Post the message's new words, files and first audio or video (as a recording): a
-    reply when `thread` is given, else a new thread in `space`."""
-    text = _new_text(message)
-    files = _files(message)
-    recording_token, chunks = _recording(person, files, space=space, thread=thread)
-    tokens = _upload_files(person, space, files)
+    person: User,
+    message: EmailMessage,
+    *,
+    space: Space,
+    thread: Thread | None,
+    title: str = "",
+    note: str = "",
+) -> tuple[Reply | Thread, _Letter]:
+    """Post the message's new words, forwarded messages, files and first audio or video (as
+    a recording): a reply when `thread` is given, else a new thread in `space` (starting with
+    `note`, when given). Returns the post and the letter it was made of."""
+    letter = _letter(message, keep_history=thread is None)
+    if note:
+        letter.pieces.insert(0, note)
+    recording_token, chunks = _recording(person, letter, space=space, thread=thread)
+    letter = _within_limits(letter)
+    tokens = _upload_files(person, space, letter.files)
     if thread is not None:
         # Answering the email means the person read the thread up to here.
-        return thread_actions.post_reply(
+        reply = thread_actions.post_reply(
             person,
             thread,
-            body=text,
+            body=letter.body,
             attachment_tokens=tokens,
             recording_token=recording_token,
             recording_chunks=chunks,
             mark_read=True,
         )
-    return thread_actions.post_thread(
+        return reply, letter
+    new_thread = thread_actions.post_thread(
         person,
         space,
         kind=ThreadKind.DISCUSSION,
-        title=title or _title_from(text) or f"Email from {person.name or person.email}",
-        body=text,
+        title=title or _title_from(letter.body) or f"Email from {person.name or person.email}",
+        body=letter.body,
         attachment_tokens=tokens,
         recording_token=recording_token,
         recording_chunks=chunks,
     )
+    return new_thread, letter
 
 
 def _title_from(text: str) -> str:
-    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    lines = (line.strip() for line in text.splitlines())
+    first_line = next((line for line in lines if line and not line.startswith(":::")), "")
     if len(first_line) > _TITLE_FROM_BODY:
         first_line = first_line[: _TITLE_FROM_BODY - 1].rstrip() + "…"
     return first_line
@@ -440,9 +377,9 @@ def _by_reply_address(token: str, message: EmailMessage, sender: str, entry: Inb
     if thread is None or not access.can_view_thread(person, thread):
         raise _Refused("You can no longer see this thread, so the reply was not posted.")
     entry.space, entry.thread = thread.space, thread
-    reply = _post(person, message, space=thread.space, thread=thread)
+    reply, letter = _post(person, message, space=thread.space, thread=thread)
     entry.reply = reply
-    return "Reply posted."
+    return _posted("Reply posted.", message, sender, thread, letter)
 
 
 def _by_unsubscribe_address(token: str, entry: InboundMessage) -> str:
@@ -471,12 +408,58 @@ def _by_space_address(
     person = _active_person(sender)
     if _may_start_thread(person, space):
         assert person is not None
-        entry.thread = _post(person, message, space=space, thread=None, title=_title(message))
-        return InboundResult.ACCEPTED, "Thread started."
+        thread, letter = _post(person, message, space=space, thread=None, title=_title(message))
+        entry.thread = thread
+        return InboundResult.ACCEPTED, _posted("Thread started.", message, sender, thread, letter)
     if mailbox.unknown_senders == UnknownSenders.HOLD:
         entry.held_file.save(f"{secrets.token_hex(16)}.eml", ContentFile(raw), save=False)
         return InboundResult.HELD, "Held for a space admin to review."
     raise _Refused("Only members of this space can start threads by email at this address.")
+
+
+def _posted(
+    reason: str, message: EmailMessage, sender: str, thread: Thread, letter: _Letter
+) -> str:
+    """The result's reason; when parts could not be read, it names them, and the sender is
+    told by an automatic reply once the post is saved."""
+    if not letter.unreadable:
+        return reason
+    names = ", ".join(f"{u.name or 'the message text'} ({u.why})" for u in letter.unreadable)
+    url = outbox.absolute(reverse("threads:thread", args=[thread.pk]))
+    transaction.on_commit(lambda: _tell_sender_what_was_lost(message, sender, url, letter))
+    return f"{reason} Not everything could be read: {names}."
+
+
+def auto_reply(message: EmailMessage, to: str, subject: str, text: str) -> None:
+    """Send an automatic answer to a received message (marked so that no auto-responder
+    answers it back), threaded under it."""
+    original_subject = _header(message, "Subject")[:150]
+    reply = OutgoingEmail(
+        subject=f"{subject}: {original_subject}" if original_subject else subject,
+        body=f"{text}\n\nThis is an automatic reply; answers to it are not read.",
+        to=[to],
+        headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
+    )
+    if message_id := _header(message, "Message-ID"):
+        reply.extra_headers.update({"In-Reply-To": message_id, "References": message_id})
+    reply.send(fail_silently=False)
+
+
+def _tell_sender_what_was_lost(
+    message: EmailMessage, sender: str, url: str, letter: _Letter
+) -> None:
+    lines = "\n".join(
+        f"- {u.name or 'Part of the message text'} ({u.why})" for u in letter.unreadable
+    )
+    text = (
+        f"Your message was posted in Tidings, but these parts of it could not be read:\n\n"
+        f"{lines}\n\nSend them again, or add them in Tidings: {url}"
+    )
+    try:
+        auto_reply(message, sender, "Not all of your message could be read", text)
+    except Exception:
+        # The post is saved and names what is missing: a failed notice must not undo it.
+        log.exception("Could not tell %s about unreadable parts of a message", sender)
 
 
 def _title(message: EmailMessage) -> str:
@@ -556,15 +539,21 @@ class _Duplicate(Exception):
     pass
 
 
+def _keep_original(entry: InboundMessage, raw: bytes) -> None:
+    """Keep the message as it came, for "View original", for MAIL_KEEP_ORIGINAL_DAYS."""
+    if settings.MAIL_KEEP_ORIGINAL_DAYS > 0:
+        entry.original.save(f"{secrets.token_hex(16)}.eml", ContentFile(raw), save=False)
+
+
 def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None = None) -> Outcome:
     """Handle one message for one recipient address and log what became of it.
 
     Never raises for bad input: a message that cannot be posted is rejected with a reason
     (SMTP 550, or 552 when too large). An unexpected error rolls everything back and
     propagates, so the receiver answers 451 and the sending server tries again later."""
-    recipient = _clean(parseaddr(recipient)[1]).strip().lower()
-    message = _parse(raw)
-    _, sender = _sender(message)
+    recipient = reading.clean(parseaddr(recipient)[1]).strip().lower()
+    message = reading.parse(raw)
+    _, sender = reading.sender(message)
     message_id = _header(message, "Message-ID")[:255]
     if message_id and (
         found := InboundMessage.objects.filter(message_id=message_id, recipient=recipient).first()
@@ -589,6 +578,8 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
                 )
                 entry.thread = entry.reply = None
             entry.reason = entry.reason[:300]
+            if entry.result == InboundResult.ACCEPTED and (entry.thread or entry.reply):
+                _keep_original(entry, raw)
             try:
                 with transaction.atomic():
                     entry.save()
@@ -597,8 +588,9 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
                 # first: undo this one's post.
                 raise _Duplicate from error
     except _Duplicate:
-        if entry.held_file:
-            entry.held_file.delete(save=False)
+        for kept in (entry.held_file, entry.original):
+            if kept:
+                kept.delete(save=False)
         found = InboundMessage.objects.filter(message_id=message_id, recipient=recipient).first()
         if found is None:
             raise
@@ -619,6 +611,58 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
         thread_id=entry.thread_id,
         reply_id=entry.reply_id,
     )
+
+
+# --- Originals: the message as it came, for the post's author and workspace admins.
+
+
+def forget_old_originals(now: dt.datetime | None = None) -> int:
+    """Delete kept originals older than MAIL_KEEP_ORIGINAL_DAYS (all of them when it is 0);
+    the log lines and posts stay. Returns how many were removed."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.MAIL_KEEP_ORIGINAL_DAYS)
+    removed = 0
+    for entry in InboundMessage.objects.exclude(original="").filter(received_at__lt=cutoff):
+        entry.original.delete(save=False)
+        entry.save(update_fields=["original"])
+        removed += 1
+    return removed
+
+
+def original_for(person: User | None, message_pk: int) -> InboundMessage:
+    """The kept message a post came from. Http404 unless the person can see the post and it
+    still has its original; PermissionDenied unless they wrote it or are a workspace admin."""
+    entry = (
+        InboundMessage.objects.select_related("thread__space", "reply")
+        .exclude(original="")
+        .filter(pk=message_pk, result=InboundResult.ACCEPTED)
+        .first()
+    )
+    thread = entry.thread if entry is not None else None
+    if entry is None or thread is None or thread.deleted_at is not None:
+        raise Http404("No such message.")
+    post = entry.reply or thread
+    if getattr(post, "deleted_at", None) is not None or not access.can_view_thread(person, thread):
+        raise Http404("No such message.")
+    if not access.can_view_original_email(person, post.author_id, thread.space):
+        raise PermissionDenied("Only the author of the post or a workspace admin can see it.")
+    return entry
+
+
+def original_links(person: User, thread: Thread, reply_ids: list[int], *, is_admin: bool) -> dict:
+    """{reply id, or None for the opening post: "View original" URL} for the posts of a page
+    that came by email and whose original the person may open (their own, or any for admins)."""
+    entries = (
+        InboundMessage.objects.filter(result=InboundResult.ACCEPTED, thread=thread)
+        .filter(Q(reply=None) | Q(reply_id__in=reply_ids))
+        .exclude(original="")
+        .values_list("pk", "reply_id", "reply__author_id")
+    )
+    links = {}
+    for pk, reply_id, reply_author_id in entries:
+        author_id = reply_author_id if reply_id is not None else thread.author_id
+        if is_admin or author_id == person.pk:
+            links[reply_id] = reverse("mail:original", args=[pk])
+    return links
 
 
 # --- Held messages: a space admin decides.
@@ -673,35 +717,34 @@ def _held(person: User, space: Space, message_pk: int | str) -> InboundMessage:
 @transaction.atomic
 def accept_held(person: User, space: Space, message_pk: int | str) -> Thread:
     """Post a held message as a new thread by the admin who accepts it, naming the sender.
-    The stored copy of the message is removed."""
+    The stored copy of the message becomes the post's original (or is removed when
+    originals are not kept)."""
     entry = _held(person, space, message_pk)
     try:
         with entry.held_file.open("rb") as held:
-            message = _parse(held.read())
+            message = reading.parse(held.read())
     except (FileNotFoundError, ValueError) as error:
         raise ValidationError("The stored copy of this message is gone. Discard it.") from error
-    name, sender = _sender(message)
+    name, sender = reading.sender(message)
     note = f"*Sent by email from {name} <{sender}>*" if name else f"*Sent by email from {sender}*"
-    text = _new_text(message)
-    files = _files(message)
     try:
-        recording_token, chunks = _recording(person, files, space=space, thread=None)
-        thread = thread_actions.post_thread(
+        thread, _ = _post(
             person,
-            space,
-            kind=ThreadKind.DISCUSSION,
-            title=_title(message) or _title_from(text) or f"Email from {name or sender}",
-            body=f"{note}\n\n{text}",
-            attachment_tokens=_upload_files(person, space, files),
-            recording_token=recording_token,
-            recording_chunks=chunks,
+            message,
+            space=space,
+            thread=None,
+            title=_title(message) or f"Email from {name or sender}",
+            note=note,
         )
     except recording_actions.UploadRefused as error:
         raise ValidationError(str(error)) from error
-    entry.held_file.delete(save=False)
+    if settings.MAIL_KEEP_ORIGINAL_DAYS > 0:
+        entry.original.name, entry.held_file.name = entry.held_file.name, ""
+    else:
+        entry.held_file.delete(save=False)
     entry.result, entry.reason = InboundResult.ACCEPTED, "Accepted by a space admin."
     entry.thread, entry.decided_by = thread, person
-    entry.save(update_fields=["result", "reason", "thread", "decided_by", "held_file"])
+    entry.save(update_fields=["result", "reason", "thread", "decided_by", "held_file", "original"])
     return thread
 
 

@@ -139,6 +139,10 @@ def held_message_path(instance: "InboundMessage", filename: str) -> str:
     return f"mail/held/{filename}"
 
 
+def original_message_path(instance: "InboundMessage", filename: str) -> str:
+    return f"mail/originals/{filename}"
+
+
 class InboundMessage(models.Model):
     """One message received for one of our addresses, and what became of it. A message is
     handled once per recipient: the same Message-ID delivered again is not posted twice."""
@@ -160,6 +164,8 @@ class InboundMessage(models.Model):
     )
     # The whole message, kept only while it waits for a space admin.
     held_file = models.FileField(upload_to=held_message_path, max_length=300, blank=True)
+    # The whole message a post came from, kept MAIL_KEEP_ORIGINAL_DAYS for "View original".
+    original = models.FileField(upload_to=original_message_path, max_length=300, blank=True)
     decided_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -10,9 +10,7 @@ import imaplib
 import logging
 import signal
 import threading
-from email import message_from_bytes
-from email.header import decode_header, make_header
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
@@ -21,10 +19,9 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import connection
 
-from tidings.mail import addresses, inbound
+from tidings.mail import addresses, inbound, reading
 from tidings.mail.models import InboundResult
 
 log = logging.getLogger(__name__)
@@ -88,9 +85,32 @@ class InboundHandler:
         )
 
 
-class _LMTPController(Controller):
-    def factory(self) -> LMTP:
-        return LMTP(self.handler, **self.SMTP_kwargs)
+class _LiberalLines:
+    """Takes lines of any length up to the message size limit. RFC 5321 caps a line at 1,000
+    bytes, but real clients send longer ones (HTML without line breaks) and other servers
+    pass them on: refusing them would lose whole messages."""
+
+    def __init__(self, handler: InboundHandler, **kwargs: Any) -> None:
+        # aiosmtpd sizes its line buffer from this attribute as the session starts.
+        self.line_length_limit = kwargs["data_size_limit"]
+        super().__init__(handler, **kwargs)  # type: ignore[call-arg]
+
+
+class _SMTP(_LiberalLines, SMTP):
+    pass
+
+
+class _LMTP(_LiberalLines, LMTP):
+    pass
+
+
+class _Controller(Controller):
+    def __init__(self, handler: InboundHandler, *, lmtp: bool, **kwargs: Any) -> None:
+        self.protocol = _LMTP if lmtp else _SMTP
+        super().__init__(handler, **kwargs)
+
+    def factory(self) -> SMTP:
+        return self.protocol(self.handler, **self.SMTP_kwargs)
 
 
 def make_controller(host: str, port: int, *, lmtp: bool = False) -> Controller:
@@ -99,8 +119,7 @@ def make_controller(host: str, port: int, *, lmtp: bool = False) -> Controller:
         "enable_SMTPUTF8": True,
         "decode_data": False,
     }
-    cls = _LMTPController if lmtp else Controller
-    return cls(InboundHandler(lmtp=lmtp), hostname=host, port=port, **kwargs)
+    return _Controller(InboundHandler(lmtp=lmtp), lmtp=lmtp, hostname=host, port=port, **kwargs)
 
 
 def run(host: str, port: int, *, lmtp: bool = False) -> None:
@@ -144,33 +163,20 @@ def _recipients(message: Message) -> list[str]:
     return found
 
 
-def _send_refusal(message: Message, outcome: inbound.Outcome) -> None:
+def _send_refusal(message: EmailMessage, outcome: inbound.Outcome) -> None:
     """Tell the sender why their message was refused: polled mail cannot be refused during
     delivery, so the reason goes back as an automatic reply."""
-    to = parseaddr(str(message.get("Reply-To") or message.get("From") or ""))[1]
+    to = parseaddr(reading.header(message, "Reply-To"))[1]
+    to = to or parseaddr(reading.header(message, "From"))[1]
     if not to or "@" not in to:
         return
-    subject = str(message.get("Subject") or "")
-    # An undecodable subject stays raw: the reply still says which message it was.
-    with contextlib.suppress(LookupError, UnicodeError, ValueError):
-        subject = str(make_header(decode_header(subject)))
-    subject = " ".join(subject.split())[:150]
-    reply = EmailMessage(
-        subject=f"Not delivered: {subject}" if subject else "Not delivered",
-        body=(
-            f"Your message was not posted in Tidings.\n\n{outcome.reason}\n\n"
-            "This is an automatic reply; answers to it are not read."
-        ),
-        to=[to],
-        headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
+    inbound.auto_reply(
+        message, to, "Not delivered", f"Your message was not posted in Tidings.\n\n{outcome.reason}"
     )
-    if message_id := str(message.get("Message-ID") or "").strip():
-        reply.extra_headers.update({"In-Reply-To": message_id, "References": message_id})
-    reply.send(fail_silently=False)
 
 
 def _handle_polled(raw: bytes) -> None:
-    message = message_from_bytes(raw)
+    message = reading.parse(raw)
     # A mailbox server keeps the envelope sender as Return-Path; "<>" marks a bounce.
     return_path = message.get("Return-Path")
     envelope_sender = None if return_path is None else parseaddr(str(return_path))[1]

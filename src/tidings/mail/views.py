@@ -3,10 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tidings.mail import inbound, outbox
 from tidings.threads.queries import space_for
@@ -68,3 +68,24 @@ def held_message(request: HttpRequest, workspace: str, space: str, message_id: i
     except ValidationError as error:
         messages.error(request, "It could not be posted: " + " ".join(error.messages))
     return redirect("threads:space-manage", workspace=ws.slug, space=sp.slug)
+
+
+@login_required
+@require_GET
+def original(request: HttpRequest, message_id: int) -> FileResponse:
+    """The message a post came from, as it was received ("View original"): an .eml file to
+    open in a mail program, never rendered here (it is whatever the sender made it)."""
+    entry = inbound.original_for(request.user, message_id)
+    try:
+        kept = entry.original.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The original of this message is no longer kept.") from error
+    response = FileResponse(
+        kept,
+        as_attachment=True,
+        filename=f"message-{entry.pk}.eml",
+        content_type="message/rfc822",
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

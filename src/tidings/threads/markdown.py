@@ -44,6 +44,8 @@ ALLOWED_TAGS = {
     "th",
     "td",
     "span",
+    "details",
+    "summary",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},

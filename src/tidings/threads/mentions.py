@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
 
 from tidings.workspaces.access import mentionable_people
 
@@ -25,12 +27,27 @@ MENTION_RE = re.compile(r"(?<![\w.@])@([A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)"
 _local = threading.local()
 
 
+def _render_details(
+    renderer: object, tokens: Sequence[Token], idx: int, options: object, env: object
+) -> str:
+    """`::: details Summary` … `:::` opens as a collapsed block (a forwarded message, folded
+    quoted history); the summary is plain text."""
+    token = tokens[idx]
+    if token.nesting == 1:
+        summary = token.info.strip()[len("details") :].strip()
+        return f"<details><summary>{html.escape(summary)}</summary>\n"
+    return "</details>\n"
+
+
 def parser() -> MarkdownIt:
-    """The Markdown dialect of Tidings: CommonMark, tables, strikethrough, autolinks; no HTML."""
+    """The Markdown dialect of Tidings: CommonMark, tables, strikethrough, autolinks and
+    collapsed `::: details` blocks; no HTML."""
     if not hasattr(_local, "parser"):
-        _local.parser = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
+        md = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
             ["table", "strikethrough", "linkify"]
         )
+        container_plugin(md, "details", render=_render_details)
+        _local.parser = md
     return _local.parser
 
 

@@ -380,6 +380,11 @@ def _shown(
         row["time_text"] = short_time(local, now)
         row["edited_title"] = long_time(edited_at.astimezone(zone)) if edited_at else ""
     inbox_composer.attach_asks(request, thread, shown)  # who was asked to respond, who answered
+    originals = mail_inbound.original_links(
+        person, thread, [p.reply.pk for p in posts if p.reply is not None], is_admin=is_admin
+    )
+    for row in shown:
+        row["original_url"] = originals.get(row["reply"].pk if row["reply"] else None, "")
     return shown
 
 

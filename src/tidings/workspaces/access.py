@@ -196,6 +196,12 @@ def can_delete_post(person: User | None, author_id: int | None, space: Space) ->
     return author_id == person.pk or is_workspace_admin(person, space.workspace_id)
 
 
+def can_view_original_email(person: User | None, author_id: int | None, space: Space) -> bool:
+    """The message as it was received for a post made by email: the post's author, or a
+    workspace admin who can see the space."""
+    return can_delete_post(person, author_id, space)
+
+
 def can_resolve_thread(person: User | None, thread: Thread) -> bool:
     """The thread's author or anyone in the workspace who is not a guest."""
     if not can_post_in_space(person, thread.space):

@@ -19,7 +19,7 @@ ACCEPTED, REJECTED, IGNORED = InboundResult.ACCEPTED, InboundResult.REJECTED, In
 # file: (envelope recipient, result, what the reason or the posted text must contain)
 EXPECTED = {
     "01_plain_reply": ("{REPLY}", ACCEPTED, "Looks good to me."),
-    "02_html_only": ("{REPLY}", ACCEPTED, "Approved & done."),
+    "02_html_only": ("{REPLY}", ACCEPTED, "Approved & **done**."),
     "03_nested_multipart": ("{REPLY}", ACCEPTED, "See the attached minutes."),
     "04_missing_headers": ("{SPACE}", ACCEPTED, "No subject, no date, no message id."),
     "05_no_from": ("{REPLY}", REJECTED, "The message has no sender address (From)."),
@@ -30,7 +30,11 @@ EXPECTED = {
     "10_empty_body": ("{REPLY}", REJECTED, "Write something first."),
     "11_only_signature": ("{REPLY}", REJECTED, "Write something first."),
     "12_only_quoted_history": ("{REPLY}", REJECTED, "Write something first."),
-    "13_attachment_over_limit": ("{REPLY}", REJECTED, "“export.zip” is too large"),
+    "13_attachment_over_limit": (
+        "{REPLY}",
+        ACCEPTED,
+        "*1 attachment could not be read: export.zip (over the 4.0 KB limit)*",
+    ),
     "14_forged_token": ("reply+3-1-00000000000000000000@tidings.test", REJECTED, "not valid"),
     "15_token_of_another_person": ("{REPLY}", REJECTED, "belongs to another person"),
     "16_auto_submitted": ("{REPLY}", IGNORED, "Auto-submitted"),
@@ -44,7 +48,7 @@ EXPECTED = {
     "24_broken_encoded_words": ("{SPACE}", ACCEPTED, "The roadmap draft."),
     "25_subject_too_long": ("{SPACE}", ACCEPTED, "A very long subject line."),
     "26_nul_bytes": ("{REPLY}", ACCEPTED, "NUL bytes inside."),
-    "27_html_with_script": ("{SPACE}", ACCEPTED, "Visible words only."),
+    "27_html_with_script": ("{SPACE}", ACCEPTED, "Visible _words_ only."),
     "28_hostile_filename": ("{REPLY}", ACCEPTED, "Notes attached."),
     "29_no_to_header": ("{REPLY}", ACCEPTED, "Only the envelope names the recipient."),
     "30_guest_to_private_space": ("{PRIVATE}", REJECTED, "Only members of this space"),

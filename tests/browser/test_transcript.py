@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, snap
+from tests.browser.test_email_journey import tidings_shell
 from tests.browser.test_journeys import accessibility_violations
 from tests.browser.test_recording import (
     FAKE_MEDIA,
@@ -44,7 +45,9 @@ def speaking_browser(browser, tmp_path_factory):
     speaking.close()
 
 
-def test_spoken_words_become_a_transcript_to_play_from(server, speaking_browser) -> None:
+def test_spoken_words_become_a_transcript_to_play_from(
+    server, speaking_browser, fresh_database_env, tmp_path
+) -> None:
     context = speaking_browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -57,6 +60,7 @@ def test_spoken_words_become_a_transcript_to_play_from(server, speaking_browser)
     record_for(page, 14)  # the script twice over, wherever the fake microphone begins it
     stop(page)
     post_timed(page)
+    thread_url = page.url
     player = page.locator("figure.player").last
     # Processing, then transcription: the panel shows how it goes, then the words.
     words = player.locator(".transcript-ready .w")
@@ -126,5 +130,25 @@ def test_spoken_words_become_a_transcript_to_play_from(server, speaking_browser)
         "([media, at]) => Math.abs(media.currentTime - at) < 2",
         arg=[player.locator(".player-media").element_handle(), moment],
     )
+
+    # A transcript that stopped says why, and its author tries again from the panel.
+    port = server.base_url.rsplit(":", 1)[1]
+    env = {**fresh_database_env, "SITE_URL": server.base_url, "HUEY_NAME": f"browser-{port}"}
+    tidings_shell(
+        env,
+        tmp_path,
+        "from tidings.transcripts.models import Transcript; "
+        "from tidings.transcripts.actions import FAILED_REPEATEDLY; "
+        "Transcript.objects.update(state='failed', failure_reason=FAILED_REPEATEDLY)",
+    )
+    page.goto(thread_url)
+    player = page.locator("figure.player").last
+    retry = player.get_by_role("button", name="Try again")
+    expect(retry).to_be_visible(timeout=10_000)
+    expect(player.locator(".transcript")).to_contain_text("Transcription stopped after 5 tries")
+    snap(page, "transcript-06-failed")
+    assert accessibility_violations(page) == []
+    retry.click()
+    expect(player.locator(".transcript-ready .w").first).to_be_visible(timeout=60_000)
     assert not errors
     context.close()

@@ -1,6 +1,7 @@
 """A background worker SIGKILLed while it processes a recording (during assembly, or while it
-makes the poster): Huey loses the task, but the recording's lease runs out and the next
-worker, as it starts, queues the job again. The recording ends ready, with the exact bytes.
+makes the poster): Huey loses the task, but the recording's claim names the worker, and the
+next worker, as it starts, sees that worker gone and queues the job again at once. The
+recording ends ready, with the exact bytes, within a minute of the restart.
 Runs a real `tidings worker` on SQLite (SqliteHuey) and on PostgreSQL + Redis (RedisHuey)."""
 
 from __future__ import annotations
@@ -173,7 +174,6 @@ def test_a_recording_survives_its_worker_being_killed(fresh_database_env, tmp_pa
     env = {
         **fresh_database_env,
         "DJANGO_SETTINGS_MODULE": "tidings.settings",
-        "RECORDING_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
         "HUEY_NAME": f"worker-restart-{secrets.token_hex(4)}",
         "PYTHONUNBUFFERED": "1",
     }

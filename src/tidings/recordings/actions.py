@@ -25,10 +25,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from tidings import leases
 from tidings.inbox import actions as inbox_actions
 from tidings.recordings import processing
 from tidings.recordings.models import (
@@ -477,6 +478,9 @@ STAGE_LABELS = {
 WORK_DIR_PREFIX = "recording-"
 # Work folders of jobs killed mid-way are removed this long after they were last touched.
 STALE_WORK_DIR = timedelta(days=1)
+# A job queued this long ago that no worker took lost its place in the queue. Longer than a
+# lease: queued jobs wait behind long ones, and queuing copies sooner only piles them up.
+UNTAKEN_WAIT = timedelta(minutes=5)
 ORIGINAL_EXTENSION = re.compile(r"[a-z0-9]{1,5}")
 EXTENSIONS_BY_TYPE = {
     "video/webm": "webm",
@@ -512,49 +516,64 @@ class _LeaseLost(Exception):
     """Another job took the recording over after this one outlived its lease."""
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.RECORDING_JOB_LEASE_SECONDS)
-
-
 def _lease_free(now: datetime) -> Q:
     return Q(job_lease_until__isnull=True) | Q(job_lease_until__lt=now)
 
 
-def _settle(job: _Job, **fields) -> None:
-    """Write a job's outcome unless another job has taken the recording over meanwhile."""
+def _settle(job: _Job, *, until: datetime | None = None, **fields) -> None:
+    """Write a job's outcome and let the recording go, unless another job has taken it over
+    meanwhile."""
     with suppress(_LeaseLost):
-        job.update(**fields)
+        job.release(until=until, **fields)
 
 
 def _take_lease(recording_id: int, open_work: Q, **fields) -> _Job | None:
     """Check and take the recording's lease in one UPDATE, so two workers handed the same
-    recording never both run it; counts the attempt."""
+    recording never both run it; counts the attempt (attempts go back to 0 only when the
+    work is done, so a job that never gets through fails after MAX_ATTEMPTS)."""
     now = timezone.now()
-    until = now + _lease()
+    token = leases.new_token()
     taken = Recording.objects.filter(
         open_work, _lease_free(now), pk=recording_id, deleted_at__isnull=True
-    ).update(job_lease_until=until, attempts=F("attempts") + 1, updated_at=now, **fields)
-    return _Job(recording_id, until) if taken else None
+    ).update(
+        job_claimed_by=token,
+        job_lease_until=leases.lease_until(now),
+        attempts=F("attempts") + 1,
+        updated_at=now,
+        **fields,
+    )
+    return _Job(recording_id, token) if taken else None
 
 
 class _Job:
-    """One worker's hold on one recording. Every write goes through `update`, which renews
-    the lease only while this job still holds it (the lease time is the job's token)."""
+    """One worker's hold on one recording, named by its claim token. Every write goes
+    through `update`, which also renews the lease, and only while this job still holds it;
+    `release` writes the last fields and lets the recording go."""
 
-    def __init__(self, recording_id: int, lease_until: datetime) -> None:
+    def __init__(self, recording_id: int, token: str) -> None:
         self.recording_id = recording_id
-        self.lease_until = lease_until
+        self.token = token
         self.renewed = time.monotonic()
         self.percent = 0
 
+    def _held(self) -> QuerySet[Recording]:
+        return Recording.objects.filter(pk=self.recording_id, job_claimed_by=self.token)
+
     def update(self, **fields) -> None:
         now = timezone.now()
-        fields.setdefault("job_lease_until", now + _lease())
-        held = Recording.objects.filter(pk=self.recording_id, job_lease_until=self.lease_until)
-        if not held.update(updated_at=now, **fields):
+        fields.setdefault("job_lease_until", leases.lease_until(now))
+        if not self._held().update(updated_at=now, **fields):
             raise _LeaseLost
-        self.lease_until = fields["job_lease_until"]
         self.renewed = time.monotonic()
+
+    def release(self, *, until: datetime | None = None, **fields) -> None:
+        """The job's last write: the claim ends, and with `until` the next sweep (the one
+        after that time) queues the job again."""
+        self.update(job_lease_until=until, job_claimed_by="", **fields)
+
+    def renew(self, until: datetime) -> None:
+        """The heartbeat's renewal: extends the lease while this job still holds it."""
+        self._held().update(job_lease_until=until)
 
     def stage(self, stage: str, percent: int) -> None:
         self.percent = max(self.percent, percent)
@@ -564,8 +583,9 @@ class _Job:
         self, stage: str | None = None, low: int = 0, high: int = 0
     ) -> processing.Progress:
         """A callback for long steps: moves the percentage from `low` to `high` (when a stage
-        is given) and renews the lease, writing at most once a second."""
-        renew_every = settings.RECORDING_JOB_LEASE_SECONDS / 3
+        is given) and renews the lease, writing at most once a second. (The heartbeat renews
+        it too; this keeps a job run outside a worker, or one whose beat is late, held.)"""
+        renew_every = settings.JOB_HEARTBEAT_SECONDS
 
         def report(fraction: float) -> None:
             since = time.monotonic() - self.renewed
@@ -797,11 +817,10 @@ def _finish(job: _Job, recording: Recording) -> None:
         rendition_state = RenditionState.PENDING
     else:
         rendition_state = RenditionState.NOT_NEEDED
-    job.update(
+    job.release(
         stage="",
         progress=100,
         processed_at=timezone.now(),
-        job_lease_until=None,
         attempts=0,
         rendition_state=rendition_state,
     )
@@ -822,12 +841,11 @@ def _give_up(job: _Job, recording: Recording) -> None:
         # It plays; only the poster or audio track keeps failing.
         _finish(job, recording)
     else:
-        job.update(
+        job.release(
             state=State.FAILED,
             failure_reason=FAILED_REPEATEDLY,
             stage="",
             progress=0,
-            job_lease_until=None,
             processed_at=timezone.now(),
         )
 
@@ -837,42 +855,42 @@ def finalize_recording(recording_id: int) -> Recording | None:
     into a seekable playable file (the recording is ready and plays from then on), make its
     poster, 16 kHz audio track and waveform, then queue the MP4 rendition. Each step sets
     `stage` and `progress`. Safe to run twice or again after a crash at any point: a job
-    holds a lease (a second job finds it held and returns None), saved files are reused,
-    and chunks are removed only once the playable file is stored. Media that is not audio
-    or video fails the recording with a sentence; the original bytes are kept. After
-    MAX_ATTEMPTS attempts that crashed, the recording fails (or, if it plays, stays ready)."""
+    holds a lease that its worker's heartbeat renews (a second job finds it held and returns
+    None), saved files are reused, and chunks are removed only once the playable file is
+    stored. Media that is not audio or video fails the recording with a sentence; the
+    original bytes are kept. After MAX_ATTEMPTS attempts that crashed or were cut short, the
+    recording fails (or, if it plays, stays ready)."""
     job = _take_lease(recording_id, UNFINISHED)
     if job is None:
         log.info("recording %s: nothing to process, or another job holds it", recording_id)
         return None
     recording = Recording.objects.get(pk=recording_id)
-    try:
-        if recording.attempts > MAX_ATTEMPTS:
-            _give_up(job, recording)
-        else:
-            _process(job, recording)
-    except _LeaseLost:
-        log.warning("recording %s: another job took over; this one stops", recording_id)
-    except ProcessingFailed as failure:
-        log.info("recording %s could not be processed: %s", recording_id, failure)
-        _settle(
-            job,
-            state=State.FAILED,
-            failure_reason=str(failure),
-            stage="",
-            progress=0,
-            job_lease_until=None,
-            processed_at=timezone.now(),
-        )
-    except Exception:
-        log.exception("recording %s: attempt %s failed", recording_id, recording.attempts)
-        if recording.attempts >= MAX_ATTEMPTS:
-            recording.refresh_from_db()
-            with suppress(_LeaseLost):
+    with leases.held(job.renew):
+        try:
+            if recording.attempts > MAX_ATTEMPTS:
                 _give_up(job, recording)
-        else:
-            # The lease ends now: the next sweep queues the job again.
-            _settle(job, job_lease_until=timezone.now())
+            else:
+                _process(job, recording)
+        except _LeaseLost:
+            log.warning("recording %s: another job took over; this one stops", recording_id)
+        except ProcessingFailed as failure:
+            log.info("recording %s could not be processed: %s", recording_id, failure)
+            _settle(
+                job,
+                state=State.FAILED,
+                failure_reason=str(failure),
+                stage="",
+                progress=0,
+                processed_at=timezone.now(),
+            )
+        except Exception:
+            log.exception("recording %s: attempt %s failed", recording_id, recording.attempts)
+            if recording.attempts >= MAX_ATTEMPTS:
+                recording.refresh_from_db()
+                with suppress(_LeaseLost):
+                    _give_up(job, recording)
+            else:
+                _settle(job, until=timezone.now())  # the next sweep queues the job again
     recording.refresh_from_db()
     return recording
 
@@ -898,74 +916,84 @@ def _process(job: _Job, recording: Recording) -> None:
 def make_rendition(recording_id: int) -> Recording | None:
     """Convert a ready recording's playable file to MP4 (H.264/AAC, faststart) for browsers
     that cannot play WebM. Leased like processing: safe to run twice; a file that will not
-    convert, or MAX_ATTEMPTS crashed attempts, mark the rendition failed (the recording
-    still plays)."""
+    convert, or MAX_ATTEMPTS attempts that crashed or were cut short, mark the rendition
+    failed (the recording still plays)."""
     job = _take_lease(recording_id, RENDITION_UNFINISHED, rendition_state=RenditionState.PROCESSING)
     if job is None:
         return None
     recording = Recording.objects.get(pk=recording_id)
-    failed = {"rendition_state": RenditionState.FAILED, "job_lease_until": None, "attempts": 0}
-    try:
-        if recording.attempts > MAX_ATTEMPTS:
-            log.error("recording %s: no rendition after %s attempts", recording_id, MAX_ATTEMPTS)
-            job.update(**failed)
-        else:
-            with tempfile.TemporaryDirectory(prefix=WORK_DIR_PREFIX, dir=_work_root()) as folder:
-                work = Path(folder)
-                source = _fetch(job, recording.playable.name, work)
-                info = processing.probe(source)
-                target = processing.transcode_mp4(
-                    source, work / "rendition.mp4", info, job.reporter()
+    failed = {"rendition_state": RenditionState.FAILED, "attempts": 0}
+    with leases.held(job.renew):
+        try:
+            if recording.attempts > MAX_ATTEMPTS:
+                log.error(
+                    "recording %s: no rendition after %s attempts", recording_id, MAX_ATTEMPTS
                 )
-                job.update(
-                    rendition=_store(job, recording, target, target.name),
-                    rendition_state=RenditionState.READY,
-                    job_lease_until=None,
-                    attempts=0,
-                )
-    except _LeaseLost:
-        log.warning("recording %s: another job took the rendition over", recording_id)
-    except (av.FFmpegError, processing.NotMedia):
-        log.warning("recording %s: the rendition failed", recording_id, exc_info=True)
-        _settle(job, **failed)
-    except Exception:
-        log.exception("recording %s: rendition attempt %s failed", recording_id, recording.attempts)
-        if recording.attempts >= MAX_ATTEMPTS:
+                job.release(**failed)
+            else:
+                _render(job, recording)
+        except _LeaseLost:
+            log.warning("recording %s: another job took the rendition over", recording_id)
+        except (av.FFmpegError, processing.NotMedia):
+            log.warning("recording %s: the rendition failed", recording_id, exc_info=True)
             _settle(job, **failed)
-        else:
-            _settle(job, job_lease_until=timezone.now())
+        except Exception:
+            log.exception(
+                "recording %s: rendition attempt %s failed", recording_id, recording.attempts
+            )
+            if recording.attempts >= MAX_ATTEMPTS:
+                _settle(job, **failed)
+            else:
+                _settle(job, until=timezone.now())  # the next sweep queues the job again
     recording.refresh_from_db()
     return recording
 
 
+def _render(job: _Job, recording: Recording) -> None:
+    """Make and store the MP4 rendition, then let the recording go."""
+    with tempfile.TemporaryDirectory(prefix=WORK_DIR_PREFIX, dir=_work_root()) as folder:
+        work = Path(folder)
+        source = _fetch(job, recording.playable.name, work)
+        info = processing.probe(source)
+        target = processing.transcode_mp4(source, work / "rendition.mp4", info, job.reporter())
+        job.release(
+            rendition=_store(job, recording, target, target.name),
+            rendition_state=RenditionState.READY,
+            attempts=0,
+        )
+
+
 def requeue_stalled_recordings(*, at_startup: bool = False) -> int:
     """Queue again the jobs a killed worker lost: recordings (and renditions) whose lease ran
-    out, or that have waited a whole lease period without a job taking them. Each is claimed
-    by a conditional UPDATE first, so one sweep queues it once and a live job is never
-    disturbed. When a worker starts, jobs whose lease is still running (probably killed with
-    the previous worker) are scheduled for the moment it ends, and old work folders of killed
-    jobs are removed. Returns how many jobs were queued now."""
+    out, or that have waited UNTAKEN_WAIT without a job taking them. When a worker starts,
+    the claims of a worker of this host that is gone are let go of at once too, and old work
+    folders of killed jobs are removed; a claim whose holder may live is left to its lease
+    (the every-minute sweep takes it once that ends), and nothing is scheduled for later.
+    Each is released by a conditional UPDATE first, so one sweep queues it once and a live
+    job is never disturbed. Returns how many jobs were queued."""
     from tidings.recordings import tasks  # The worker's module imports these actions.
 
     now = timezone.now()
-    stalled = Q(job_lease_until__lt=now) | Q(
-        job_lease_until__isnull=True, updated_at__lt=now - _lease()
-    )
     live = Recording.objects.filter(deleted_at__isnull=True)
+    lost = Q(job_lease_until__lt=now) | Q(
+        job_lease_until__isnull=True, updated_at__lt=now - UNTAKEN_WAIT
+    )
+    if at_startup:
+        claims = live.filter(UNFINISHED | RENDITION_UNFINISHED, job_lease_until__gte=now)
+        tokens = set(claims.exclude(job_claimed_by="").values_list("job_claimed_by", flat=True))
+        if gone := [token for token in tokens if leases.holder_is_gone(token)]:
+            lost |= Q(job_claimed_by__in=gone)
     queued = 0
     jobs = ((UNFINISHED, tasks.process_recording), (RENDITION_UNFINISHED, tasks.make_rendition))
     for work, task in jobs:
-        for pk in live.filter(work, stalled).values_list("pk", flat=True):
-            claimed = live.filter(work, stalled, pk=pk).update(job_lease_until=None, updated_at=now)
-            if claimed:
-                log.warning("recording %s: its job stalled; queued again", pk)
+        for pk in live.filter(work, lost).values_list("pk", flat=True):
+            released = live.filter(work, lost, pk=pk).update(
+                job_lease_until=None, job_claimed_by="", updated_at=now
+            )
+            if released:
+                log.warning("recording %s: its job stalled or its worker is gone; queued again", pk)
                 task(pk)
                 queued += 1
-        if at_startup:
-            for pk, until in live.filter(work, job_lease_until__gte=now).values_list(
-                "pk", "job_lease_until"
-            ):
-                task.schedule((pk,), eta=until + timedelta(seconds=1))
     if at_startup:
         _remove_stale_work_dirs()
     return queued

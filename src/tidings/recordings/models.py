@@ -93,9 +93,11 @@ class Recording(models.Model):
     audio_track = models.FileField(upload_to=recording_path, max_length=300, blank=True)
     waveform = models.JSONField(default=list, blank=True)
 
-    # A job holds the recording until this time; past it, a sweeper queues the job again
-    # (a worker killed mid-job loses no recording).
+    # A job holds the recording until this time, renewed by its worker's heartbeat; past it,
+    # a sweeper queues the job again (a worker killed mid-job loses no recording). The claim
+    # token names the worker, so one that restarts on the same host takes its work back at once.
     job_lease_until = models.DateTimeField(null=True, blank=True)
+    job_claimed_by = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,8 +1,9 @@
 """Background processing of recordings: thin Huey wrappers around recordings.actions.
 
-A worker killed mid-job loses its Huey task; the recording keeps a lease in the database
-instead, and `sweep_stalled_recordings` (every minute, and once when a worker starts) queues
-the job again once that lease has run out."""
+A worker killed mid-job loses its Huey task; the recording keeps a short lease in the
+database instead, and `sweep_stalled_recordings` (every minute) queues the job again once that
+lease has run out. A worker that starts queues at once the jobs of a worker of its host that
+is gone."""
 
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ _startup_sweep = threading.Lock()
 
 @on_startup()
 def sweep_when_worker_starts() -> None:
-    """Each worker thread runs startup hooks; one sweep per process is enough. Jobs whose lease
-    is still running (their worker was just killed) are scheduled for when it ends."""
+    """Each worker thread runs startup hooks; one sweep per process is enough. It schedules
+    nothing for later, so restarts never pile up scheduled jobs: a claim still held by a
+    worker that may live is left to the every-minute sweep."""
     if HUEY.immediate or not _startup_sweep.acquire(blocking=False):
         return
     close_old_connections()

@@ -7,13 +7,17 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
 import secrets
+import subprocess
 from fractions import Fraction
+from unittest import mock
 
 import av
 import numpy as np
 from django.core.files.base import ContentFile
 
+from tidings import leases
 from tidings.recordings.models import Recording, RecordingChunk, Source
 
 
@@ -152,3 +156,11 @@ def posted_recording(owner, thread, *, reply=None, title="", duration_ms=60_000,
         duration_ms=duration_ms,
         **fields,
     )
+
+
+def gone_worker_token() -> str:
+    """A claim token as a worker of this host that has since exited took it."""
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    with mock.patch.object(os, "getpid", return_value=exited.pid):
+        return leases.new_token()

@@ -4,9 +4,7 @@ poster, 16 kHz audio track, waveform and MP4 rendition, all with real media thro
 from __future__ import annotations
 
 import io
-import os
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -405,27 +403,6 @@ def test_the_sweeper_queues_lost_jobs_once_and_leaves_live_ones(world):
     states = dict(Recording.objects.values_list("pk", "state"))
     assert states[lost.pk] == states[waiting_long.pk] == State.READY
     assert states[live.pk] == State.PROCESSING and states[just_posted.pk] == State.QUEUED
-
-
-def test_a_starting_worker_schedules_jobs_for_when_their_lease_ends(world, settings):
-    from huey.contrib.djhuey import HUEY
-
-    recording = post(world, split(webm_bytes(1.0), 2), process=False)
-    until = timezone.now() + timedelta(seconds=30)
-    Recording.objects.filter(pk=recording.pk).update(state=State.PROCESSING, job_lease_until=until)
-    stale = Path(settings.DATA_DIR) / "work" / f"{actions.WORK_DIR_PREFIX}killed-job"
-    stale.mkdir(parents=True, exist_ok=True)
-    (stale / "original.webm").write_bytes(b"half")
-    old = time.time() - 2 * 24 * 3600
-    os.utime(stale, (old, old))
-
-    HUEY.storage.flush_schedule()
-    assert actions.requeue_stalled_recordings(at_startup=True) == 0
-    scheduled = [task for task in HUEY.scheduled() if task.name.endswith("process_recording")]
-    assert [task.args for task in scheduled] == [(recording.pk,)]
-    assert scheduled[0].eta >= until.replace(tzinfo=None)
-    assert not stale.exists()
-    HUEY.storage.flush_schedule()
 
 
 # --- Object storage.

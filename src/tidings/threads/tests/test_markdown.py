@@ -6,6 +6,8 @@ from tidings.threads.markdown import ALLOWED_TAGS, plain_text, render_markdown
 from tidings.threads.mentions import find_mentions
 
 HOSTILE = [
+    '::: details <img src=x onerror=alert(1)>\nx\n:::',
+    "<details open ontoggle=alert(1)><summary>x</summary></details>",
     "<script>alert(1)</script>",
     "<iframe src='https://evil.test'></iframe>",
     "<img src=x onerror=alert(1)>",
@@ -76,6 +78,20 @@ def test_images_only_from_our_files_or_https(world):
     assert 'src="/files/abc/pic.png"' in html
     assert 'src="https://cdn.test/b.png"' in html
     assert "http://plain.test" not in html
+
+
+def test_details_blocks_fold_and_nest(world):
+    html = render_markdown(
+        ":::: details Forwarded message from Ann <ann@partner.test>, “Budget”\nThe **budget**."
+        "\n\n::: details Earlier messages\n> old\n:::\n::::\nAfter.",
+        space=world.open_space,
+    )
+    assert html == (
+        "<details><summary>Forwarded message from Ann &lt;ann@partner.test&gt;, “Budget”"
+        "</summary>\n<p>The <strong>budget</strong>.</p>\n<details><summary>Earlier messages"
+        "</summary>\n<blockquote>\n<p>old</p>\n</blockquote>\n</details>\n</details>\n"
+        "<p>After.</p>\n"
+    )
 
 
 def test_tables_and_strikethrough(world):

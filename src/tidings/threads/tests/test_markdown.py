@@ -6,7 +6,7 @@ from tidings.threads.markdown import ALLOWED_TAGS, plain_text, render_markdown
 from tidings.threads.mentions import find_mentions
 
 HOSTILE = [
-    '::: details <img src=x onerror=alert(1)>\nx\n:::',
+    "::: details <img src=x onerror=alert(1)>\nx\n:::",
     "<details open ontoggle=alert(1)><summary>x</summary></details>",
     "<script>alert(1)</script>",
     "<iframe src='https://evil.test'></iframe>",

@@ -4,9 +4,10 @@ space, listing what reached their inbox since the last digest and is still unrea
 Each digest is a row keyed by person and period ("daily:2030-03-31" in the person's zone),
 unique in the database, so a period gets one digest however clocks shift (DST) and however
 many workers run. A row is created ahead of time with its due time; the periodic task sends
-the rows that are due, claiming each like the outbox does, and then schedules the next one.
-Visibility is checked when the digest is built: a thread the person can no longer see is
-left out.
+the rows that are due, claiming each like the outbox does (a short lease that the worker's
+heartbeat renews while the batch is built and sent, under a token that names the worker), and
+then schedules the next one. Visibility is checked when the digest is built: a thread the
+person can no longer see is left out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from email.utils import formataddr
@@ -30,13 +30,14 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import Truncator
 
+from tidings import leases
 from tidings.accounts.delivery import next_digest_time
 from tidings.accounts.models import DeliverySettings, EmailCadence, User
 from tidings.mail.addresses import reply_address_for
 from tidings.mail.models import Digest, DigestKind, EmailEvent, Outcome
 from tidings.mail.outbox import (
-    CLAIM_LEASE,
     absolute,
+    give_up_if_stuck,
     mail_domain,
     open_connection,
     record_failure,
@@ -200,15 +201,16 @@ def deliver_digest(
 def _claim(rows: QuerySet[Digest], now: dt.datetime) -> list[Digest]:
     """Claim up to BATCH unfinished, unclaimed rows of `rows` in one UPDATE (atomic on both
     databases, so two workers never win the same row) and fix their Message-IDs; returns the
-    rows this call won."""
-    token = uuid.uuid4().hex
+    rows this call won, all under one token that names this worker. Counts the try (attempts
+    never go back: a digest that never gets through ends failed)."""
+    token = leases.new_token()
     free = Q(claimed_until=None) | Q(claimed_until__lte=now)
     while True:
         candidates = list(rows.filter(free, finished_at=None).values_list("pk", flat=True)[:BATCH])
         if not candidates:
             return []
         won = Digest.objects.filter(free, pk__in=candidates, finished_at=None).update(
-            claimed_until=now + CLAIM_LEASE,
+            claimed_until=leases.lease_until(now),
             claimed_by=token,
             attempts=F("attempts") + 1,
             # A retry after a crash keeps its Message-ID: the mail client shows one message.
@@ -232,19 +234,49 @@ def _send_claimed(
     connection: BaseEmailBackend | None,
     run: DigestRun,
 ) -> int:
-    """Build, send and finish claimed rows, then schedule each person's next digest."""
+    """Build, send and finish claimed rows, then schedule each person's next digest. The
+    heartbeat keeps the claims while this runs."""
+    if not rows:
+        return 0
+    with leases.held(_renewal(rows[0].claimed_by)):
+        return _send_held(rows, now, connection=connection, run=run)
+
+
+def _renewal(token: str) -> leases.Renewal:
+    """The heartbeat's renewal of a claim's unfinished rows, never over a retry time that a
+    failure set further away than a lease."""
+
+    def renew(until: dt.datetime) -> None:
+        Digest.objects.filter(claimed_by=token, finished_at=None, claimed_until__lte=until).update(
+            claimed_until=until
+        )
+
+    return renew
+
+
+def _send_held(
+    rows: list[Digest],
+    now: dt.datetime,
+    *,
+    connection: BaseEmailBackend | None,
+    run: DigestRun,
+) -> int:
     from tidings.accounts.delivery import settings_for
 
     finished = _Finished(now)
+    following: list[tuple[Digest, dt.datetime]] = []
     wanted = []
     for row in rows:
-        delivery = settings_for(row.person)
-        if row.person.is_active and KIND_OF_CADENCE.get(delivery.cadence) == row.kind:
+        if give_up_if_stuck(row, now):
+            following.append((row, row.period_start))
+        elif (
+            row.person.is_active
+            and KIND_OF_CADENCE.get(settings_for(row.person).cadence) == row.kind
+        ):
             wanted.append(row)
         else:
             finished.add(row, Outcome.OFF)
     contents = digest_contents(wanted, now=now, run=run)
-    following: list[tuple[Digest, dt.datetime]] = []
     sent = 0
     for row in wanted:
         spaces, more = contents[row.pk]
@@ -313,6 +345,23 @@ def _schedule_following(done: list[tuple[Digest, dt.datetime]], now: dt.datetime
         waiting.pop(person_id, None)
     for row, period_start in waiting.values():
         _schedule_next(settings_for(row.person), max(now, row.due_at), period_start=period_start)
+
+
+def release_claims_of_gone_workers(now: dt.datetime | None = None) -> int:
+    """When a worker starts: digests held by a worker of this host that is gone are let go of
+    at once, so the next run (every minute) sends them. Retry times that a failure set, further
+    away than a lease, stay. Returns how many were let go of."""
+    now = now or timezone.now()
+    held = Digest.objects.filter(
+        finished_at=None, claimed_until__gt=now, claimed_until__lte=leases.lease_until(now)
+    ).exclude(claimed_by="")
+    tokens = set(held.values_list("claimed_by", flat=True))
+    gone = [token for token in tokens if leases.holder_is_gone(token)]
+    if not gone:
+        return 0
+    released = held.filter(claimed_by__in=gone).update(claimed_until=None, claimed_by="")
+    log.warning("released %s digests held by a worker that is gone", released)
+    return released
 
 
 # --- Content.

@@ -7,9 +7,11 @@ thread in the web UI meanwhile, quiet hours and their current settings.
 
 Exactly once: a row is claimed with a conditional UPDATE (atomic on SQLite and PostgreSQL, so
 two workers never both win) that also fixes its Message-ID; only then is it sent, and marked
-finished right after. A worker that dies between claim and finish leaves a claim that expires
-after CLAIM_LEASE; the retry uses the same Message-ID, so even a send that went out just before
-the crash is one message to the mail client, never two.
+finished right after. The claim is a short lease (see leases.py) that the worker's heartbeat
+renews while the email is built and sent; a worker that dies between claim and finish leaves a
+claim that ends within that lease, so the next run (every minute) sends the email. The retry
+uses the same Message-ID, so even a send that went out just before the crash is one message to
+the mail client, never two.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from tidings import leases
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
 from tidings.accounts.models import EmailCadence
 from tidings.mail.addresses import read_unsubscribe_address, unsubscribe_address
@@ -45,8 +48,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+# Why a row was given up whose last tries were cut short (their worker stopped midway).
+STOPPED_MIDWAY = (
+    "Gave up after {attempts} tries: the last stopped midway, before the mail server answered."
+)
 BATCH = 500
 # What addresses the person directly skips the hourly batch (still waits out quiet hours).
 URGENT = {EmailEvent.MENTION, EmailEvent.REQUEST, EmailEvent.REMINDER}
@@ -248,17 +254,20 @@ def deliver(
     """Check, claim, send and finish one outbox row. Returns 1 when an email went out."""
     if _ready(row, now) is None or not _claim(row, now):
         return 0  # finished, moved past quiet hours, or another worker has it
-    events = _claimed_events(row, now)
-    if not events:
+    if give_up_if_stuck(row, now):
         return 0
-    try:
-        message = build_notification(row, row.person, row.thread, events)
-        message.connection = connection
-        message.send()
-    except Exception as error:  # noqa: BLE001 - any failure is logged on the row and retried
-        record_failure(row, now, error)
-        return 0
-    return _finish(row, now, Outcome.SENT)
+    with leases.held(_renewal([row])):
+        events = _claimed_events(row, now)
+        if not events:
+            return 0
+        try:
+            message = build_notification(row, row.person, row.thread, events)
+            message.connection = connection
+            message.send()
+        except Exception as error:  # noqa: BLE001 - any failure is logged on the row and retried
+            record_failure(row, now, error)
+            return 0
+        return _finish(row, now, Outcome.SENT)
 
 
 def deliver_batch(
@@ -273,24 +282,28 @@ def deliver_batch(
     # A batch retried after a crash keeps the Message-ID it was claimed with.
     message_id = next((row.message_id for row, _ in ready if row.message_id), "")
     message_id = message_id or f"<batch-{ready[0][0].pk}@{mail_domain()}>"
-    claimed = [
-        (row, events)
+    taken = [
+        row
         for row, _events in ready
-        if _claim(row, now, message_id) and (events := _claimed_events(row, now))
+        if _claim(row, now, message_id) and not give_up_if_stuck(row, now)
     ]
-    if not claimed:
+    if not taken:
         return 0
-    try:
-        message = build_batch(claimed[0][0].person, claimed, message_id)
-        message.connection = connection
-        message.send()
-    except Exception as error:  # noqa: BLE001 - any failure is logged on the rows and retried
+    with leases.held(_renewal(taken)):
+        claimed = [(row, events) for row in taken if (events := _claimed_events(row, now))]
+        if not claimed:
+            return 0
+        try:
+            message = build_batch(claimed[0][0].person, claimed, message_id)
+            message.connection = connection
+            message.send()
+        except Exception as error:  # noqa: BLE001 - any failure is logged on the rows and retried
+            for row, _events in claimed:
+                record_failure(row, now, error)
+            return 0
         for row, _events in claimed:
-            record_failure(row, now, error)
-        return 0
-    for row, _events in claimed:
-        _finish(row, now, Outcome.SENT)
-    return 1
+            _finish(row, now, Outcome.SENT)
+        return 1
 
 
 def _ready(row: OutboxEmail, now: dt.datetime) -> list[dict] | None:
@@ -345,6 +358,22 @@ def record_failure(row: OutboxEmail | Digest, now: dt.datetime, error: Exception
     return failed
 
 
+def give_up_if_stuck(row: OutboxEmail | Digest, now: dt.datetime) -> bool:
+    """A row just claimed after MAX_ATTEMPTS tries that never got an answer (their worker
+    stopped midway: killed, or out of memory) fails now rather than being tried for ever.
+    True when it gave up."""
+    if row.attempts <= MAX_ATTEMPTS:
+        return False
+    tries = row.attempts - 1
+    log.error("%s %s: giving up after %s tries cut short", row._meta.model_name, row.pk, tries)
+    type(row).objects.filter(pk=row.pk, finished_at=None).update(
+        last_error=STOPPED_MIDWAY.format(attempts=tries),
+        finished_at=now,
+        outcome=Outcome.FAILED,
+    )
+    return True
+
+
 def _finish(row: OutboxEmail, now: dt.datetime, outcome: str) -> int:
     OutboxEmail.objects.filter(pk=row.pk, finished_at=None).update(
         finished_at=now, outcome=outcome, last_error=""
@@ -353,17 +382,38 @@ def _finish(row: OutboxEmail, now: dt.datetime, outcome: str) -> int:
 
 
 def _claim(row: OutboxEmail, now: dt.datetime, message_id: str = "") -> bool:
-    """Take the row for this worker until the lease ends, fixing its Message-ID first."""
+    """Take the row for this worker until the lease ends, fixing its Message-ID first; counts
+    the try (attempts never go back: a row that never gets through ends failed)."""
     message_id = row.message_id or message_id or message_id_for(row)
     won = (
         OutboxEmail.objects.filter(pk=row.pk, finished_at=None)
         .filter(Q(claimed_until=None) | Q(claimed_until__lte=now))
-        .update(claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1, message_id=message_id)
+        .update(
+            claimed_until=leases.lease_until(now),
+            attempts=F("attempts") + 1,
+            message_id=message_id,
+        )
     )
     if won:
         row.message_id = message_id
         row.attempts += 1
     return bool(won)
+
+
+def _renewal(rows: list[OutboxEmail]) -> leases.Renewal:
+    """The heartbeat's renewal of claimed rows: only while unfinished and not claimed again
+    since (their attempts as this claim left them), and never over a retry time that a
+    failure set further away than a lease."""
+    held = Q()
+    for row in rows:
+        held |= Q(pk=row.pk, attempts=row.attempts)
+
+    def renew(until: dt.datetime) -> None:
+        OutboxEmail.objects.filter(held, finished_at=None, claimed_until__lte=until).update(
+            claimed_until=until
+        )
+
+    return renew
 
 
 def _events_to_tell(row: OutboxEmail, person: User, thread: Thread) -> list[dict] | None:

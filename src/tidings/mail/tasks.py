@@ -1,7 +1,10 @@
 """Periodic email work: thin wrappers around the outbox and digest actions."""
 
+import threading
+
+from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, on_startup
 
 from tidings.mail import digests, outbox
 
@@ -24,3 +27,21 @@ def poll_imap_mailbox() -> None:
     from tidings.mail import receiver
 
     receiver.poll_imap()
+
+
+# Taken once and never released: the first worker thread to start does the release.
+_startup_release = threading.Lock()
+
+
+@on_startup()
+def release_digests_when_worker_starts() -> None:
+    """Each worker thread runs startup hooks; once per process is enough. Digests that a
+    killed worker of this host held go out with the next run, not a lease later. (An email's
+    claim names no worker: the first run after its short lease sends it.)"""
+    if HUEY.immediate or not _startup_release.acquire(blocking=False):
+        return
+    close_old_connections()
+    try:
+        digests.release_claims_of_gone_workers()
+    finally:
+        close_old_connections()

@@ -7,13 +7,22 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from tidings import leases
 from tidings.accounts.models import EmailCadence
 from tidings.inbox.models import InboxItem, Reason
-from tidings.mail import digests
+from tidings.mail import digests, outbox
 from tidings.mail.models import Digest, InboundResult, Outcome
-from tidings.mail.tests.test_outbox import set_delivery
+from tidings.mail.tests.test_outbox import (
+    FAULTS,
+    Killed,
+    gave_up_because,
+    runs_until_finished,
+    set_delivery,
+)
+from tidings.recordings.tests.factories import gone_worker_token
 from tidings.threads import actions
 from tidings.threads.models import SpaceMember
 from tidings.threads.tests.factories import reply_to, thread_in
@@ -214,3 +223,102 @@ def test_each_digest_entry_can_be_answered_by_email(world, sent_mail, committed,
     )
     assert result.result == InboundResult.ACCEPTED
     assert first.replies.get().body == "The town hall, on the 4th."
+
+
+# --- Claims: the heartbeat, dead workers, and digests that never get through.
+
+
+def daily_digest_for(person, world) -> Digest:
+    """The person's pending daily digest, with one unread thread to tell."""
+    set_delivery(person, EmailCadence.DAILY, digest_time=dt.time(9, 0))
+    thread = world.open_space.threads.create(author=world.guest, title=f"News for {person.name}")
+    item_at(person, thread, timezone.now())
+    digests.schedule_digests()
+    return Digest.objects.get(person=person)
+
+
+def due_a_minute_ago() -> dt.datetime:
+    """Every pending digest due a minute ago, with news from an hour ago; returns now."""
+    now = timezone.now()
+    InboxItem.objects.update(updated_at=now - dt.timedelta(hours=1))
+    Digest.objects.update(
+        due_at=now - dt.timedelta(minutes=1), period_start=now - dt.timedelta(days=1)
+    )
+    return now
+
+
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+def test_a_digest_that_never_gets_through_fails_in_a_bounded_number_of_runs(
+    world, monkeypatch, fault
+):
+    row = daily_digest_for(world.owner, world)
+    sends = []
+
+    def broken(message, *args, **kwargs):
+        sends.append(message.extra_headers["Message-ID"])
+        raise fault
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", broken)
+    runs = runs_until_finished(digests.send_due_digests, Digest.objects.filter(pk=row.pk))
+
+    row.refresh_from_db()
+    assert len(sends) == outbox.MAX_ATTEMPTS and set(sends) == {row.message_id}
+    assert runs == outbox.MAX_ATTEMPTS + isinstance(fault, Killed)
+    assert (row.outcome, row.last_error) == (Outcome.FAILED, gave_up_because(fault))
+    # The next digest is scheduled, covering the period this one could not tell.
+    following = Digest.objects.get(person=world.owner, finished_at=None)
+    assert following.period_start == row.period_start and following.due_at > row.due_at
+
+
+def test_the_heartbeat_keeps_digests_claimed_and_a_failed_one_keeps_its_retry_time(
+    world, sent_mail, monkeypatch
+):
+    for person in (world.owner, world.admin):
+        daily_digest_for(person, world)
+    due_a_minute_ago()
+    real_send, real_record = EmailMultiAlternatives.send, digests.record_failure
+    seen = {}
+
+    def first_sends_then_fails(message, *args, **kwargs):
+        if seen:
+            raise RuntimeError("451 try again later")
+        beat = timezone.now() + dt.timedelta(minutes=5)
+        leases.renew_held(beat)  # a beat long after the claim was taken
+        seen["claimed_until"] = set(Digest.objects.values_list("claimed_until", flat=True))
+        seen["renewed_to"] = leases.lease_until(beat)
+        return real_send(message, *args, **kwargs)
+
+    def record_then_beat(row, now, error):
+        gave_up = real_record(row, now, error)
+        leases.renew_held()  # the claim is still listed when the beat comes
+        return gave_up
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", first_sends_then_fails)
+    monkeypatch.setattr(digests, "record_failure", record_then_beat)
+    now = timezone.now()
+    assert digests.send_due_digests(now) == 1
+    assert seen["claimed_until"] == {seen["renewed_to"]}  # both rows of the claim
+    failed = Digest.objects.get(finished_at=None, last_error__startswith="451")
+    assert failed.claimed_until == now + dt.timedelta(minutes=2)
+
+
+def test_a_starting_worker_lets_go_of_the_digests_a_gone_worker_held(world, sent_mail):
+    orphaned, failed, held_here = (
+        daily_digest_for(person, world) for person in (world.owner, world.admin, world.member)
+    )
+    now = due_a_minute_ago()
+    for row, token, until in [
+        (orphaned, gone_worker_token(), leases.lease_until(now)),
+        (failed, gone_worker_token(), now + dt.timedelta(minutes=2)),  # its retry time
+        (held_here, leases.new_token(), leases.lease_until(now)),  # a worker that still runs
+    ]:
+        Digest.objects.filter(pk=row.pk).update(claimed_by=token, claimed_until=until, attempts=1)
+
+    assert digests.release_claims_of_gone_workers() == 1
+    assert digests.release_claims_of_gone_workers() == 0
+    assert digests.send_due_digests() == 1  # the next run, within a minute of the start
+    assert [message["To"] for message in sent_mail()] == [
+        f"{world.owner.name} <{world.owner.email}>"
+    ]
+    assert Digest.objects.get(pk=orphaned.pk).outcome == Outcome.SENT
+    assert Digest.objects.filter(pk__in=[failed.pk, held_here.pk], finished_at=None).count() == 2

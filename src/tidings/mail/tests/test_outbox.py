@@ -4,10 +4,14 @@ person and thread, and the sender hands it to a real SMTP server on loopback."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 
 import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from tidings import leases
 from tidings.accounts.delivery import settings_for
 from tidings.accounts.models import EmailCadence
 from tidings.mail import outbox
@@ -197,7 +201,7 @@ def test_a_deleted_reply_is_not_emailed(committed, world, conversation, sent_mai
     assert sent_mail(world.member.email) == []
 
 
-def test_a_worker_crash_between_claim_and_send_is_retried_once(
+def test_the_email_in_flight_when_a_worker_died_goes_out_once_within_a_minute(
     committed, world, conversation, sent_mail
 ):
     committed(reply_to, conversation, world.owner, body="Survives a crash")
@@ -205,9 +209,11 @@ def test_a_worker_crash_between_claim_and_send_is_retried_once(
     now = later()
     assert outbox._claim(row, now)  # the worker claimed the row, then died before sending
 
-    assert outbox.send_due_emails(now + dt.timedelta(minutes=1)) == 0  # the claim still holds
+    assert outbox.send_due_emails(now + dt.timedelta(seconds=1)) == 0  # the claim still holds
     assert sent_mail(world.member.email) == []
-    retry_at = now + outbox.CLAIM_LEASE + dt.timedelta(minutes=1)
+    # Runs come every minute: the first one after the short lease sends it.
+    retry_at = now + leases.lease() + dt.timedelta(seconds=1)
+    assert retry_at < now + dt.timedelta(minutes=1)
     assert outbox.send_due_emails(retry_at) == 1
     assert outbox.send_due_emails(retry_at + dt.timedelta(hours=1)) == 0
     [message] = sent_mail(world.member.email)
@@ -282,3 +288,101 @@ def test_a_resolution_undone_before_sending_is_not_emailed(
 
     assert outbox.send_due_emails(later(61)) == 0
     assert sent_mail(world.member.email) == []
+
+
+# --- Claims: the heartbeat, dead workers, and mail that never gets through.
+
+
+class Killed(BaseException):
+    """A worker killed mid-send: no handler runs and the claim stays taken."""
+
+
+FAULTS = {"fails": RuntimeError("451 try again later"), "is killed": Killed()}
+
+
+def runs_until_finished(send, rows: QuerySet) -> int:
+    """Run `send(now)` (a sender of outbox rows or digests) as the every-minute runs would
+    find the rows, each once their claim or retry time has passed, until none of them is
+    left unfinished. Returns how many runs it took; fails the test if they never end."""
+    for run in range(1, outbox.MAX_ATTEMPTS + 2):
+        waits = [max(row.due_at, row.claimed_until or row.due_at) for row in rows.all()]
+        with suppress(Killed):
+            send(max(waits) + dt.timedelta(minutes=1))
+        if not rows.filter(finished_at=None).exists():
+            return run
+    pytest.fail("the mail is tried again for ever")
+
+
+def gave_up_because(fault: BaseException) -> str:
+    if isinstance(fault, Killed):
+        return outbox.STOPPED_MIDWAY.format(attempts=outbox.MAX_ATTEMPTS)
+    return str(fault)
+
+
+def test_the_heartbeat_keeps_an_email_claimed_while_it_is_sent(
+    committed, world, conversation, sent_mail, monkeypatch
+):
+    committed(reply_to, conversation, world.owner, body="A slow mail server")
+    real_send = EmailMultiAlternatives.send
+    seen = {}
+
+    def slow_send(message, *args, **kwargs):
+        beat = timezone.now() + dt.timedelta(minutes=5)
+        leases.renew_held(beat)  # a beat long after the claim was taken
+        seen["claimed_until"] = OutboxEmail.objects.get(person=world.member).claimed_until
+        seen["renewed_to"] = leases.lease_until(beat)
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", slow_send)
+    assert outbox.send_due_emails(later()) == 1
+    assert seen["claimed_until"] == seen["renewed_to"]
+    assert leases.renew_held() == 0  # nothing is held once it is sent
+
+
+def test_a_beat_never_brings_a_failed_email_back_sooner(
+    committed, world, conversation, sent_mail, settings, monkeypatch
+):
+    committed(reply_to, conversation, world.owner, body="The server is down")
+    real_record = outbox.record_failure
+
+    def record_then_beat(row, now, error):
+        gave_up = real_record(row, now, error)
+        assert leases.renew_held() == 1  # the claim is still listed when the beat comes
+        return gave_up
+
+    monkeypatch.setattr(outbox, "record_failure", record_then_beat)
+    settings.EMAIL_PORT = 1  # nothing listens there: connection refused
+    now = later()
+    assert outbox.send_due_emails(now) == 0
+    row = OutboxEmail.objects.get(person=world.member)
+    assert row.claimed_until == now + dt.timedelta(minutes=2) and row.attempts == 1
+
+
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+@pytest.mark.parametrize("hourly", [False, True], ids=["email", "hourly-batch"])
+def test_an_email_that_never_gets_through_fails_in_a_bounded_number_of_runs(
+    committed, world, conversation, monkeypatch, fault, hourly
+):
+    if hourly:
+        set_delivery(world.member, EmailCadence.HOURLY)
+        committed(thread_in, world.open_space, world.admin, title="Offsite dates", body="June?")
+    committed(reply_to, conversation, world.owner, body="Checklist done")
+    rows = OutboxEmail.objects.filter(person=world.member)
+    assert rows.count() == (2 if hourly else 1)
+    sends = []
+
+    def broken(message, *args, **kwargs):
+        sends.append(message.extra_headers["Message-ID"])
+        raise fault
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", broken)
+    runs = runs_until_finished(outbox.send_due_emails, rows)
+
+    # Every try sent the same message; a kill leaves no answer, so one more run gives up.
+    assert len(sends) == outbox.MAX_ATTEMPTS and len(set(sends)) == 1
+    assert runs == outbox.MAX_ATTEMPTS + isinstance(fault, Killed)
+    assert {(row.outcome, row.last_error) for row in rows} == {
+        (Outcome.FAILED, gave_up_because(fault))
+    }
+    assert outbox.send_due_emails(later(60 * 24)) == 0
+    assert len(sends) == outbox.MAX_ATTEMPTS

@@ -61,7 +61,7 @@ _FROM_LINE = re.compile(rf"^\**\s*(?:{_FROM_KEYS})\s?\**\s?[:：]", re.IGNORECAS
 _SEPARATOR = re.compile(
     r"^(?:\*\s?\*\s?\*[\s*]*|-{3,}|_{10,}|-+\s?(?:Original Message|Ursprüngliche Nachricht|"
     r"Message d'origine|Mensaje original|Mensagem original|Messaggio originale|"
-    r"Oorspronkelijk bericht|Исходное сообщение)\s?-+)$",
+    r"Oorspronkelijk bericht|Исходное сообщение|原始邮件)\s?-+)$",
     re.IGNORECASE,
 )
 _FORWARD = re.compile(
@@ -85,11 +85,12 @@ DATE_KEYS = re.compile(
     r"^(?:date|sent|datum|gesendet|envoyé|date d'envoi|enviado|fecha|data|inviato|verzonden|"
     r"skickat|sendt|odesláno|wysłano|отправлено|дата|送信日時|日付|发送时间|日期|보낸 날짜)$"
 )
-_SIGNATURE = re.compile(r"^--\s?$")
+_SIGNATURE = re.compile(r"^\\?--\s?$")  # "-- ", also as HTML-to-Markdown escapes it
+# The one-line signature phones and apps add, plain or as a Markdown link.
 _SENT_FROM = re.compile(
-    r"^(?:Sent from my \w+|Get Outlook for \w+|Sent from Outlook for \w+|"
-    r"Von meinem \w+ gesendet|Gesendet von meinem \w+|Envoyé de mon \w+|"
-    r"Enviado desde mi \w+|Enviado do meu \w+|Inviato da \w+|Отправлено с \w+)\.?$",
+    r"^\[?(?:Sent from my|Sent from Outlook|Get Outlook for|Von meinem|Gesendet von meinem|"
+    r"Envoyé de mon|Obtenir Outlook pour|Enviado desde mi|Enviado do meu|Obter o Outlook|"
+    r"Inviato da|Отправлено с|iPhoneから送信)\b.{0,80}$",
     re.IGNORECASE,
 )
 

@@ -40,6 +40,13 @@ _LOOKS_LIKE_MIME = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _ENCODED_WORD = re.compile(r"^=\?[^?\s]+\?[bq]\?[^?\s]*\?=$", re.IGNORECASE)
+# Parts that describe the message rather than hold what it says: delivery reports, signatures.
+_NOT_CONTENT = {
+    "message/delivery-status",
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+}
 _ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 _ESCAPED_BYTES = re.compile(r"[\udc80-\udcff]")  # bytes the parser could not decode
 _NESTING_LIMIT = 20  # forwards of forwards; deeper parts are kept only inside the .eml
@@ -300,22 +307,26 @@ class _Reader:
         self.texts: list[str] = []
         self.depth = depth
 
-    def read(self, part: EmailMessage) -> None:
+    def read(self, part: EmailMessage, *, with_text: bool = True) -> None:
+        """Read a part and what it holds; `with_text=False` for an alternative not chosen as
+        the body, whose files (Apple Mail puts them beside the HTML) are still kept."""
         content_type = part.get_content_type()
         if content_type in {"message/rfc822", "message/global"} or self._is_eml(part):
             self._forwarded(part)
-        elif content_type == "message/delivery-status":
+        elif content_type in _NOT_CONTENT:
             return
         elif part.is_multipart():
             children = [p for p in part.iter_parts() if isinstance(p, EmailMessage)]
-            if content_type == "multipart/alternative":
-                chosen = _richest(children)
-                children = [chosen] if chosen is not None else []
+            chosen = _richest(children) if content_type == "multipart/alternative" else None
             for child in children:
-                self.read(child)
+                alternative = chosen is None or child is chosen
+                self.read(child, with_text=with_text and alternative)
         elif part.get_content_maintype() == "multipart":
-            self._broken_multipart(part)
+            if with_text:
+                self._broken_multipart(part)
         elif _is_body_text(part):
+            if not with_text:
+                return
             text, damaged = _part_text(part)
             if text:
                 self.texts.append(text)

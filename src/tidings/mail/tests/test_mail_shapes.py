@@ -197,6 +197,58 @@ def apple_mail() -> EmailMessage:
     )
 
 
+def apple_mail_with_attachment_beside_html() -> EmailMessage:
+    """Apple Mail: plain text, and a mixed HTML part holding the file between two HTML parts."""
+    msg = _headers(EmailMessage(), "Re: Quarterly plan")
+    msg.set_content("Here is the deck.\r\n\r\n\r\nSee you Friday.\r\n")
+    rich = EmailMessage()
+    rich.set_content("<html><body>Here is the deck.<br><br></body></html>", subtype="html")
+    rich.add_attachment(
+        b"PK deck",
+        maintype="application",
+        subtype="vnd.ms-powerpoint",
+        filename="deck.ppt",
+        disposition="inline",
+    )
+    rich.add_attachment(
+        "<html><body><br>See you Friday.</body></html>", subtype="html", disposition="inline"
+    )
+    msg.make_alternative()
+    msg.attach(rich)
+    return msg
+
+
+def gmail_signature_and_phone_line() -> EmailMessage:
+    return html_mail(
+        '<div dir="ltr">Friday is good.<br clear="all"><div><br></div>-- <br><div dir="ltr" '
+        'class="gmail_signature">Mia<br>Product, Acme</div></div><div><br></div><div>Get '
+        '<a href="https://aka.ms/o0ukef">Outlook for iOS</a></div>'
+    )
+
+
+def smime_signed() -> bytes:
+    return (
+        f"From: {MIA}\r\nTo: {{TO}}\r\nSubject: Re: Quarterly plan\r\nDate: {DATE}\r\n"
+        "Message-ID: <signed@mail.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; '
+        'micalg=sha-256; boundary="sig"\r\n\r\n'
+        "--sig\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSigned and sealed.\r\n"
+        '--sig\r\nContent-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
+        "Content-Transfer-Encoding: base64\r\n"
+        'Content-Disposition: attachment; filename="smime.p7s"\r\n\r\nMIIGOgYJKoZIhvcNAQcC\r\n'
+        "--sig--\r\n"
+    ).encode()
+
+
+def outlook_plain_forward() -> EmailMessage:
+    return plain(
+        "Can you handle this?\r\n\r\n-----Original Message-----\r\nFrom: Ann Lee "
+        "<ann@partner.test>\r\nSent: Monday, March 2, 2026 4:30 PM\r\nTo: Mia Member "
+        "<mia@acme.test>\r\nSubject: Invoice 42\r\n\r\nInvoice 42 is overdue.\r\n",
+        subject="FW: Invoice 42",
+    )
+
+
 def yahoo_classic() -> EmailMessage:
     return plain(
         "Fine by me.\n\n--- On Tue, 3/3/26, Tidings <tidings@tidings.test> wrote:\n\n"
@@ -378,6 +430,21 @@ SHAPES = {
     "outlook_desktop_html": Shape(outlook_desktop_word_html, "Agreed, Friday it is."),
     "outlook_mac": Shape(outlook_mac, "Works for me."),
     "apple_mail": Shape(apple_mail, "Yes, Friday."),
+    "apple_mail_attachment_beside_html": Shape(
+        apple_mail_with_attachment_beside_html,
+        "Here is the deck.\n\nSee you Friday.",
+        ["deck.ppt"],
+    ),
+    "gmail_signature_and_phone_line": Shape(gmail_signature_and_phone_line, "Friday is good."),
+    "smime_signed": Shape(smime_signed, "Signed and sealed."),
+    "outlook_plain_forward_to_space": Shape(
+        outlook_plain_forward,
+        "Can you handle this?\n\n::: details Forwarded message from Ann Lee "
+        "<ann@partner.test>, “Invoice 42”, Monday, March 2, 2026 4:30 PM\n"
+        "Invoice 42 is overdue.\n:::",
+        to="space",
+        title="Invoice 42",
+    ),
     "yahoo_classic": Shape(yahoo_classic, "Fine by me."),
     **{
         f"wrote_{language}": Shape(

@@ -162,12 +162,14 @@ class _Letter:
 def _letter(message: EmailMessage, *, keep_history: bool) -> _Letter:
     """The post a message makes. Quoted history is dropped from a reply by email (it quotes
     our own notification) and folded into a collapsed block in a new thread (where it may be
-    what the sender means to share); forwarded messages are kept whole, with their .eml."""
+    what the sender means to share), as is anything only likely to be history; forwarded
+    messages are kept whole, with their .eml."""
     found = reading.read(message)
     split = quotes.split(found.text, subject=_header(message, "Subject"))
     pieces = [split.new]
-    if keep_history and split.quoted:
-        pieces.append(_details("Earlier messages", split.quoted))
+    history = "\n\n".join([split.quoted, split.folded] if keep_history else [split.folded])
+    if history.strip():
+        pieces.append(_details("Earlier messages", history))
     pieces += [_inline_forward_block(forward) for forward in split.forwarded]
     pieces += [_forwarded_block(forwarded) for forwarded in found.forwarded]
     files = found.files + [f.eml for f in found.forwarded if f.eml is not None]

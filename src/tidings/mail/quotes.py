@@ -39,6 +39,7 @@ _WROTE += [
     for language, rules in MAIL_LANGUAGES.items()
     if language in {"sv", "pl", "cs", "da", "ko", "zh"} and "wrote_header" in rules
 ]
+_YAHOO = re.compile(r"^-{2,}\s*On\s")
 # How attributions begin: "On", "Am", "Le", … a date, or a weekday ("вт, 3 мар.").
 _OPENER = re.compile(r"^(?:-{2,}\s*)?(?:(?:On|Am|Le|El|Em|Il|Op)\s|\d|\w{2,3}[.,]+\s\d)")
 _ATTRIBUTION = re.compile("|".join(f"(?:{pattern})" for pattern in _WROTE), re.IGNORECASE)
@@ -100,7 +101,8 @@ class Split:
     """A message's text cut into what was written now and what came along with it."""
 
     new: str
-    quoted: str = ""
+    quoted: str = ""  # history for sure
+    folded: str = ""  # most likely history, but not for sure: to keep, folded
     # Inline forwards: each the forwarded part's header lines and its text.
     forwarded: list[InlineForward] = field(default_factory=list)
 
@@ -123,20 +125,27 @@ def _unquoted(line: str) -> str:
     return re.sub(r"^\s*(?:>\s?)+", "", line)
 
 
-def _is_header_block(lines: list[str], at: int) -> int:
-    """How many lines an Outlook-style header block starting at `at` spans (From first, then
-    at least one more header line), or 0."""
-    if not _FROM_LINE.match(_bare(_unquoted(lines[at]))):
+def _is_header_block(lines: list[str], at: int, *, after_separator: bool = False) -> int:
+    """How many lines an Outlook-style header block starting at `at` spans, or 0. It starts
+    with From and needs a date and a subject line, or an address in From, so that "From:
+    Berlin / To: Paris" in a sender's own words is not taken for one (after a separator
+    line, From and one more header line are enough)."""
+    first = _HEADER_LINE.match(_bare(_unquoted(lines[at])))
+    if first is None or not FROM_KEYS.match(first["key"]):
         return 0
-    end, seen = at + 1, 1
+    end, keys = at + 1, set()
     while end < len(lines) and end - at <= 8:
         line = _bare(_unquoted(lines[end]))
-        if _HEADER_LINE.match(line):
-            seen += 1
+        if match := _HEADER_LINE.match(line):
+            keys.add(match["key"].lower())
         elif line:
             break
         end += 1
-    return end - at if seen >= 2 else 0
+    dated = any(DATE_KEYS.match(key) for key in keys)
+    titled = any(SUBJECT_KEYS.match(key) for key in keys)
+    if (dated and titled) or (keys and (after_separator or "@" in first["value"])):
+        return end - at
+    return 0
 
 
 def _attribution(lines: list[str], at: int) -> int:
@@ -167,7 +176,7 @@ def _history_start(lines: list[str], start: int) -> tuple[int, str, int] | None:
             return at, "forward", 1
         if _SEPARATOR.match(line):
             after = next((i for i in range(at + 1, len(lines)) if _bare(lines[i])), None)
-            if after is not None and (span := _is_header_block(lines, after)):
+            if after is not None and (span := _is_header_block(lines, after, after_separator=True)):
                 return at, "header", after + span - at
             if re.search(r"[^\W\d_]", line):  # "-----Original Message-----" alone
                 return at, "header", 1
@@ -175,7 +184,7 @@ def _history_start(lines: list[str], start: int) -> tuple[int, str, int] | None:
         if span := _is_header_block(lines, at):
             return at, "header", span
         if span := _attribution(lines, at):
-            return at, "wrote", span
+            return at, "yahoo" if _YAHOO.match(line) else "wrote", span
     return None
 
 
@@ -206,12 +215,14 @@ def _join(lines: list[str]) -> str:
 
 
 def split(text: str, *, subject: str = "") -> Split:
-    """Cut `text` into the new words, the quoted history and inline forwards. Outlook writes
+    """Cut `text` into the new words, the quoted history (sure, and unsure) and inline
+    forwards. Outlook writes
     a forward like a reply: its header block is a forward when its subject (or the message's,
     `subject`) says so."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     new: list[list[str]] = []
     quoted: list[str] = []
+    folded: list[str] = []
     forwarded: list[InlineForward] = []
     position = 0
     while position < len(lines):
@@ -246,25 +257,32 @@ def split(text: str, *, subject: str = "") -> Split:
             headers = _headers(lines[at:body_start])
             if kind == "header" and _is_forward_subject(headers, subject):
                 forwarded.append(InlineForward(headers, _join(lines[body_start:])))
+            elif kind == "wrote":
+                # An attribution over unquoted text is no client's usual form: keep it.
+                folded.extend(lines[at:])
             else:
                 quoted.extend(lines[at:])
             break
     new_lines = _fold_leading_and_trailing_quotes([_strip_signature(part) for part in new], quoted)
-    return Split(_join(new_lines), _join(quoted), forwarded)
+    return Split(_join(new_lines), _join(quoted), _join(folded), forwarded)
 
 
 def _fold_leading_and_trailing_quotes(parts: list[list[str]], quoted: list[str]) -> list[str]:
-    """Joined new text; "> " lines before the first and after the last new words are history
-    without an attribution, those between new words stay as the context of inline answers."""
+    """Joined new text. "> " lines after the last new words are history without an
+    attribution; so are those before the first, unless the sender answers between quotes
+    (inline answers), where each quote is the context of the answer below it."""
     lines = [line for part in parts for line in ([*part, ""] if part else [])]
     written = [i for i, line in enumerate(lines) if _bare(line) and not _is_quoted(line)]
     if not written:
         quoted[:0] = lines
         return []
     first, last = written[0], written[-1]
-    quoted[:0] = [line for line in lines[:first] if _bare(line)]
+    inline = any(_is_quoted(line) for line in lines[first:last])
+    if not inline:
+        quoted[:0] = [line for line in lines[:first] if _bare(line)]
+        lines, last = lines[first:], last - first
     quoted.extend(line for line in lines[last + 1 :] if _bare(line))
-    return lines[first : last + 1]
+    return lines[: last + 1]
 
 
 def _is_forward_subject(headers: dict[str, str], subject: str) -> bool:

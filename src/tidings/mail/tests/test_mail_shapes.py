@@ -453,6 +453,22 @@ SHAPES = {
         for language, line in ATTRIBUTIONS.items()
     },
     "thunderbird_bottom_post": Shape(thunderbird_bottom_post, "Yes, ship it on Friday."),
+    "inline_answers_keep_their_quotes": Shape(
+        lambda: plain(
+            "> Ship on Friday?\n\nYes.\n\n> And the docs?\n\nDone too.\n\n"
+            "> Olivia posted in Quarterly plan\n"
+        ),
+        "> Ship on Friday?\n\nYes.\n\n> And the docs?\n\nDone too.",
+    ),
+    "header_like_lines_of_the_senders_own": Shape(
+        lambda: plain("Booked it:\n\nFrom: Berlin\nTo: Paris\n\nSee you there.\n"),
+        "Booked it:\n\nFrom: Berlin\nTo: Paris\n\nSee you there.",
+    ),
+    "attribution_over_unquoted_text_is_folded": Shape(
+        lambda: plain("Noted.\n\nOn Tue, 3 Mar 2026, Olivia wrote:\nShall we ship?\n"),
+        "Noted.\n\n::: details Earlier messages\nOn Tue, 3 Mar 2026, Olivia wrote:\n"
+        "Shall we ship?\n:::",
+    ),
     "broken_base64_attachment": Shape(
         broken_base64_attachment,
         "The signed contract.\n\n*1 attachment could not be read: contract.pdf "

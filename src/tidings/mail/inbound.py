@@ -183,7 +183,7 @@ def _within_limits(letter: _Letter) -> _Letter:
     too_large = f"over the {filesizeformat(limit)} limit".replace("\xa0", " ")
     files = []
     for item in letter.files:
-        if len(item.data) > limit and not item.is_media:
+        if len(item.data) > limit:
             letter.unreadable.append(reading.Unreadable(item.name, too_large))
         else:
             files.append(item)

@@ -270,7 +270,15 @@ def _is_body_text(part: EmailMessage) -> bool:
 def _richest(alternatives: list[EmailMessage]) -> EmailMessage | None:
     """The alternative to read: plain text unless it is empty or only a stub of the HTML."""
     plain = next((p for p in alternatives if p.get_content_type() == "text/plain"), None)
-    richer = next((p for p in reversed(alternatives) if p.get_content_type() != "text/plain"), None)
+    # Alternatives such as text/calendar are not the body: they are kept as files.
+    richer = next(
+        (
+            p
+            for p in reversed(alternatives)
+            if p.get_content_type() == "text/html" or p.get_content_maintype() == "multipart"
+        ),
+        None,
+    )
     if plain is None or richer is None:
         return plain or richer
     plain_text, damaged = _part_text(plain)

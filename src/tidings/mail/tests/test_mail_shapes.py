@@ -249,6 +249,18 @@ def outlook_plain_forward() -> EmailMessage:
     )
 
 
+def outlook_invite() -> EmailMessage:
+    """Outlook's invitation: a blank plain part, the HTML, and the calendar as a third
+    alternative."""
+    msg = html_mail("<html><body><p>Let's review the plan.</p></body></html>", "\r\n")
+    msg.add_alternative(
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+        subtype="calendar",
+        params={"method": "REQUEST", "name": "meeting.ics"},
+    )
+    return msg
+
+
 def yahoo_classic() -> EmailMessage:
     return plain(
         "Fine by me.\n\n--- On Tue, 3/3/26, Tidings <tidings@tidings.test> wrote:\n\n"
@@ -437,6 +449,7 @@ SHAPES = {
     ),
     "gmail_signature_and_phone_line": Shape(gmail_signature_and_phone_line, "Friday is good."),
     "smime_signed": Shape(smime_signed, "Signed and sealed."),
+    "outlook_invite": Shape(outlook_invite, "Let's review the plan.", ["meeting.ics"]),
     "outlook_plain_forward_to_space": Shape(
         outlook_plain_forward,
         "Can you handle this?\n\n::: details Forwarded message from Ann Lee "

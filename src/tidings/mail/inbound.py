@@ -25,11 +25,10 @@ from django.core.mail import EmailMessage as OutgoingEmail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.mail import addresses, outbox, quotes, reading
+from tidings.mail import addresses, letters, outbox, reading
 from tidings.mail.models import InboundMessage, InboundResult, SpaceMailbox, UnknownSenders
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions as thread_actions
@@ -54,8 +53,6 @@ _BAD_UNSUBSCRIBE = (
     "This unsubscribe address is not valid. Use the link at the foot of a recent email, "
     "or change your email settings in Tidings."
 )
-_FULL_TEXT_NAME = "message.txt"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~|])")  # what starts Markdown inside a line
 
 
 @dataclass(frozen=True)
@@ -84,149 +81,17 @@ class _Refused(Exception):
         self.reason, self.code = reason, code
 
 
-# --- What a message says, made into a post.
-
-
-def _header(message: EmailMessage, name: str) -> str:
-    return reading.header(message, name)
-
-
-def _escaped(text: str) -> str:
-    """Text shown as itself in Markdown (file names, addresses)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def _details(summary: str, text: str) -> str:
-    """A collapsed block: its fence is longer than any colon run inside, so nested blocks and
-    the text's own colons never close it early."""
-    runs = [len(run) for run in re.findall(r"^\s*(:{3,})", text, re.MULTILINE)]
-    fence = ":" * max(3, max(runs, default=0) + 1)
-    summary = " ".join(summary.split())
-    return f"{fence} details {summary}\n{text.strip()}\n{fence}"
-
-
-def _forwarded_summary(sender: str, subject: str, date: str) -> str:
-    parts = [f"Forwarded message from {sender or 'an unknown sender'}"]
-    if subject:
-        parts.append(f"“{subject}”")
-    if date:
-        parts.append(date)
-    return ", ".join(parts)
-
-
-def _forwarded_block(forwarded: reading.Forwarded) -> str:
-    inner = forwarded.reading
-    pieces = [inner.text]
-    pieces += [_forwarded_block(nested) for nested in inner.forwarded]
-    if inner.files:
-        names = ", ".join(_escaped(f.name) for f in inner.files)
-        pieces.append(f"*Attached to it: {names}*")
-    pieces += _unreadable_notes(inner.unreadable)
-    text = "\n\n".join(piece for piece in pieces if piece) or "*(no text)*"
-    return _details(_forwarded_summary(forwarded.sender, forwarded.subject, forwarded.date), text)
-
-
-def _inline_forward_block(forward: quotes.InlineForward) -> str:
-    headers = forward.headers
-    sender = next((v for k, v in headers.items() if quotes.FROM_KEYS.match(k)), "")
-    subject = next((v for k, v in headers.items() if quotes.SUBJECT_KEYS.match(k)), "")
-    date = next((v for k, v in headers.items() if quotes.DATE_KEYS.match(k)), "")
-    summary = _forwarded_summary(sender, subject, date)
-    return _details(summary, forward.text or "*(no text)*")
-
-
-def _unreadable_notes(unreadable: list[reading.Unreadable]) -> list[str]:
-    """One sentence for the message text, one for the files that could not be read."""
-    notes = []
-    text_problems = sorted({u.why for u in unreadable if not u.name})
-    if text_problems:
-        notes.append(f"*Part of the message text could not be read ({', '.join(text_problems)}).*")
-    files = [u for u in unreadable if u.name]
-    if files:
-        count = "1 attachment" if len(files) == 1 else f"{len(files)} attachments"
-        names = ", ".join(f"{_escaped(u.name)} ({u.why})" for u in files)
-        notes.append(f"*{count} could not be read: {names}*")
-    return notes
-
-
-@dataclass
-class _Letter:
-    """A message ready to post: its Markdown text, its files, what could not be read."""
-
-    pieces: list[str]  # the new text, then collapsed blocks
-    files: list[reading.MailFile]
-    unreadable: list[reading.Unreadable]
-    body: str = ""
-
-
-def _letter(message: EmailMessage, *, keep_history: bool) -> _Letter:
-    """The post a message makes. Quoted history is dropped from a reply by email (it quotes
-    our own notification) and folded into a collapsed block in a new thread (where it may be
-    what the sender means to share), as is anything only likely to be history; forwarded
-    messages are kept whole, with their .eml."""
-    found = reading.read(message)
-    split = quotes.split(found.text, subject=_header(message, "Subject"))
-    pieces = [split.new]
-    history = "\n\n".join([split.quoted, split.folded] if keep_history else [split.folded])
-    if history.strip():
-        pieces.append(_details("Earlier messages", history))
-    pieces += [_inline_forward_block(forward) for forward in split.forwarded]
-    pieces += [_forwarded_block(forwarded) for forwarded in found.forwarded]
-    files = found.files + [f.eml for f in found.forwarded if f.eml is not None]
-    return _Letter([p for p in pieces if p], files, list(found.unreadable))
-
-
-def _within_limits(letter: _Letter) -> _Letter:
-    """Files over the size limit are named instead of kept; a text over the length limit is
-    cut at a paragraph, with a note, and kept whole as message.txt."""
-    limit = settings.MAX_ATTACHMENT_BYTES
-    too_large = f"over the {filesizeformat(limit)} limit".replace("\xa0", " ")
-    files = []
-    for item in letter.files:
-        if len(item.data) > limit:
-            letter.unreadable.append(reading.Unreadable(item.name, too_large))
-        else:
-            files.append(item)
-    letter.files = files
-    notes = _unreadable_notes(letter.unreadable)
-    body = "\n\n".join([*letter.pieces, *notes])
-    if len(body) <= thread_actions.BODY_MAX:
-        letter.body = body
-        return letter
-    full_text = "\n\n".join(letter.pieces).encode()
-    if len(full_text) <= limit:
-        letter.files.append(reading.MailFile(_FULL_TEXT_NAME, "text/plain", full_text))
-        cut = f"the whole text is attached as {_FULL_TEXT_NAME}"
-    else:
-        cut = f"the whole text is {too_large} for a file, see the original"
-    notes.insert(0, f"*The message was too long to show in full: {cut}.*")
-    room = thread_actions.BODY_MAX - sum(len(note) + 2 for note in notes)
-    shown: list[str] = []
-    for piece in letter.pieces:
-        if len(piece) + 2 <= room:
-            shown.append(piece)
-            room -= len(piece) + 2
-            continue
-        if not shown:  # The text itself is too long: cut it at a paragraph.
-            cut = piece[:room]
-            paragraph = cut.rfind("\n\n")
-            shown.append((cut[:paragraph] if paragraph > room // 2 else cut).rstrip())
-        break  # A forwarded message left out is still whole in its .eml and in the text file.
-    letter.body = "\n\n".join([*shown, *notes])
-    return letter
-
-
 # --- What is ignored.
 
 
 def _is_automatic(message: EmailMessage, sender: str, envelope_sender: str | None) -> str:
     """Why the message is machine-made and must get no answer, or "" for a person's mail."""
-    auto = _header(message, "Auto-Submitted").lower()
+    auto = reading.header(message, "Auto-Submitted").lower()
     if auto and auto != "no":
         return "Auto-submitted message."
-    if _header(message, "Precedence").lower() in {"bulk", "junk", "list", "auto_reply"}:
+    if reading.header(message, "Precedence").lower() in {"bulk", "junk", "list", "auto_reply"}:
         return "Bulk or list message."
-    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+    if reading.header(message, "X-Autoreply") or reading.header(message, "X-Autorespond"):
         return "Auto-reply."
     if envelope_sender is not None and envelope_sender.strip("<> ") == "":
         return "Bounce (empty return path)."
@@ -265,7 +130,7 @@ def _upload_files(person: User, space: Space, files: list[reading.MailFile]) -> 
 
 
 def _recording(
-    person: User, letter: _Letter, *, space: Space, thread: Thread | None
+    person: User, letter: letters.Letter, *, space: Space, thread: Thread | None
 ) -> tuple[str, int | None]:
     """The first audio or video file as a recording: (token, chunk count), or ("", None). A
     file the recordings refuse (too large, too long) is named in the post instead."""
@@ -302,15 +167,15 @@ def _post(
     thread: Thread | None,
     title: str = "",
     note: str = "",
-) -> tuple[Reply | Thread, _Letter]:
+) -> tuple[Reply | Thread, letters.Letter]:
     """Post the message's new words, forwarded messages, files and first audio or video (as
     a recording): a reply when `thread` is given, else a new thread in `space` (starting with
     `note`, when given). Returns the post and the letter it was made of."""
-    letter = _letter(message, keep_history=thread is None)
+    letter = letters.letter_for(message, keep_history=thread is None)
     if note:
         letter.pieces.insert(0, note)
     recording_token, chunks = _recording(person, letter, space=space, thread=thread)
-    letter = _within_limits(letter)
+    letter = letters.within_limits(letter)
     tokens = _upload_files(person, space, letter.files)
     if thread is not None:
         # Answering the email means the person read the thread up to here.
@@ -420,7 +285,7 @@ def _by_space_address(
 
 
 def _posted(
-    reason: str, message: EmailMessage, sender: str, thread: Thread, letter: _Letter
+    reason: str, message: EmailMessage, sender: str, thread: Thread, letter: letters.Letter
 ) -> str:
     """The result's reason; when parts could not be read, it names them, and the sender is
     told by an automatic reply once the post is saved."""
@@ -435,20 +300,20 @@ def _posted(
 def auto_reply(message: EmailMessage, to: str, subject: str, text: str) -> None:
     """Send an automatic answer to a received message (marked so that no auto-responder
     answers it back), threaded under it."""
-    original_subject = _header(message, "Subject")[:150]
+    original_subject = reading.header(message, "Subject")[:150]
     reply = OutgoingEmail(
         subject=f"{subject}: {original_subject}" if original_subject else subject,
         body=f"{text}\n\nThis is an automatic reply; answers to it are not read.",
         to=[to],
         headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
     )
-    if message_id := _header(message, "Message-ID"):
+    if message_id := reading.header(message, "Message-ID"):
         reply.extra_headers.update({"In-Reply-To": message_id, "References": message_id})
     reply.send(fail_silently=False)
 
 
 def _tell_sender_what_was_lost(
-    message: EmailMessage, sender: str, url: str, letter: _Letter
+    message: EmailMessage, sender: str, url: str, letter: letters.Letter
 ) -> None:
     lines = "\n".join(
         f"- {u.name or 'Part of the message text'} ({u.why})" for u in letter.unreadable
@@ -465,7 +330,7 @@ def _tell_sender_what_was_lost(
 
 
 def _title(message: EmailMessage) -> str:
-    subject = _REPLY_PREFIXES.sub("", _header(message, "Subject"))
+    subject = _REPLY_PREFIXES.sub("", reading.header(message, "Subject"))
     return subject[: thread_actions.TITLE_MAX]
 
 
@@ -556,7 +421,7 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
     recipient = reading.clean(parseaddr(recipient)[1]).strip().lower()
     message = reading.parse(raw)
     _, sender = reading.sender(message)
-    message_id = _header(message, "Message-ID")[:255]
+    message_id = reading.header(message, "Message-ID")[:255]
     if message_id and (
         found := InboundMessage.objects.filter(message_id=message_id, recipient=recipient).first()
     ):
@@ -565,7 +430,7 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
         message_id=message_id,
         recipient=recipient[:255],
         sender=sender,
-        subject=_header(message, "Subject")[:255],
+        subject=reading.header(message, "Subject")[:255],
     )
     code = 250
     try:

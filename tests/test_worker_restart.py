@@ -253,8 +253,8 @@ print(json.dumps({"id": transcript.pk, "duration_ms": recording.duration_ms}))
 
 
 def test_a_transcription_survives_its_worker_being_killed(fresh_database_env, tmp_path):
-    """Killed after the first pieces were saved, the next worker goes on from there: every
-    piece once, the words in order."""
+    """Killed after the first pieces were saved, the next worker goes on from there at once:
+    every piece once, the words in order."""
     import shutil
 
     if shutil.which("espeak-ng") is None:
@@ -264,7 +264,6 @@ def test_a_transcription_survives_its_worker_being_killed(fresh_database_env, tm
     env = {
         **fresh_database_env,
         "DJANGO_SETTINGS_MODULE": "tidings.settings",
-        "TRANSCRIPTION_LEASE_SECONDS": str(LEASE_SECONDS),
         "TRANSCRIPTION_PIECE_SECONDS": "10",
         "HUEY_NAME": f"worker-restart-{secrets.token_hex(4)}",
         "HF_HUB_OFFLINE": "1",
@@ -301,7 +300,9 @@ def test_a_transcription_survives_its_worker_being_killed(fresh_database_env, tm
         assert state == "transcribing" and done_ms > 0
 
         worker = start_worker(env, log, tmp_path)
-        deadline = time.monotonic() + 120
+        # The dead worker's claim is released when the new one starts, not when its lease
+        # ends: the rest (under half a minute of speech) is done within a minute.
+        deadline = time.monotonic() + 60
         while (row := transcript())[0] != "ready":
             assert row[0] in ("queued", "transcribing"), log.read_text()
             assert time.monotonic() < deadline, log.read_text()

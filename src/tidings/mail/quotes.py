@@ -87,13 +87,15 @@ DATE_KEYS = re.compile(
     r"skickat|sendt|odesláno|wysłano|отправлено|дата|送信日時|日付|发送时间|日期|보낸 날짜)$"
 )
 _SIGNATURE = re.compile(r"^\\?--\s?$")  # "-- ", also as HTML-to-Markdown escapes it
-# The one-line signature phones and apps add, plain or as a Markdown link.
+# The one-line signature phones and apps add ("Sent from my iPhone"): the marker and a few
+# words at most, so that a sentence of the sender's own that starts alike is kept.
 _SENT_FROM = re.compile(
-    r"^\[?(?:Sent from my|Sent from Outlook|Get Outlook for|Von meinem|Gesendet von meinem|"
+    r"^(?:Sent from my|Sent from Outlook|Get Outlook for|Von meinem|Gesendet von meinem|"
     r"Envoyé de mon|Obtenir Outlook pour|Enviado desde mi|Enviado do meu|Obter o Outlook|"
-    r"Inviato da|Отправлено с|iPhoneから送信)\b.{0,80}$",
+    r"Inviato da|Отправлено с|iPhoneから送信)(?:\s+\S+){0,3}$",
     re.IGNORECASE,
 )
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 @dataclass
@@ -204,7 +206,7 @@ def _strip_signature(lines: list[str]) -> list[str]:
     for line in lines:
         if _SIGNATURE.match(line.rstrip()):
             break
-        if _SENT_FROM.match(_bare(line)):
+        if _SENT_FROM.match(_MARKDOWN_LINK.sub(r"\1", _bare(line))):
             continue
         kept.append(line)
     return kept

@@ -459,6 +459,19 @@ SHAPES = {
         title="Invoice 42",
     ),
     "yahoo_classic": Shape(yahoo_classic, "Fine by me."),
+    "outlook_ios": Shape(
+        lambda: plain(
+            "Ok, Friday!\r\n\r\nGet Outlook for iOS<https://aka.ms/o0ukef>\r\n"
+            "________________________________\r\nFrom: Tidings <tidings@tidings.test>\r\n"
+            "Sent: Tuesday, March 3, 2026 9:00:00 AM\r\nTo: Mia Member <mia@acme.test>\r\n"
+            "Subject: Re: Quarterly plan\r\n\r\nShall we ship?\r\n"
+        ),
+        "Ok, Friday!",
+    ),
+    "sentence_like_a_phone_signature": Shape(
+        lambda: plain("Sent from my phone, so the plan is short: ship on Friday.\n"),
+        "Sent from my phone, so the plan is short: ship on Friday.",
+    ),
     **{
         f"wrote_{language}": Shape(
             lambda line=line: wrote_line(line, "Yes, Friday."), "Yes, Friday."

@@ -7,6 +7,7 @@ Nothing here raises on bad input: whatever cannot be read is named in `Reading.u
 
 from __future__ import annotations
 
+import base64
 import binascii
 import mimetypes
 import re
@@ -49,6 +50,8 @@ _NOT_CONTENT = {
 }
 _ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 _ESCAPED_BYTES = re.compile(r"[\udc80-\udcff]")  # bytes the parser could not decode
+# A body that is nothing but lines of base64.
+_ENCODED_BODY = re.compile(rb"^\s*[A-Za-z0-9+/]{40,}={0,2}\s*(?:\n\s*[A-Za-z0-9+/]+={0,2}\s*)*$")
 _NESTING_LIMIT = 20  # forwards of forwards; deeper parts are kept only inside the .eml
 
 DAMAGED = "damaged in transit"
@@ -239,9 +242,21 @@ def _is_binary(text: str) -> bool:
     )
 
 
+def _undo_unlabelled_base64(data: bytes, charset: str | None) -> bytes:
+    """Base64 sent without saying so holds the words: decoded when it decodes to text."""
+    try:
+        decoded = base64.b64decode(re.sub(rb"\s+", b"", data), validate=True)
+    except binascii.Error:
+        return data
+    return data if _is_binary(decode_text(decoded, charset)) else decoded
+
+
 def _part_text(part: EmailMessage) -> tuple[str, bool]:
     """A text part's words (HTML turned into Markdown-ish text) and whether it was damaged."""
     data, damaged = _payload(part)
+    transfer_encoding = str(part.get("Content-Transfer-Encoding", "7bit")).strip().lower()
+    if transfer_encoding in {"7bit", "8bit"} and _ENCODED_BODY.match(data):
+        data = _undo_unlabelled_base64(data, part.get_content_charset())
     text = decode_text(data, part.get_content_charset())
     if _is_binary(text):
         return "", True

@@ -5,6 +5,7 @@ exactly what the sender meant, and nothing is dropped without saying so."""
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 from collections.abc import Callable
@@ -511,6 +512,10 @@ SHAPES = {
     "latin1_sent_as_utf8": Shape(
         lambda: raw_text("Naïve café, à demain.".encode("latin-1"), "utf-8"),
         "Naïve café, à demain.",
+    ),
+    "base64_body_without_its_encoding_named": Shape(
+        lambda: raw_text(base64.encodebytes("Ship it on Friday — agreed.\n".encode() * 3), "utf-8"),
+        "Ship it on Friday — agreed.\nShip it on Friday — agreed.\nShip it on Friday — agreed.",
     ),
     "utf8_sent_as_gb2312": Shape(
         lambda: raw_text("好的，周五发布。".encode(), "gb2312"), "好的，周五发布。"

@@ -132,6 +132,22 @@ def digest_of_two() -> bytes:
     return raw.encode()
 
 
+def forwarded_as_base64() -> bytes:
+    inner = base64.encodebytes(
+        b"From: Ann Lee <ann@partner.test>\r\nSubject: Venue\r\n"
+        b"Date: Mon, 02 Mar 2026 16:30:00 +0000\r\n\r\nThe venue is booked.\r\n"
+    ).decode()
+    return (
+        f"From: {MIA}\r\nTo: {{TO}}\r\nSubject: Fwd: Venue\r\nDate: {DATE}\r\n"
+        "Message-ID: <fwd-b64@mail.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="m"\r\n\r\n'
+        "--m\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n"
+        '--m\r\nContent-Type: message/rfc822; name="Venue.eml"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        f"{inner}--m--\r\n"
+    ).encode()
+
+
 GMAIL_QUOTE = (
     '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Tue, Mar 3, 2026 at '
     '9:00\u202fAM Tidings &lt;<a href="mailto:tidings@tidings.test">tidings@tidings.test</a>'
@@ -430,6 +446,12 @@ SHAPES = {
         "::: details Forwarded message from Bo <bo@partner.test>, “Second note”, "
         "2 Mar 2026, 11:00\nTwo.\n:::",
         ["First note.eml", "Second note.eml"],
+    ),
+    "forwarded_message_sent_as_base64": Shape(
+        forwarded_as_base64,
+        "See below.\n\n::: details Forwarded message from Ann Lee <ann@partner.test>, “Venue”, "
+        "2 Mar 2026, 16:30\nThe venue is booked.\n:::",
+        ["Venue.eml"],
     ),
     "gmail_html_with_blank_plain": Shape(
         gmail_html_with_blank_plain, "Ship it, see [the plan](https://example.com/plan)."

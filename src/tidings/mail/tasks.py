@@ -1,4 +1,4 @@
-"""Periodic email work: thin wrappers around the outbox and digest actions."""
+"""Periodic email work: thin wrappers around the outbox, digest and incoming-mail actions."""
 
 import threading
 
@@ -7,7 +7,7 @@ from django.db import close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, on_startup
 
-from tidings.mail import digests, outbox
+from tidings.mail import digests, inbound, outbox
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -28,6 +28,12 @@ def poll_imap_mailbox() -> None:
     from tidings.mail import receiver
 
     receiver.poll_imap()
+
+
+@db_periodic_task(crontab(hour="4", minute="17"))
+def forget_old_originals() -> None:
+    """Daily: delete received messages kept longer than MAIL_KEEP_ORIGINAL_DAYS."""
+    inbound.forget_old_originals()
 
 
 # Taken once and never released: the first worker thread to start does the release.

@@ -539,6 +539,17 @@ SHAPES = {
         lambda: raw_text(base64.encodebytes("Ship it on Friday — agreed.\n".encode() * 3), "utf-8"),
         "Ship it on Friday — agreed.\nShip it on Friday — agreed.\nShip it on Friday — agreed.",
     ),
+    "french_latin1_sent_as_utf8": Shape(
+        lambda: raw_text(
+            "Le café est prêt à l'étage, très bon. Voilà, à bientôt, Zoé.".encode("latin-1"),
+            "utf-8",
+        ),
+        "Le café est prêt à l'étage, très bon. Voilà, à bientôt, Zoé.",
+    ),
+    "cp1251_sent_as_utf8": Shape(
+        lambda: raw_text("Да, сделаю к пятнице. Спасибо, коллеги.".encode("cp1251"), "utf-8"),
+        "Да, сделаю к пятнице. Спасибо, коллеги.",
+    ),
     "utf8_sent_as_gb2312": Shape(
         lambda: raw_text("好的，周五发布。".encode(), "gb2312"), "好的，周五发布。"
     ),

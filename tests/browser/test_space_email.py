@@ -74,6 +74,27 @@ def send(port: int, sender: str, to: str, subject: str, body: str) -> None:
         smtp.send_message(msg)
 
 
+def forward_as_attachment(port: int, sender: str, to: str) -> None:
+    """Outlook's "forward as attachment": the client's message inside, with its file, and
+    beside it an attachment damaged on the way."""
+    client = EmailMessage()
+    client["From"], client["To"] = "Carol Client <carol@client.test>", "mina@example.com"
+    client["Subject"], client["Date"] = "Contract draft", "Tue, 01 Dec 2026 16:20:00 +0000"
+    client.set_content("Here is the draft contract. Please review clause 4 by Friday.")
+    client.add_attachment(b"%PDF-1.4 draft", maintype="application", subtype="pdf",
+                          filename="contract.pdf")  # fmt: skip
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, "FW: Contract draft"
+    msg.set_content("Carol's draft below, for Thursday's review.")
+    msg.add_attachment(client, filename="Contract draft.eml")
+    msg.add_attachment(b"x", maintype="application", subtype="pdf", filename="budget.pdf")
+    raw = msg.as_bytes()
+    assert raw.count(b"\n\neA==\n") == 1  # budget.pdf's one byte, in base64
+    raw = raw.replace(b"\n\neA==\n", b"\n\neA=!!@@\n")  # as a cut transfer leaves it
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        smtp.sendmail(sender, [to], raw)
+
+
 def test_space_address_holds_strangers_for_the_owner(server, mail_server, new_page) -> None:
     owner = set_up_owner(new_page, server)
     submit_setup(owner)
@@ -109,3 +130,19 @@ def test_space_address_holds_strangers_for_the_owner(server, mail_server, new_pa
     member.get_by_role("link", name="Visiting hours?").click()
     expect(member.locator(".post-opening .post-body")).to_contain_text("Sam Stranger")
     expect(member.locator(".post-opening .post-body")).to_contain_text("Can we visit?")
+
+    # A forwarded message lands whole: folded under its sender and subject, its .eml kept;
+    # the damaged file is named; the author may open the message as received.
+    forward_as_attachment(mail_server, "Mina Member <mina@example.com>", address)
+    open_space(member, "Lighthouse")
+    member.get_by_role("link", name="Contract draft").click()
+    body = member.locator(".post-opening .post-body")
+    expect(body).to_contain_text("Carol's draft below, for Thursday's review.")
+    expect(body).to_contain_text("1 attachment could not be read: budget.pdf")
+    forwarded = body.locator("details", has_text="Forwarded message from Carol Client")
+    expect(forwarded).to_contain_text("“Contract draft”")
+    forwarded.locator("summary").click()
+    expect(forwarded).to_contain_text("Please review clause 4 by Friday.")
+    expect(member.locator(".post-opening")).to_contain_text("Contract draft.eml")
+    expect(member.get_by_role("link", name="View original")).to_be_visible()
+    snap(member, "space-email-forwarded")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import smtplib
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
@@ -17,6 +16,7 @@ import pytest
 
 from tidings.mail import addresses, receiver
 from tidings.mail.models import InboundMessage, InboundResult
+from tidings.mail.tests.conftest import free_port
 from tidings.threads.models import Reply, Thread
 from tidings.threads.tests.factories import thread_in
 
@@ -24,12 +24,6 @@ DOMAIN = "tidings.test"
 MIA = "Mia Member <mia@acme.test>"
 DATE = "Tue, 03 Mar 2026 09:00:00 +0100"
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import imaplib
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,12 @@ import pytest
 
 from tidings.mail import addresses, receiver
 from tidings.mail.models import InboundMessage, InboundResult
+from tidings.mail.tests.conftest import free_port
 from tidings.threads.models import Reply, Thread
 from tidings.threads.tests.factories import thread_in
 
 DOMAIN = "tidings.test"
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

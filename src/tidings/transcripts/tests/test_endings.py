@@ -94,6 +94,16 @@ def processed(owner, thread, media: Path, folder: Path):
     return recording
 
 
+def as_mp3(wav: Path, target: Path) -> Path:
+    with av.open(str(wav)) as source, av.open(str(target), "w") as output:
+        stream = output.add_stream("libmp3lame", rate=16_000)
+        stream.layout = "mono"
+        for frame in [*source.decode(audio=0), None]:
+            for packet in stream.encode(frame):
+                output.mux(packet)
+    return target
+
+
 def run_to_the_end(transcript: Transcript) -> tuple[Transcript, int]:
     """Run the job as the worker would, counting runs, until it says it is done."""
     runs = 0
@@ -174,13 +184,7 @@ def test_a_truncated_file_is_transcribed_up_to_where_it_breaks(world, tmp_path, 
 def test_a_clip_shorter_than_the_model_window_finishes_in_one_run(world, tmp_path, length_ms):
     thread = thread_in(world.open_space, world.owner)
     wav = silence_wav(tmp_path, length_ms / 1000, tone_hz=300)
-    track = tmp_path / "short.mp3"
-    with av.open(str(wav)) as source, av.open(str(track), "w") as output:
-        stream = output.add_stream("libmp3lame", rate=16_000)
-        stream.layout = "mono"
-        for frame in [*source.decode(audio=0), None]:
-            for packet in stream.encode(frame):
-                output.mux(packet)
+    track = as_mp3(wav, tmp_path / "short.mp3")
     recording = posted_recording(world.owner, thread, duration_ms=length_ms, has_video=False)
     with track.open("rb") as handle:
         recording.audio_track.save("audio.mp3", File(handle), save=True)
@@ -193,13 +197,7 @@ def test_a_clip_shorter_than_the_model_window_finishes_in_one_run(world, tmp_pat
 
 def test_reading_at_or_past_the_end_is_the_end_not_unreadable(tmp_path):
     wav = silence_wav(tmp_path, 0.118, tone_hz=300)
-    mp3 = tmp_path / "short.mp3"
-    with av.open(str(wav)) as source, av.open(str(mp3), "w") as output:
-        stream = output.add_stream("libmp3lame", rate=16_000)
-        stream.layout = "mono"
-        for frame in [*source.decode(audio=0), None]:
-            for packet in stream.encode(frame):
-                output.mux(packet)
+    mp3 = as_mp3(wav, tmp_path / "short.mp3")
     length = sum(len(samples) for samples in engine.read_audio(mp3))
     end_ms = length * 1000 // engine.SAMPLE_RATE
     for start_ms in (end_ms, end_ms + 1, 5_000):

@@ -252,7 +252,12 @@ def split(text: str, *, subject: str = "") -> Split:
             end = following if following is not None else len(lines)
             while end < len(lines) and (_is_quoted(lines[end]) or not _bare(lines[end])):
                 end += 1
-            quoted.extend(lines[at:end])
+            if _answers_between_quotes(lines[end:]):
+                # Inline answers: this quote is the context of the answer below it.
+                quoted.extend(lines[at:body_start])
+                new.append(lines[body_start:end])
+            else:
+                quoted.extend(lines[at:end])
             position = end
         else:
             # Unquoted history (Outlook): nothing after it can be told apart from it.
@@ -267,6 +272,12 @@ def split(text: str, *, subject: str = "") -> Split:
             break
     new_lines = _fold_leading_and_trailing_quotes([_strip_signature(part) for part in new], quoted)
     return Split(_join(new_lines), _join(quoted), _join(folded), forwarded)
+
+
+def _answers_between_quotes(lines: list[str]) -> bool:
+    """Whether new words below a quote are followed by another quote and more new words."""
+    written = [i for i, line in enumerate(lines) if _bare(line) and not _is_quoted(line)]
+    return bool(written) and any(_is_quoted(line) for line in lines[written[0] : written[-1]])
 
 
 def _fold_leading_and_trailing_quotes(parts: list[list[str]], quoted: list[str]) -> list[str]:

@@ -503,6 +503,13 @@ SHAPES = {
         ),
         "> Ship on Friday?\n\nYes.\n\n> And the docs?\n\nDone too.",
     ),
+    "inline_answers_under_an_attribution_keep_the_first_quote": Shape(
+        lambda: plain(
+            "On Tue, 3 Mar 2026 at 09:00, Tidings <reply+x@tidings.test> wrote:\n"
+            "> Ship on Friday?\n\nYes.\n\n> And the docs?\n\nDone too.\n"
+        ),
+        "> Ship on Friday?\n\nYes.\n\n> And the docs?\n\nDone too.",
+    ),
     "header_like_lines_of_the_senders_own": Shape(
         lambda: plain("Booked it:\n\nFrom: Berlin\nTo: Paris\n\nSee you there.\n"),
         "Booked it:\n\nFrom: Berlin\nTo: Paris\n\nSee you there.",

@@ -5,7 +5,8 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 
 
 def media_origins(bucket: str, endpoint_url: str, region: str) -> list[str]:
@@ -59,3 +60,21 @@ class ContentSecurityPolicyMiddleware:
         )
         response.headers.setdefault("Permissions-Policy", "geolocation=(), payment=()")
         return response
+
+
+def sandboxed_file(
+    stored: FieldFile, *, filename: str, content_type: str, as_attachment: bool = True
+) -> FileResponse:
+    """A stored file that people sent (an attachment, a received message) served so that it
+    can never run as a page of ours: sandboxed, its type as declared, cached privately."""
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("This file is no longer kept.") from error
+    response = FileResponse(
+        handle, as_attachment=as_attachment, filename=filename, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage as OutgoingEmail
 from django.db import IntegrityError, transaction
@@ -487,12 +488,12 @@ def forget_old_originals(now: dt.datetime | None = None) -> int:
     """Delete kept originals older than MAIL_KEEP_ORIGINAL_DAYS (all of them when it is 0);
     the log lines and posts stay. Returns how many were removed."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.MAIL_KEEP_ORIGINAL_DAYS)
-    removed = 0
-    for entry in InboundMessage.objects.exclude(original="").filter(received_at__lt=cutoff):
-        entry.original.delete(save=False)
-        entry.save(update_fields=["original"])
-        removed += 1
-    return removed
+    old = InboundMessage.objects.exclude(original="").filter(received_at__lt=cutoff)
+    kept = list(old.values_list("pk", "original"))
+    for _pk, name in kept:
+        default_storage.delete(name)
+    InboundMessage.objects.filter(pk__in=[pk for pk, _name in kept]).update(original="")
+    return len(kept)
 
 
 def original_for(person: User | None, message_pk: int) -> InboundMessage:
@@ -515,21 +516,17 @@ def original_for(person: User | None, message_pk: int) -> InboundMessage:
     return entry
 
 
-def original_links(person: User, thread: Thread, reply_ids: list[int], *, is_admin: bool) -> dict:
+def original_links(thread: Thread, reply_ids: list[int]) -> dict[int | None, str]:
     """{reply id, or None for the opening post: "View original" URL} for the posts of a page
-    that came by email and whose original the person may open (their own, or any for admins)."""
+    that came by email and still have their original. Who may open one is the page's to
+    decide, by `access.can_view_original_email`."""
     entries = (
         InboundMessage.objects.filter(result=InboundResult.ACCEPTED, thread=thread)
         .filter(Q(reply=None) | Q(reply_id__in=reply_ids))
         .exclude(original="")
-        .values_list("pk", "reply_id", "reply__author_id")
+        .values_list("pk", "reply_id")
     )
-    links = {}
-    for pk, reply_id, reply_author_id in entries:
-        author_id = reply_author_id if reply_id is not None else thread.author_id
-        if is_admin or author_id == person.pk:
-            links[reply_id] = reverse("mail:original", args=[pk])
-    return links
+    return {reply_id: reverse("mail:original", args=[pk]) for pk, reply_id in entries}
 
 
 # --- Held messages: a space admin decides.

@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tidings.mail import inbound, outbox
+from tidings.security import sandboxed_file
 from tidings.threads.queries import space_for
 from tidings.workspaces.queries import workspace_for
 
@@ -76,16 +77,6 @@ def original(request: HttpRequest, message_id: int) -> FileResponse:
     """The message a post came from, as it was received ("View original"): an .eml file to
     open in a mail program, never rendered here (it is whatever the sender made it)."""
     entry = inbound.original_for(request.user, message_id)
-    try:
-        kept = entry.original.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The original of this message is no longer kept.") from error
-    response = FileResponse(
-        kept,
-        as_attachment=True,
-        filename=f"message-{entry.pk}.eml",
-        content_type="message/rfc822",
+    return sandboxed_file(
+        entry.original, filename=f"message-{entry.pk}.eml", content_type="message/rfc822"
     )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -24,6 +24,7 @@ from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
 from tidings.recordings import actions as recording_actions
 from tidings.recordings.views import thread_players
+from tidings.security import sandboxed_file
 from tidings.threads import actions, queries
 from tidings.threads import composer as post_composer
 from tidings.threads.markdown import plain_text
@@ -381,10 +382,12 @@ def _shown(
         row["edited_title"] = long_time(edited_at.astimezone(zone)) if edited_at else ""
     inbox_composer.attach_asks(request, thread, shown)  # who was asked to respond, who answered
     originals = mail_inbound.original_links(
-        person, thread, [p.reply.pk for p in posts if p.reply is not None], is_admin=is_admin
+        thread, [p.reply.pk for p in posts if p.reply is not None]
     )
     for row in shown:
-        row["original_url"] = originals.get(row["reply"].pk if row["reply"] else None, "")
+        # The post's author or an admin (access.can_view_original_email): who may delete it.
+        key = row["reply"].pk if row["reply"] else None
+        row["original_url"] = originals.get(key, "") if row.get("delete_url") else ""
     return shown
 
 
@@ -751,17 +754,9 @@ def attachment_file(request: HttpRequest, token: str, name: str) -> FileResponse
 def serve_attachment(attachment: Attachment) -> FileResponse:
     """The file as a download (pictures inline), sandboxed so it can never run as a page.
     The JSON API serves files through this too."""
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("No such file.") from error
-    response = FileResponse(
-        handle,
-        as_attachment=not attachment.is_image,
+    return sandboxed_file(
+        attachment.file,
         filename=attachment.name,
         content_type=attachment.content_type or "application/octet-stream",
+        as_attachment=not attachment.is_image,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

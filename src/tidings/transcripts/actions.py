@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -188,9 +188,11 @@ def _free(now: dt.datetime) -> Q:
     return Q(claimed_until=None) | Q(claimed_until__lte=now)
 
 
-def _this_chain(ticket: str) -> Q:
-    # Jobs queued before chains had tickets carry none: they may still run.
-    return Q(queued_as=ticket) if ticket else Q()
+def _claimable(transcript_id: int, ticket: str, now: dt.datetime) -> QuerySet[Transcript]:
+    """The transcript while it is open work, free, and this chain's (jobs queued before
+    chains had tickets carry none: they may still run)."""
+    chain = Q(queued_as=ticket) if ticket else Q()
+    return Transcript.objects.filter(OPEN_WORK, _free(now), chain, pk=transcript_id)
 
 
 def _claim(transcript_id: int, ticket: str, now: dt.datetime) -> str | None:
@@ -200,9 +202,7 @@ def _claim(transcript_id: int, ticket: str, now: dt.datetime) -> str | None:
     if running.count() >= settings.TRANSCRIPTION_CONCURRENCY:
         return None
     token = leases.new_token()
-    taken = Transcript.objects.filter(
-        OPEN_WORK, _free(now), _this_chain(ticket), pk=transcript_id
-    ).update(
+    taken = _claimable(transcript_id, ticket, now).update(
         failure_reason="",
         claimed_by=token,
         claimed_until=leases.lease_until(now),
@@ -216,11 +216,7 @@ def _claim(transcript_id: int, ticket: str, now: dt.datetime) -> str | None:
 def _waiting_for_a_slot(transcript_id: int, ticket: str, now: dt.datetime) -> bool:
     """Whether this chain's transcript is free and waits only for a transcription slot (and
     then marks it seen, so the sweep does not take it for lost)."""
-    return bool(
-        Transcript.objects.filter(
-            OPEN_WORK, _free(now), _this_chain(ticket), pk=transcript_id
-        ).update(updated_at=now)
-    )
+    return bool(_claimable(transcript_id, ticket, now).update(updated_at=now))
 
 
 def _renewal(transcript_id: int, token: str) -> leases.Renewal:

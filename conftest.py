@@ -3,7 +3,11 @@ outsider from another workspace, an open space and a private space."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -105,3 +109,23 @@ ROLES = ["owner", "admin", "member", "guest", "outsider", "anonymous"]
 def by_role(owner, admin, member, guest, outsider, anonymous) -> dict[str, int]:
     """Expected statuses keyed by role name, given in the order of ROLES."""
     return dict(zip(ROLES, [owner, admin, member, guest, outsider, anonymous], strict=True))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """No skip is silent: the reasons, counted, end the report, and scripts/test.py repeats
+    them in its summary (through the file named by TIDINGS_SKIP_REPORT)."""
+    reasons = [skip_reason(report) for report in terminalreporter.stats.get("skipped", [])]
+    if not reasons:
+        return
+    terminalreporter.section(f"{len(reasons)} skipped, and why")
+    for reason, count in Counter(reasons).most_common():
+        terminalreporter.write_line(f"{count} × {reason}")
+    if target := os.environ.get("TIDINGS_SKIP_REPORT"):
+        Path(target).write_text(json.dumps(reasons))
+
+
+def skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # (path, line, "Skipped: why")
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)

@@ -19,8 +19,11 @@ from tidings.inbox.models import (
     ScheduledPost,
     ScheduleState,
 )
+from tidings.recordings import queries as recording_queries
+from tidings.recordings.media import media_url
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
+from tidings.workspaces import access
 from tidings.workspaces.access import visible_spaces, visible_threads
 
 if TYPE_CHECKING:
@@ -58,7 +61,8 @@ def open_items(person: User | None) -> QuerySet[InboxItem]:
 
 
 def open_inbox_count(person: User | None) -> int:
-    return open_items(person).count()
+    """The top bar's count: the open tab's, counted where the tabs are counted."""
+    return tab_counts(person)["open"]
 
 
 def snoozed_items(person: User | None) -> QuerySet[InboxItem]:
@@ -76,7 +80,8 @@ def done_items(person: User | None) -> QuerySet[InboxItem]:
 
 
 def _ready(items: QuerySet[InboxItem]) -> list[InboxItem]:
-    """Load what a row shows; each item gets `excerpt`, the latest words as plain text."""
+    """Load what a row shows; each item gets `excerpt`, the latest words as plain text, and
+    `recording`, the recording of the post it is about (see `_with_recordings`)."""
     # The search index already holds each post as plain text: reading its start is much
     # cheaper than parsing every item's Markdown again on each inbox page.
     indexed = SearchDocument.objects.values(start=Substr("body", 1, EXCERPT_SOURCE_CHARS))
@@ -101,7 +106,51 @@ def _ready(items: QuerySet[InboxItem]) -> list[InboxItem]:
             if text is None:
                 text = plain_text(item.thread.body)
         item.excerpt = Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
+    _with_recordings(rows)
     return rows
+
+
+def _with_recordings(rows: list[InboxItem]) -> None:
+    """Give each item `recording`: the recording of the post it is about (its latest reply,
+    or the opening post of a new thread), or None, with `recording_card` for its thumbnail.
+    A reply that is only a recording has no words of its own: its excerpt becomes the start
+    of what is said in it. One query for the whole page, through the person's visible
+    recordings."""
+    if not rows:
+        return
+    person = rows[0].person
+    about = {item.pk: _post_of(item) for item in rows}
+    found = recording_queries.recordings_of_posts(
+        access.visible_recordings(person),
+        reply_ids={reply_id for _, reply_id in about.values() if reply_id},
+        opening_thread_ids={thread_id for thread_id, reply_id in about.values() if not reply_id},
+    )
+    for item in rows:
+        post = about[item.pk]
+        recording = found.of(*post) if post else None
+        item.recording = recording
+        if recording is None:
+            continue
+        item.recording_card = {
+            "recording": recording,
+            "poster_url": media_url(recording, "poster", person) if recording.poster else "",
+            "duration": recording_queries.length_label(recording),
+        }
+        item.recording_label = recording_queries.label(recording)
+        if not item.excerpt and recording.said:
+            said = Truncator(" ".join(recording.said.split())).chars(EXCERPT_CHARS - 2)
+            item.excerpt = f"“{said}”"
+
+
+def _post_of(item: InboxItem) -> tuple[int, int | None] | None:
+    """(thread id, reply id or None for the opening post) of the post an item is about; None
+    for a resolution, which is about the outcome."""
+    if item.reason == Reason.RESOLUTION and item.thread.resolved_at is not None:
+        return None
+    reply = item.latest_reply
+    if reply is not None:
+        return None if reply.deleted_at is not None else (item.thread_id, reply.pk)
+    return item.thread_id, None
 
 
 def _tab(person: User | None, tab: str) -> QuerySet[InboxItem]:

@@ -83,7 +83,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "nav_inbox_count": counts["open"],  # the top bar's count: no need to count again
     }
     partial = request.GET.get("partial") or _is_htmx(request)
-    return _render(request, "inbox/_list.html" if partial else "inbox/inbox.html", context)
+    return _render(request, "inbox/_list_partial.html" if partial else "inbox/inbox.html", context)
 
 
 @login_required
@@ -143,12 +143,11 @@ def item_action(request: HttpRequest, item_id: int, action: str) -> HttpResponse
     elif action == "snooze":
         until = timezone.localtime(item.snoozed_until, person.zone)
         notice = notice.format(until=f"{until:%a %-d %b, %H:%M}")
-    response = _render(
-        request, "inbox/_item.html", {"item": row, "tab": tab, "notice": notice, "undo": undo,
-                                      "error": error, "error_action": action if error else ""}
-    )  # fmt: skip
-    response["HX-Trigger"] = "inbox-changed"
-    return response
+    # The row, and the tab counts and top bar count from the same numbers, in one response.
+    context = {"item": row, "tab": tab, "notice": notice, "undo": undo, "error": error,
+               "error_action": action if error else "",
+               "counts": queries.tab_counts(person)}  # fmt: skip
+    return _render(request, "inbox/_triaged.html", context)
 
 
 def _snooze(request: HttpRequest, item_id: int) -> InboxItem:

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -94,13 +95,21 @@ def test_get_on_an_action_is_refused(world, items):
     assert world.client_for("member").get(f"/inbox/{items['member'].pk}/done").status_code == 405
 
 
+def _swapped_counts(body: str) -> tuple[str, str, str]:
+    """The open and snoozed tab counts and the top bar count a triage response swaps in."""
+    tabs = re.search(r'<nav id="inbox-tabs"[^>]*hx-swap-oob="true">(.*?)</nav>', body, re.S)
+    tab_counts = re.findall(r'class="tab-count">(\d+)<', tabs.group(1))
+    badge = re.search(r'<span id="inbox-count"[^>]*hx-swap-oob="true">.*?(\d+)<', body, re.S)
+    return tab_counts[0], tab_counts[1], badge.group(1)
+
+
 def test_done_swaps_row_with_undo_and_refreshes_the_count(world, items):
     client = world.client_for("member")
     item = items["member"]
     response = client.post(f"/inbox/{item.pk}/done", {"tab": "open"}, **HTMX)
     body = response.content.decode()
     assert "Marked done." in body and f"/inbox/{item.pk}/undone" in body
-    assert response["HX-Trigger"] == "inbox-changed"
+    assert _swapped_counts(body) == ("0", "0", "0")
     assert ">0<" in client.get("/inbox/count").content.decode()
     client.post(f"/inbox/{item.pk}/undone", {"tab": "open"}, **HTMX)
     item.refresh_from_db()
@@ -168,3 +177,28 @@ def test_snooze_menu_sends_the_preset_pressed_and_links_each_row(world, items):
         assert f'name="preset" value="{preset}"' in body
     assert f'action="/inbox/{item.pk}/snooze"' in body
     assert f'action="/inbox/{item.pk}/done"' in body
+
+
+def test_every_triage_response_carries_the_new_tab_and_top_bar_counts(world, items):
+    """Done, snooze, unsnooze and undo each swap in the counts they leave behind."""
+    client = world.client_for("member")
+    item = items["member"]
+    second = make_thread(world.open_space, world.owner, "Second thing", "Also")
+    fan_out_thread_posted(second, [world.member])
+    url = f"/inbox/{item.pk}"
+    steps = [
+        ("done", {}, ("1", "0", "1")),
+        ("undone", {}, ("2", "0", "2")),
+        ("snooze", {"preset": "tomorrow"}, ("1", "1", "1")),
+        ("unsnooze", {}, ("2", "0", "2")),
+    ]
+    for action, data, expected in steps:
+        response = client.post(f"{url}/{action}", {"tab": "open", **data}, **HTMX)
+        assert response.status_code == 200
+        assert _swapped_counts(response.content.decode()) == expected, action
+
+
+def test_the_list_refresh_carries_the_top_bar_count(world, items):
+    body = world.client_for("member").get("/inbox/?partial=1").content.decode()
+    assert 'id="inbox-list"' in body
+    assert re.search(r'<span id="inbox-count"[^>]*hx-swap-oob="true">.*?1<', body, re.S)

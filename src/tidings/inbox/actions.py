@@ -32,6 +32,7 @@ from tidings.workspaces.access import (
 if TYPE_CHECKING:
     from tidings.accounts.models import User
     from tidings.threads.models import Reply, Space, Thread
+    from tidings.workspaces.models import Workspace
 
 # Strength of a reason: a stronger one replaces a weaker one while the item is unread.
 REASON_RANK = {
@@ -798,6 +799,21 @@ def cancel_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
     found.save(update_fields=["state"])
     _release(found)
     return found
+
+
+def cancel_scheduled_posts_in(author: User, workspace: Workspace) -> int:
+    """Drop every post the author still has waiting to be sent in the workspace (they were
+    removed from it). Returns how many."""
+    waiting = list(
+        ScheduledPost.objects.select_for_update(of=("self",)).filter(
+            author=author, space__workspace=workspace, state=ScheduleState.SCHEDULED
+        )
+    )
+    for post in waiting:
+        post.state = ScheduleState.CANCELLED
+        post.save(update_fields=["state"])
+        _release(post)
+    return len(waiting)
 
 
 def publish_due_posts(now: dt.datetime | None = None) -> int:

@@ -264,6 +264,16 @@ def set_space_members(person: User, space: Space, member_ids: Iterable[int | str
     )
 
 
+def forget_person_in_workspace(person: User, workspace: Workspace) -> None:
+    """Take a person removed from a workspace off every space list, space level and thread
+    follow there, and drop their posts waiting to be sent: none of it comes back if they are
+    invited again, when they get exactly what the new invitation gives."""
+    SpaceMember.objects.filter(person=person, space__workspace=workspace).delete()
+    SpaceSubscription.objects.filter(person=person, space__workspace=workspace).delete()
+    ThreadFollow.objects.filter(person=person, thread__space__workspace=workspace).delete()
+    inbox_actions.cancel_scheduled_posts_in(person, workspace)
+
+
 @transaction.atomic
 def archive_space(person: User, space: Space, archived: bool = True) -> Space:
     """Archive (read-only from then on) or unarchive a space."""

@@ -66,8 +66,7 @@ def private_space_members(person: User | None, space: Space) -> list[User]:
     open one), by name. 404 when the person cannot see the space: the list never leaks."""
     if not access.can_view_space(person, space):
         raise Http404("No such space.")
-    rows = space.members.select_related("person")
-    return [row.person for row in rows.order_by("person__name")]
+    return list(access.space_list_people(space))
 
 
 def reply_by_id(person: User | None, reply_id: int) -> Reply:

@@ -23,6 +23,7 @@ from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
 from tidings.recordings import actions as recording_actions
+from tidings.recordings import queries as recording_queries
 from tidings.recordings.views import thread_players
 from tidings.security import sandboxed_file
 from tidings.threads import actions, queries
@@ -72,6 +73,19 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _with_recordings(person, page) -> None:
+    """Each thread of a list page gets `list_recording`, the recording its row shows (or
+    None), and its thumbnail: one query for the page."""
+    threads = list(page.object_list)
+    shown = recording_queries.thread_list_recordings(person, [thread.pk for thread in threads])
+    for thread in threads:
+        recording = thread.list_recording = shown.get(thread.pk)
+        if recording is not None:
+            thread.recording_card = recording_queries.thumbnail(person, recording)
+            thread.recording_label = recording_queries.label(recording)
+    page.object_list = threads
+
+
 # --- Workspace and spaces.
 
 
@@ -82,6 +96,7 @@ def workspace_home(request: HttpRequest, workspace: str) -> HttpResponse:
     page = Paginator(queries.recent_threads(request.user, ws), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    _with_recordings(request.user, page)
     can_create_space = access.can_create_space(request.user, ws)
     return render(
         request,
@@ -142,6 +157,7 @@ def space_page(request: HttpRequest, workspace: str, space: str) -> HttpResponse
     state = request.GET.get("state", "")
     threads = queries.space_threads(request.user, sp, kind=kind, state=state)
     page = Paginator(threads, PAGE_SIZE).get_page(request.GET.get("page"))
+    _with_recordings(request.user, page)
     return render(
         request,
         "threads/space.html",
@@ -171,7 +187,7 @@ def space_manage(request: HttpRequest, workspace: str, space: str) -> HttpRespon
         raise PermissionDenied("Only the space's creator or a workspace admin can change it.")
     errors: dict[str, list[str]] = {}
     status = 200
-    member_ids = {str(pk) for pk in sp.members.values_list("person_id", flat=True)}
+    member_ids = {str(pk) for pk in access.space_list_people(sp).values_list("pk", flat=True)}
     form = {"name": sp.name, "description": sp.description}
     if request.method == "POST":
         form = {

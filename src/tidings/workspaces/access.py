@@ -250,3 +250,16 @@ def mentionable_people(space: Space) -> QuerySet[User]:
         in_space |= Q(role__in=[Role.OWNER, Role.ADMIN, Role.MEMBER])
     people_ids = active.filter(in_space).values("person_id")
     return User.objects.filter(is_active=True, pk__in=people_ids).order_by("name")
+
+
+def space_list_people(space: Space) -> QuerySet[User]:
+    """The people on a space's member list who still belong to its workspace: a row left
+    behind for someone removed (or deactivated) never shows them as a member."""
+    from tidings.accounts.models import User
+
+    active = Membership.objects.filter(workspace_id=space.workspace_id, deactivated_at=None)
+    return User.objects.filter(
+        is_active=True,
+        space_memberships__space=space,
+        pk__in=active.values("person_id"),
+    ).order_by("name")

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tidings.accounts.models import User, hash_token, validate_time_zone
+from tidings.accounts.models import AccessToken, User, hash_token, validate_time_zone
 from tidings.workspaces import access
 from tidings.workspaces.models import Invite, Membership, Role, SetupToken, Workspace
 
@@ -267,6 +267,7 @@ def _join(person: User, invite: Invite) -> Membership:
             workspace=invite.workspace, person=person, role=invite.role
         )
     elif found.deactivated_at is not None:
+        _forget_access(person, invite.workspace)
         found.deactivated_at = None
         found.role = invite.role
         found.joined_at = timezone.now()
@@ -384,4 +385,23 @@ def deactivate_member(actor: User, workspace: Workspace, membership_id: int) -> 
             raise ValidationError("A workspace needs at least one owner.")
     target.deactivated_at = timezone.now()
     target.save(update_fields=["deactivated_at"])
+    _forget_access(target.person, workspace)
+    # Tokens belong to the person, not to one workspace: a token that outlived its owner's
+    # removal would open the workspace again on a re-invitation, so all of them stop now.
+    AccessToken.objects.filter(user=target.person, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    _pending_invites(workspace).filter(email=target.person.email.lower()).update(
+        revoked_at=timezone.now()
+    )
     return target
+
+
+def _forget_access(person: User, workspace: Workspace) -> None:
+    """Everything a person held in a workspace beside their membership: private spaces,
+    levels, follows and posts waiting to be sent. Emptied on removal, and again when a removed
+    person joins anew (people removed before this was done kept theirs)."""
+    # Up a layer on purpose: removal must take effect in the same transaction, not later.
+    from tidings.threads.actions import forget_person_in_workspace
+
+    forget_person_in_workspace(person, workspace)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import nh3
 from markdown_it.token import Token
 
-from tidings.threads.mentions import MENTION_RE, mention_text_tokens, parser, people_by_handle
+from tidings.threads.mentions import Mentionable, mention_text_tokens, mentionable, parser
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
@@ -91,21 +91,18 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def _mention_tokens(token: Token, known: dict, mentioned: dict[int, User]) -> list[Token]:
+def _mention_tokens(token: Token, known: Mentionable, mentioned: dict[int, User]) -> list[Token]:
     """Split one text token into text and mention pieces, noting who was mentioned."""
     pieces: list[Token] = []
     position = 0
-    for match in MENTION_RE.finditer(token.content):
-        people = known.get(match.group(1).lower())
-        if not people:
-            continue
+    for start, end, people in known.find(token.content):
         mentioned.update((person.pk, person) for person in people)
-        if match.start() > position:
-            pieces.append(Token("text", "", 0, content=token.content[position : match.start()]))
+        if start > position:
+            pieces.append(Token("text", "", 0, content=token.content[position:start]))
         span = Token("html_inline", "", 0)
         span.content = f'<span class="mention">@{html.escape(people[0].name)}</span>'
         pieces.append(span)
-        position = match.end()
+        position = end
     if not pieces:
         return [token]
     if position < len(token.content):
@@ -136,7 +133,7 @@ def render_post(text: str, *, space: Space) -> RenderedPost:
     tokens = md.parse(text or "")
     mentioned: dict[int, User] = {}
     if "@" in (text or ""):
-        known = people_by_handle(space)
+        known = mentionable(space)
         targets = set(map(id, mention_text_tokens(tokens)))
         for block in tokens:
             if block.type == "inline" and block.children:

@@ -1,7 +1,9 @@
-// @mention autocomplete for textareas with data-mentions-url: type "@mi", pick a person,
-// and "@handle " is inserted. Arrow keys move, Enter or Tab picks, Escape closes.
+// @mention autocomplete for textareas with data-mentions-url: type "@mi" (or "@Mia Me", a
+// name with its spaces), pick a person, and "@handle " replaces what was typed. Arrow keys
+// move, Enter or Tab picks, Escape closes. A name typed in full without picking is resolved
+// by the server as well.
 (() => {
-  const MENTION_AT_CARET = /(?:^|[^\w.@])@([\w.+-]{0,40})$/;
+  const MENTION_AT_CARET = /(?:^|[^\p{L}\p{N}_.@])@([\p{L}\p{N}_.+'-]{0,40}(?: [\p{L}\p{N}_.+'-]{1,40}){0,2})$/u;
 
   function setup(textarea) {
     const list = document.getElementById(textarea.getAttribute("aria-controls"));

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import re
 from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import unquote, urlsplit
 
 import nh3
+from django.urls import Resolver404, resolve
 from markdown_it.token import Token
 
 from tidings.threads.mentions import Mentionable, mention_text_tokens, mentionable, parser
@@ -84,11 +86,61 @@ BLOCK_END_RE = re.compile(r"<br\s*/?>|<hr\s*/?>|</(?:p|li|h\d|td|th|tr|pre|block
 TAG_RE = re.compile(r"<[^>]+>")
 
 
+# The only addresses a picture in a post may load: an attachment (checked against the reader's
+# access when served), or a recording's poster. Fetching either changes nothing, whereas any
+# other address, even of this server, would be fetched with the reader's cookies.
+PICTURE_ROUTES = {"threads:file", "recordings:media"}
+POSTER_FILE = re.compile(r"poster\.[a-z0-9]{1,5}")
+
+
+def is_own_picture(src: str) -> bool:
+    """Whether `src` is exactly the path of an attachment or a recording's poster: no other
+    host, no query, no dot segments (encoded or not), no backslashes or control characters."""
+    if not src.startswith("/") or src.startswith("//") or "\\" in src:
+        return False
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or parts.query or parts.fragment or "#" in src:
+        return False
+    # Browsers read %2e as a dot and some servers %2f and %5c as slashes: a segment's decoded
+    # form must be an ordinary name.
+    segments = [unquote(segment) for segment in parts.path.split("/")[1:]]
+    for segment in segments:
+        if segment in {"", ".", ".."} or re.search(r"[/\\\x00-\x1f\x7f]", segment):
+            return False
+    try:
+        match = resolve("/" + "/".join(segments))
+    except Resolver404:
+        return False
+    if match.view_name == "recordings:media":
+        return bool(POSTER_FILE.fullmatch(match.kwargs.get("filename", "")))
+    return match.view_name in PICTURE_ROUTES
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
-    # Images only from our own permission-checked /files/ URLs or over https.
+    # The last word on pictures, whatever the renderer let through.
     if tag == "img" and attribute == "src":
-        return value if value.startswith(("/files/", "https://")) else None
+        return value if is_own_picture(value) else None
     return value
+
+
+def _pictures_as_links(tokens: list[Token]) -> None:
+    """A picture from anywhere else becomes a link to it, its alt text (or address) the
+    link's text: the reader sees what was meant and decides whether to open it."""
+    for block in tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        for child in block.children:
+            src = child.attrGet("src") if child.type == "image" else None
+            if child.type != "image" or is_own_picture(str(src or "")):
+                children.append(child)
+                continue
+            link_open = Token("link_open", "a", 1, attrs={"href": str(src or "")})
+            if child.attrGet("title"):
+                link_open.attrSet("title", str(child.attrGet("title")))
+            label = child.children or [Token("text", "", 0, content=str(src or ""))]
+            children.extend([link_open, *label, Token("link_close", "a", -1)])
+        block.children = children
 
 
 def _mention_tokens(token: Token, known: Mentionable, mentioned: dict[int, User]) -> list[Token]:
@@ -131,6 +183,7 @@ def render_post(text: str, *, space: Space) -> RenderedPost:
     count), so posting does not parse the text and look up people twice."""
     md = parser()
     tokens = md.parse(text or "")
+    _pictures_as_links(tokens)
     mentioned: dict[int, User] = {}
     if "@" in (text or ""):
         known = mentionable(space)

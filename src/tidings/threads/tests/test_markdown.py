@@ -2,7 +2,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tidings.threads.markdown import ALLOWED_TAGS, plain_text, render_markdown
+from tidings.threads.markdown import ALLOWED_TAGS, plain_text, render_markdown, render_post
 from tidings.threads.mentions import find_mentions
 
 HOSTILE = [
@@ -70,14 +70,79 @@ def test_links_get_rel_and_only_safe_schemes(world):
     assert 'href="http://www.example.com" rel="nofollow noopener"' in html
 
 
-def test_images_only_from_our_files_or_https(world):
+def test_pictures_show_only_from_our_attachments_and_posters(world):
     html = render_markdown(
-        "![a](/files/abc/pic.png) ![b](https://cdn.test/b.png) ![c](http://plain.test/c.png)",
+        "![plan](/files/abc/pic.png) ![still](/media/r/a1b2:c3d4/poster.jpg)"
+        " ![spaced](</files/abc/my plan.png>)",
         space=world.open_space,
     )
-    assert 'src="/files/abc/pic.png"' in html
-    assert 'src="https://cdn.test/b.png"' in html
-    assert "http://plain.test" not in html
+    assert [attrs["src"] for tag, attrs in parsed(html) if tag == "img"] == [
+        "/files/abc/pic.png",
+        "/media/r/a1b2:c3d4/poster.jpg",
+        "/files/abc/my%20plan.png",
+    ]
+
+
+# Addresses a picture could use to make a reader's browser fetch something with their
+# cookies: other pages of this server (marking a thread read, signing out), other hosts,
+# and every spelling that a browser or server resolves to somewhere else.
+OTHER_PICTURES = [
+    "/t/7/",
+    "/t/7/updates?after=0",
+    "/logout",
+    "/inbox/3/done",
+    "/w/acme/s/general/",
+    "../t/7/",
+    "t/7/",
+    "./files/abc/pic.png",
+    "/files/abc/../../t/7/",
+    "/files/abc/%2e%2e/%2e%2e/t/7/",
+    "/files/abc/%2E%2E/%2e./t/7/",
+    "/files/abc/..%2f..%2ft%2f7%2f",
+    "/files/abc/..%5c..%5ct",
+    "/files/abc/pic.png%00",
+    "/files/abc/pic.png?next=/t/7/",
+    "/files/abc/pic.png#x",
+    "/files//pic.png",
+    "/files/abc/pic.png/",
+    "/files/abc",
+    "//evil.test/files/abc/pic.png",
+    "/%2fevil.test/files/abc/pic.png",
+    "https://evil.test/files/abc/pic.png",
+    "http://localhost/files/abc/pic.png",
+    "/media/r/a1b2:c3d4/recording.webm",
+    "/media/r/a1b2:c3d4/poster.jpg/../../../t/7/",
+    "/recordings/0123456789abcdef0123456789abcdef/viewed",
+    "data:image/png;base64,iVBORw0KGgo=",
+]
+
+
+@pytest.mark.parametrize("src", OTHER_PICTURES)
+def test_a_picture_from_anywhere_else_becomes_a_link_that_keeps_its_words(world, src):
+    html = render_markdown(f"See ![the plan]({src}) here.", space=world.open_space)
+    assert "<img" not in html, html
+    assert "See <a" in html and ">the plan</a> here." in html, html
+    links = [attrs for tag, attrs in parsed(html) if tag == "a"]
+    assert len(links) == 1 and links[0]["rel"] == "nofollow noopener"
+
+
+@pytest.mark.parametrize("src", ["/files/abc/pic.png", "/t/7/", "//evil.test/a.png"])
+def test_a_backslash_never_makes_a_picture(world, src):
+    html = render_markdown(f"![x]({src.replace('/', chr(92), 1)})", space=world.open_space)
+    assert "<img" not in html, html
+
+
+def test_a_picture_without_words_links_its_address(world):
+    html = render_markdown('![](https://cdn.test/b.png "The chart")', space=world.open_space)
+    assert html == (
+        '<p><a href="https://cdn.test/b.png" title="The chart" rel="nofollow noopener">'
+        "https://cdn.test/b.png</a></p>\n"
+    )
+
+
+def test_words_of_a_picture_never_mention_anyone(world):
+    post = render_post("![@mia](/t/7/)", space=world.open_space)
+    assert post.mentioned == [] and 'class="mention"' not in post.html
 
 
 def test_details_blocks_fold_and_nest(world):

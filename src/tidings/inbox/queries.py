@@ -20,7 +20,6 @@ from tidings.inbox.models import (
     ScheduleState,
 )
 from tidings.recordings import queries as recording_queries
-from tidings.recordings.media import media_url
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
 from tidings.workspaces import access
@@ -79,7 +78,7 @@ def done_items(person: User | None) -> QuerySet[InboxItem]:
     return _items(person).exclude(done_at=None).order_by("-done_at", "-pk")
 
 
-def _ready(items: QuerySet[InboxItem]) -> list[InboxItem]:
+def _ready(person: User | None, items: QuerySet[InboxItem]) -> list[InboxItem]:
     """Load what a row shows; each item gets `excerpt`, the latest words as plain text, and
     `recording`, the recording of the post it is about (see `_with_recordings`)."""
     # The search index already holds each post as plain text: reading its start is much
@@ -106,11 +105,11 @@ def _ready(items: QuerySet[InboxItem]) -> list[InboxItem]:
             if text is None:
                 text = plain_text(item.thread.body)
         item.excerpt = Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
-    _with_recordings(rows)
+    _with_recordings(person, rows)
     return rows
 
 
-def _with_recordings(rows: list[InboxItem]) -> None:
+def _with_recordings(person: User | None, rows: list[InboxItem]) -> None:
     """Give each item `recording`: the recording of the post it is about (its latest reply,
     or the opening post of a new thread), or None, with `recording_card` for its thumbnail.
     A reply that is only a recording has no words of its own: its excerpt becomes the start
@@ -118,7 +117,6 @@ def _with_recordings(rows: list[InboxItem]) -> None:
     recordings."""
     if not rows:
         return
-    person = rows[0].person
     about = {item.pk: _post_of(item) for item in rows}
     found = recording_queries.recordings_of_posts(
         access.visible_recordings(person),
@@ -131,11 +129,7 @@ def _with_recordings(rows: list[InboxItem]) -> None:
         item.recording = recording
         if recording is None:
             continue
-        item.recording_card = {
-            "recording": recording,
-            "poster_url": media_url(recording, "poster", person) if recording.poster else "",
-            "duration": recording_queries.length_label(recording),
-        }
+        item.recording_card = recording_queries.thumbnail(person, recording)
         item.recording_label = recording_queries.label(recording)
         if not item.excerpt and recording.said:
             said = Truncator(" ".join(recording.said.split())).chars(EXCERPT_CHARS - 2)
@@ -162,7 +156,7 @@ def _tab(person: User | None, tab: str) -> QuerySet[InboxItem]:
 def tab_items(person: User | None, tab: str, limit: int = 100, offset: int = 0) -> list[InboxItem]:
     """One page of a tab of the inbox (open, snoozed or done), ready to show."""
     offset = max(offset, 0)
-    return _ready(_tab(person, tab)[offset : offset + max(limit, 0)])
+    return _ready(person, _tab(person, tab)[offset : offset + max(limit, 0)])
 
 
 def tab_count(person: User | None, tab: str) -> int:
@@ -187,7 +181,7 @@ def tab_counts(person: User | None) -> dict[str, int]:
 
 def item_row(person: User | None, item_id: int) -> InboxItem | None:
     """One of the person's own items, ready to show, or None."""
-    rows = _ready(_items(person).filter(pk=item_id))
+    rows = _ready(person, _items(person).filter(pk=item_id))
     return rows[0] if rows else None
 
 

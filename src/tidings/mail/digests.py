@@ -41,8 +41,10 @@ from tidings.mail.outbox import (
     mail_domain,
     open_connection,
     record_failure,
+    recording_in_email,
     sender,
 )
+from tidings.recordings import queries as recording_queries
 from tidings.workspaces.access import seen_by_their_person
 
 if TYPE_CHECKING:
@@ -377,6 +379,8 @@ class DigestThread:
     excerpt: str
     replies: int
     recordings: int
+    # The recording of the post the excerpt is from ("Recording, 2:14"), or "".
+    recording: str = ""
     # Rendered once per run around the slot where each reader's reply address goes.
     html: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
@@ -407,6 +411,9 @@ class ThreadNews:
     authors: tuple[str, ...]
     newest_reply_id: int | None
     newest_excerpt: str
+    # The recordings of the newest reply and of the opening post, as emails name them.
+    newest_recording: dict[str, str] | None = None
+    opening_recording: dict[str, str] | None = None
 
 
 @dataclass
@@ -423,8 +430,7 @@ class DigestRun:
 def thread_news(
     thread_ids: list[int], start: dt.datetime, end: dt.datetime, run: DigestRun
 ) -> dict[int, ThreadNews]:
-    """News for each thread in (start, end], from the cache or four grouped queries."""
-    from tidings.recordings.models import Recording
+    """News for each thread in (start, end], from the cache or five grouped queries."""
     from tidings.threads.models import Reply
 
     cache = run.news
@@ -445,14 +451,15 @@ def thread_news(
         authors: dict[int, set[str]] = defaultdict(set)
         for thread_id, name in new_replies.values_list("thread_id", "author__name").distinct():
             authors[thread_id].add(name)
+        posted = recording_queries.posted_recordings()
         recordings = dict(
-            Recording.objects.filter(
-                thread_id__in=missing, deleted_at=None, posted_at__gt=start, posted_at__lte=end
-            )
-            .filter(Q(reply=None) | Q(reply__deleted_at=None))
+            posted.filter(thread_id__in=missing, posted_at__gt=start, posted_at__lte=end)
             .values("thread_id")
             .annotate(n=Count("pk"))
             .values_list("thread_id", "n")
+        )
+        shown = recording_queries.recordings_of_posts(
+            posted, reply_ids=newest_ids.values(), opening_thread_ids=missing
         )
         for pk in missing:
             newest = newest_ids.get(pk)
@@ -462,6 +469,8 @@ def thread_news(
                 authors=tuple(sorted(authors.get(pk, ()))),
                 newest_reply_id=newest,
                 newest_excerpt=_excerpt(bodies.get(newest, "")),
+                newest_recording=recording_in_email(shown.by_reply.get(newest)),
+                opening_recording=recording_in_email(shown.by_opening.get(pk)),
             )
     return {pk: cache[(pk, start, end)] for pk in thread_ids}
 
@@ -494,6 +503,14 @@ def _rendered(entry: DigestThread) -> DigestThread:
 
 def _excerpt(text: str) -> str:
     return Truncator(text or "").words(EXCERPT_WORDS)
+
+
+def _words(excerpt: str, recording: dict[str, str] | None) -> dict[str, str]:
+    """An entry's excerpt and recording: a post that is only a recording is quoted from what
+    is said in it (or named by its length alone, "Recording, 2:14", before a transcript)."""
+    if recording is None:
+        return {"excerpt": excerpt, "recording": ""}
+    return {"excerpt": excerpt or recording["said"], "recording": recording["label"]}
 
 
 def _names(names: tuple[str, ...] | list[str]) -> str:
@@ -567,6 +584,12 @@ def digest_contents(
             if entry is None:
                 told = run.news[(thread_id, start, end)]
                 url = thread_url(thread_id)
+                if reason == Reason.RESOLUTION:
+                    excerpt, recording = _excerpt(outcome), None
+                elif told.newest_reply_id:  # about the newest reply, never the opening post
+                    excerpt, recording = told.newest_excerpt, told.newest_recording
+                else:
+                    excerpt, recording = _excerpt(body), told.opening_recording
                 entry = run.lines[key] = _rendered(
                     DigestThread(
                         thread_id=thread_id,
@@ -574,9 +597,7 @@ def digest_contents(
                         url=f"{url}#reply-{told.newest_reply_id}" if told.newest_reply_id else url,
                         reason=reasons.get(reason, ""),
                         authors=_names(told.authors or (starter or "Someone",)),
-                        excerpt=_excerpt(
-                            outcome if reason == Reason.RESOLUTION else told.newest_excerpt or body
-                        ),
+                        **_words(excerpt, recording),
                         replies=told.replies,
                         recordings=told.recordings,
                     )
@@ -640,18 +661,21 @@ def build_batch(
     person: User, rows: list[tuple[OutboxEmail, list[dict]]], message_id: str
 ) -> EmailMultiAlternatives:
     """The hourly batch: a short digest of the threads in a person's due outbox rows."""
-    from tidings.recordings.models import Recording
     from tidings.threads.models import Reply
 
     reply_ids = [e["reply_id"] for _row, events in rows for e in events if e.get("reply_id")]
     actor_ids = {e["actor_id"] for _row, events in rows for e in events if e.get("actor_id")}
     replies = {r.pk: r for r in Reply.objects.filter(pk__in=reply_ids, deleted_at=None)}
     names = dict(User.objects.filter(pk__in=actor_ids).values_list("pk", "name"))
+    posted = recording_queries.posted_recordings()
     recordings = dict(
-        Recording.objects.filter(reply_id__in=reply_ids, posted_at__isnull=False, deleted_at=None)
+        posted.filter(reply_id__in=reply_ids)
         .values("reply_id")
         .annotate(n=Count("pk"))
         .values_list("reply_id", "n")
+    )
+    shown = recording_queries.recordings_of_posts(
+        posted, reply_ids=reply_ids, opening_thread_ids=[row.thread_id for row, _events in rows]
     )
     spaces: dict[int, DigestSpace] = {}
     for row, events in rows:
@@ -661,7 +685,12 @@ def build_batch(
         resolved = thread.resolved_at is not None and any(
             e["kind"] == EmailEvent.RESOLUTION for e in events
         )
-        opening = thread.outcome if resolved else newest.body if newest else thread.body
+        if resolved:
+            words = {"excerpt": _excerpt(thread.outcome), "recording": ""}
+        else:
+            recording = shown.of(thread.pk, newest.pk if newest else None)
+            text = newest.body if newest else thread.body
+            words = _words(_excerpt(text), recording_in_email(recording))
         url = thread_url(thread.pk)
         entry = DigestThread(
             thread_id=thread.pk,
@@ -671,7 +700,7 @@ def build_batch(
             authors=_names(
                 sorted({names[e["actor_id"]] for e in events if e.get("actor_id") in names})
             ),
-            excerpt=_excerpt(opening),
+            **words,
             replies=len(own),
             recordings=sum(recordings.get(reply.pk, 0) for reply in own),
         )

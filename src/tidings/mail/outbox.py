@@ -31,12 +31,14 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from tidings import leases
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
 from tidings.accounts.models import EmailCadence
 from tidings.mail.addresses import read_unsubscribe_address, unsubscribe_address
 from tidings.mail.models import EmailEvent, OutboxEmail, Outcome
+from tidings.recordings import queries as recording_queries
 from tidings.workspaces.access import can_view_thread
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
     from tidings.accounts.models import DeliverySettings, User
     from tidings.mail.models import Digest
+    from tidings.recordings.models import Recording
     from tidings.threads.models import Reply, Space, Thread
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,8 @@ URGENT = {EmailEvent.MENTION, EmailEvent.REQUEST, EmailEvent.REMINDER}
 # Personal events reach a person even in a space they muted.
 PERSONAL = URGENT
 _UNSUBSCRIBE_SALT = "tidings.mail.unsubscribe"
+# How much of what is said in a recording an email quotes.
+SAID_WORDS = 40
 
 
 # --- Scheduling.
@@ -586,7 +591,12 @@ def build_notification(
         .select_related("author")
         .order_by("created_at", "pk")
     )
-    recordings = _recording_counts(thread, reply_ids)
+    # The reader may see the thread (checked before sending), so every posted recording in it.
+    recordings = recording_queries.recordings_of_posts(
+        recording_queries.posted_recordings().filter(thread=thread),
+        reply_ids=reply_ids,
+        opening_thread_ids=[thread.pk],
+    )
     kinds = {e["kind"] for e in events}
     actor_ids = [e["actor_id"] for e in events if e.get("actor_id")]
     actors = {p.pk: p for p in People.objects.filter(pk__in=actor_ids)}
@@ -600,7 +610,9 @@ def build_notification(
         "space": space,
         "thread_url": thread_url,
         "thread_html": absolute_links(thread.body_html) if shows_thread else "",
-        "thread_recordings": recordings.get(None, 0) if shows_thread else 0,
+        "thread_recording": (
+            recording_in_email(recordings.of(thread.pk, None)) if shows_thread else None
+        ),
         "thread_time": thread.created_at,
         "replies": [
             {
@@ -609,7 +621,7 @@ def build_notification(
                 "html": absolute_links(reply.body_html),
                 "text": reply.body,
                 "url": f"{thread_url}#reply-{reply.pk}",
-                "recordings": recordings.get(reply.pk, 0),
+                "recording": recording_in_email(recordings.of(thread.pk, reply.pk)),
             }
             for reply in replies
         ],
@@ -665,16 +677,13 @@ def _why(kinds: set[str], thread: Thread) -> str:
     return "New replies in a thread you follow."
 
 
-def _recording_counts(thread: Thread, reply_ids: list[int]) -> dict[int | None, int]:
-    """Posted recordings per reply id (None: on the thread's opening post)."""
-    from django.db.models import Count
-
-    from tidings.recordings.models import Recording
-
-    rows = (
-        Recording.objects.filter(thread=thread, posted_at__isnull=False, deleted_at=None)
-        .filter(Q(reply_id__in=reply_ids) | Q(reply=None))
-        .values("reply_id")
-        .annotate(n=Count("pk"))
-    )
-    return {row["reply_id"]: row["n"] for row in rows}
+def recording_in_email(recording: Recording | None) -> dict[str, str] | None:
+    """How an email names a recording: "Recording, 2:14" and the start of what is said in it
+    (its transcript, once there is one). Never its poster: an image in an email is fetched by
+    whoever holds the message (a forward, a mail provider's image proxy that keeps a copy) with
+    no way to tell who looks, so the email links to the post, where the poster is shown only
+    to people signed in who may see it."""
+    if recording is None:
+        return None
+    said = Truncator(" ".join(recording.said.split())).words(SAID_WORDS)
+    return {"label": recording_queries.label(recording), "said": f"“{said}”" if said else ""}

@@ -44,6 +44,7 @@ from tidings.recordings.models import (
     State,
     recording_path,
 )
+from tidings.recordings.queries import clock
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Space, Thread, ThreadKind
 from tidings.workspaces import access
@@ -1120,14 +1121,6 @@ def _clean_position(position_ms: int | str, recording: Recording) -> int:
         length = f" (0:00 to {clock(limit)})" if recording.duration_ms else ""
         raise ValidationError({"moment": [f"Pick a moment within the recording{length}."]})
     return position
-
-
-def clock(ms: int) -> str:
-    """A position as people read it on a player: 0:42, 12:05, 1:02:03."""
-    seconds = max(0, int(ms)) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def comment_at_moment(

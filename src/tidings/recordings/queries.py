@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Max, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Lower, NullIf
+from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Coalesce, Lower, NullIf, RowNumber, Substr
 from django.http import Http404
 from django.utils import timezone
 
+from tidings.recordings.media import media_url
 from tidings.recordings.models import (
     Collection,
     CollectionItem,
     Moment,
     Recording,
     RecordingView,
+    Source,
     State,
 )
 from tidings.threads.markdown import plain_text
@@ -50,6 +53,144 @@ def recording_for(person: User | None, token: str) -> Recording:
 def visible_recording_list(person: User | None) -> QuerySet[Recording]:
     """Every recording the person may see, newest first (the API's list)."""
     return access.visible_recordings(person).select_related("owner").order_by("-created_at", "-pk")
+
+
+# --- Recordings named outside their thread: inbox rows, thread lists, emails.
+
+# Enough of a transcript to quote the start of what is said.
+SAID_CHARS = 400
+# Transcripts.TranscriptState.READY: this app sits below transcripts and cannot import it.
+TRANSCRIPT_READY = "ready"
+# What a list row or an email reads of a recording (its waveform and file names stay unread).
+_GLANCE_FIELDS = (
+    "pk",
+    "token",
+    "thread_id",
+    "reply_id",
+    "space_id",
+    "owner__name",
+    "source",
+    "state",
+    "duration_ms",
+    "has_video",
+    "poster",
+    "posted_at",
+    "processed_at",
+    "updated_at",
+)
+
+
+def posted_recordings() -> QuerySet[Recording]:
+    """Recordings posted and still there, with their post (the posted half of
+    `access.visible_recordings`). For callers that already hold threads a reader may see, such
+    as a digest read for many people at once; everyone else starts from `visible_recordings`."""
+    return Recording.objects.filter(posted_at__isnull=False, deleted_at=None).filter(
+        Q(reply=None) | Q(reply__deleted_at=None)
+    )
+
+
+def glances(recordings: QuerySet[Recording]) -> QuerySet[Recording]:
+    """What a list row or an email shows of each recording, read in the same query: its
+    owner's name and `said`, the start of its transcript once it is ready ("" before, or
+    when nothing was said). `length_label` and `label` (below) word the rest."""
+    said = Case(
+        When(
+            transcript__state=TRANSCRIPT_READY,
+            then=Substr("transcript__text", 1, SAID_CHARS),
+        ),
+        default=Value(""),
+    )
+    return recordings.select_related("owner").only(*_GLANCE_FIELDS).annotate(said=said)
+
+
+def length_label(recording: Recording) -> str:
+    """ "2:14", or "" while the length is not known yet (before processing)."""
+    return clock(recording.duration_ms) if recording.duration_ms else ""
+
+
+def label(recording: Recording) -> str:
+    """ "Recording, 2:14" or "Audio recording, 0:42": how a list or an email names it."""
+    kind = "Audio recording" if recording.source == Source.AUDIO else "Recording"
+    length = length_label(recording)
+    return f"{kind}, {length}" if length else kind
+
+
+def thumbnail(person: User | None, recording: Recording) -> dict:
+    """What recordings/_rec_thumb.html shows in a list row: the poster through a link signed
+    for this person (checked again on every fetch), else an icon, and the length on top."""
+    return {
+        "recording": recording,
+        "poster_url": media_url(recording, "poster", person) if recording.poster else "",
+        "duration": length_label(recording),
+    }
+
+
+def clock(ms: int) -> str:
+    """A length or a position as people read it on a player: 0:42, 12:05, 1:02:03."""
+    seconds = max(0, int(ms)) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+@dataclass
+class PostRecordings:
+    """The first recording of some posts: by reply id, and by thread id for opening posts."""
+
+    by_reply: dict[int, Recording] = field(default_factory=dict)
+    by_opening: dict[int, Recording] = field(default_factory=dict)
+
+    def of(self, thread_id: int, reply_id: int | None) -> Recording | None:
+        if reply_id is None:
+            return self.by_opening.get(thread_id)
+        return self.by_reply.get(reply_id)
+
+
+def recordings_of_posts(
+    recordings: QuerySet[Recording],
+    *,
+    reply_ids: Iterable[int] = (),
+    opening_thread_ids: Iterable[int] = (),
+) -> PostRecordings:
+    """The first recording (by when it was posted) of each of these replies and opening
+    posts, among `recordings` (a person's visible ones, or `posted_recordings()`), with what
+    `glances` reads: one query however many posts."""
+    reply_ids, opening_thread_ids = list(reply_ids), list(opening_thread_ids)
+    found = PostRecordings()
+    if not reply_ids and not opening_thread_ids:
+        return found
+    rows = glances(
+        recordings.filter(posted_at__isnull=False).filter(
+            Q(reply_id__in=reply_ids) | Q(reply=None, thread_id__in=opening_thread_ids)
+        )
+    ).order_by("-posted_at", "-pk")  # the earliest is written last and wins
+    for recording in rows:
+        if recording.reply_id is None:
+            found.by_opening[recording.thread_id] = recording
+        else:
+            found.by_reply[recording.reply_id] = recording
+    return found
+
+
+def thread_list_recordings(person: User | None, thread_ids: Iterable[int]) -> dict[int, Recording]:
+    """For a list of threads: the recording each thread row shows (its opening post's, else
+    its newest recorded reply's), by thread id, each with `thread_recordings`, how many
+    recordings the person may see in that thread. One query for the whole list."""
+    thread_ids = list(thread_ids)
+    if not thread_ids:
+        return {}
+    per_thread = {"partition_by": F("thread_id")}
+    rows = glances(
+        access.visible_recordings(person).filter(posted_at__isnull=False, thread_id__in=thread_ids)
+    ).annotate(
+        place=Window(
+            RowNumber(),
+            order_by=[F("reply_id").desc(nulls_first=True), F("pk").asc()],
+            **per_thread,
+        ),
+        thread_recordings=Window(Count("pk"), **per_thread),
+    )
+    return {recording.thread_id: recording for recording in rows.filter(place=1)}
 
 
 # --- Player, moments and viewers.

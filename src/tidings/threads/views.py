@@ -25,7 +25,7 @@ from tidings.mail.addresses import space_address
 from tidings.recordings import actions as recording_actions
 from tidings.recordings import queries as recording_queries
 from tidings.recordings.views import thread_players
-from tidings.security import sandboxed_file
+from tidings.security import is_page_view, sandboxed_file
 from tidings.threads import actions, queries
 from tidings.threads import composer as post_composer
 from tidings.threads.markdown import plain_text
@@ -479,7 +479,8 @@ def _quote_prefill(thread: Thread, posts, quote: str) -> dict:
 def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = queries.thread_for(request.user, thread_id)
     context = _thread_context(request, thread)
-    actions.mark_thread_read(request.user, thread, found_visible=True)
+    if is_page_view(request):
+        actions.mark_thread_read(request.user, thread, found_visible=True)
     return render(request, "threads/thread.html", context)
 
 
@@ -540,7 +541,7 @@ def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
     _opening, posts = queries.thread_page_posts(
         request.user, thread, after_id=after, include_opening=False
     )
-    if posts:
+    if posts and is_page_view(request):
         actions.mark_thread_read(request.user, thread, found_visible=True)
     # The thread came from queries.thread_for (visible): one membership read answers the rest.
     rights = access.thread_rights(request.user, thread)
@@ -724,17 +725,20 @@ def react(request: HttpRequest, thread_id: int) -> HttpResponse:
 @require_POST
 def resolve(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = queries.thread_for(request.user, thread_id)
+    outcome = request.POST.get("outcome", "")
     try:
-        actions.resolve_thread(request.user, thread, request.POST.get("outcome", ""))
+        actions.resolve_thread(request.user, thread, outcome)
     except ValidationError as error:
+        if _is_htmx(request):  # the form comes back open, its error beside the field
+            context = {"thread": thread, "resolve_errors": _errors(error), "outcome_draft": outcome}
+            return render(request, "threads/_resolve_box.html", context, status=422)
         context = _thread_context(
-            request,
-            thread,
-            resolve_errors=_errors(error),
-            outcome_draft=request.POST.get("outcome", ""),
+            request, thread, resolve_errors=_errors(error), outcome_draft=outcome
         )
-        return render(request, "threads/thread.html", context, status=400)
+        return render(request, "threads/thread.html", context, status=422)
     messages.success(request, "Thread resolved. The outcome is in the decision log.")
+    if _is_htmx(request):
+        return HttpResponse(headers={"HX-Redirect": _thread_url(thread)})
     return redirect(_thread_url(thread))
 
 

@@ -37,6 +37,9 @@ class SearchHitOut(Schema):
     created_at: dt.datetime
     kind: str
     resolved: bool
+    outcome: str = Field(
+        "", description="On a resolved thread's opening post: its outcome, as plain text."
+    )
     snippet_html: str = Field(..., description="Escaped text; matches wrapped in <mark>.")
     url: str = Field(..., description="The page in the web app.")
     recording_token: str = Field(

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
 # Token types whose content is the words a reader sees.
 _TEXT_TOKENS = {"text", "code_inline", "code_block", "fence", "html_inline", "html_block"}
+# Begins the outcome's words in a resolved thread's document, as a snippet shows them.
+OUTCOME_LABEL = "Outcome:"
 
 
 def plain_text(markdown: str) -> str:
@@ -44,6 +46,15 @@ def plain_text(markdown: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def opening_text(thread: Thread) -> str:
+    """The words of a thread's opening post as search finds them: its text, then the outcome
+    it was resolved with, so a decision is found by the words it was recorded in."""
+    body = plain_text(thread.body)
+    if thread.resolved_at is None or not thread.outcome:
+        return body
+    return f"{body}\n{OUTCOME_LABEL} {plain_text(thread.outcome)}".strip()
+
+
 def index_thread(thread: Thread) -> None:
     """Add or refresh the thread's opening post, and bring its replies' documents in step
     (space, kind, resolved) so a move, a kind change or resolving shows up in filters."""
@@ -65,7 +76,7 @@ def index_thread(thread: Thread) -> None:
             "author_id": thread.author_id,
             "created_at": thread.created_at,
             "title": thread.title,
-            "body": plain_text(thread.body),
+            "body": opening_text(thread),
         },
     )
     SearchDocument.objects.filter(thread=thread).exclude(reply=None, recording=None).update(
@@ -154,7 +165,7 @@ def rebuild(batch_size: int = 500) -> int:
             thread=thread, space_id=thread.space_id, workspace_id=thread.space.workspace_id,
             author_id=thread.author_id, kind=thread.kind, created_at=thread.created_at,
             resolved=thread.resolved_at is not None, title=thread.title,
-            body=plain_text(thread.body),
+            body=opening_text(thread),
         )  # fmt: skip
 
     def reply_doc(reply: Reply) -> SearchDocument:

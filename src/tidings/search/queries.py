@@ -19,8 +19,10 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from tidings.recordings.actions import clock
+from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
 from tidings.transcripts.queries import first_mentions
 from tidings.workspaces.access import visible_spaces, visible_workspaces
@@ -115,6 +117,8 @@ class SearchHit:
     recording_token: str = ""
     moment_ms: int | None = None
     query: str = ""
+    # A resolved thread's outcome, shown with the hit on its opening post.
+    outcome: str = ""
 
     @property
     def spoken(self) -> bool:
@@ -330,6 +334,7 @@ def search(
                 recording_token=doc.recording.token if doc.recording_id else "",
                 moment_ms=moments.get(doc.recording_id),
                 query=" ".join(text.split())[:200] if doc.recording_id else "",
+                outcome=_outcome(doc),
             )
         )
     return results
@@ -337,8 +342,16 @@ def search(
 
 HIT_FIELDS = (
     "thread_id", "reply_id", "recording_id", "created_at", "kind", "resolved",
-    "thread__title", "space__name", "author__name", "recording__token",
+    "thread__title", "thread__outcome", "space__name", "author__name", "recording__token",
 )  # fmt: skip
+OUTCOME_CHARS = 240
+
+
+def _outcome(doc: SearchDocument) -> str:
+    """The outcome of a resolved thread, on the hit of its opening post only."""
+    if not doc.resolved or doc.reply_id or doc.recording_id or not doc.thread.outcome:
+        return ""
+    return Truncator(" ".join(plain_text(doc.thread.outcome).split())).chars(OUTCOME_CHARS)
 
 
 def _highlight(raw: str, start: str, stop: str) -> SafeString:

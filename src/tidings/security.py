@@ -1,4 +1,5 @@
-"""Security headers that Django 5.2 does not set by itself."""
+"""Security headers that Django 5.2 does not set by itself, and telling a page the person
+opens from a request a page makes on its own (a picture, a prefetch)."""
 
 from collections.abc import Callable
 from functools import lru_cache
@@ -78,3 +79,21 @@ def sandboxed_file(
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def is_page_view(request: HttpRequest) -> bool:
+    """Whether the person opened this page (a navigation) or one of our pages asked for it
+    (htmx), as the browser's Fetch Metadata headers say. A GET may leave a trace such as a
+    read mark only then: a picture, frame or prefetch that requests the same address must
+    change nothing. Without those headers (older browsers, scripts) it counts as a view."""
+    if request.headers.get("Sec-Purpose", request.headers.get("Purpose", "")).startswith(
+        ("prefetch", "prerender")
+    ):
+        return False
+    destination = request.headers.get("Sec-Fetch-Dest")
+    if request.headers.get("HX-Request") == "true":
+        # A custom header: only a script of this origin can send it (others need CORS).
+        return destination in (None, "empty")
+    if destination is None:
+        return True
+    return destination == "document" and request.headers.get("Sec-Fetch-Mode") == "navigate"

@@ -118,10 +118,11 @@ def _with_recordings(person: User | None, rows: list[InboxItem]) -> None:
     if not rows:
         return
     about = {item.pk: _post_of(item) for item in rows}
+    posts = [post for post in about.values() if post is not None]
     found = recording_queries.recordings_of_posts(
         access.visible_recordings(person),
-        reply_ids={reply_id for _, reply_id in about.values() if reply_id},
-        opening_thread_ids={thread_id for thread_id, reply_id in about.values() if not reply_id},
+        reply_ids={reply_id for _, reply_id in posts if reply_id},
+        opening_thread_ids={thread_id for thread_id, reply_id in posts if not reply_id},
     )
     for item in rows:
         post = about[item.pk]

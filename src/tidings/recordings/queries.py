@@ -73,7 +73,12 @@ _GLANCE_FIELDS = (
     "state",
     "duration_ms",
     "has_video",
+    # media_url reads every stored file's name to find the poster's.
     "poster",
+    "playable",
+    "rendition",
+    "original",
+    "audio_track",
     "posted_at",
     "processed_at",
     "updated_at",

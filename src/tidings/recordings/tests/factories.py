@@ -158,6 +158,44 @@ def posted_recording(owner, thread, *, reply=None, title="", duration_ms=60_000,
     )
 
 
+def recorded_post(
+    author, *, thread=None, space=None, body: str = "", said: str = "", audio: bool = False, **kw
+) -> Recording:
+    """A recording posted as a reply to `thread` (or opening a walkthrough in `space`) through
+    the posting action, with its on-commit work run as after a real commit: the inbox fan-out
+    and the processing that finds its length and makes its poster. With `said`, a finished
+    transcript of those words (the speech model is not run)."""
+    from django.test import TestCase
+
+    from tidings.threads import actions as thread_actions
+    from tidings.transcripts.models import Transcript, TranscriptState
+
+    media = webm_bytes(3.0, video=not audio)
+    source = Source.AUDIO if audio else Source.CAMERA
+    recording = recording_with_chunks(
+        author,
+        thread.space if thread else space,
+        split(media, 3),
+        thread=thread,
+        source=source,
+        for_transcription=False,
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        if thread is None:
+            kw.setdefault("title", "Walkthrough")
+            thread_actions.post_thread(
+                author, space, kind="walkthrough", body=body, recording_token=recording.token, **kw
+            )
+        else:
+            thread_actions.post_reply(author, thread, body=body, recording_token=recording.token)
+    recording.refresh_from_db()
+    if said:
+        Transcript.objects.create(
+            recording=recording, state=TranscriptState.READY, text=said, progress=100
+        )
+    return recording
+
+
 def gone_worker_token() -> str:
     """A claim token as a worker of this host that has since exited took it."""
     exited = subprocess.Popen(["true"])

@@ -213,6 +213,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_MB", 25) * 1024 * 1024
+# Uploads not posted yet: how many, and how much, each person may keep waiting; a daily job
+# removes those left this many days (never those held for a post scheduled for later).
+ATTACHMENT_UNPOSTED_MAX_COUNT = env_int("ATTACHMENT_UNPOSTED_MAX_COUNT", 50)
+ATTACHMENT_UNPOSTED_MAX_MB = env_int("ATTACHMENT_UNPOSTED_MAX_MB", 500)
+RECORDING_UNFINISHED_MAX_COUNT = env_int("RECORDING_UNFINISHED_MAX_COUNT", 10)
+RECORDING_UNFINISHED_MAX_MB = env_int("RECORDING_UNFINISHED_MAX_MB", 4096)
+ABANDONED_UPLOADS_DAYS = env_int("ABANDONED_UPLOADS_DAYS", 7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -25,8 +25,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from tidings import leases
@@ -78,6 +79,10 @@ class TooLarge(UploadRefused):
     status_code = 413
 
 
+class QuotaReached(TooLarge):
+    """The person keeps as many unfinished recordings, or as many bytes of them, as allowed."""
+
+
 def max_upload_bytes() -> int:
     return settings.RECORDING_MAX_UPLOAD_MB * 1024 * 1024
 
@@ -91,6 +96,52 @@ def _too_large_upload() -> TooLarge:
         f"Recordings can be up to {settings.RECORDING_MAX_UPLOAD_MB:,} MB. "
         "Choose a shorter or smaller file."
     )
+
+
+def _unfinished_of(person: User) -> QuerySet[Recording]:
+    """The person's recordings not posted: being recorded, or left (the Library's unfinished
+    ones). One held for a post scheduled for later is that post's, not unfinished."""
+    return Recording.objects.filter(
+        owner=person, posted_at=None, deleted_at=None, held_for_later=False
+    )
+
+
+def _unfinished_limit() -> int:
+    return settings.RECORDING_UNFINISHED_MAX_MB * 1024 * 1024
+
+
+def _full_unfinished(used: int) -> QuotaReached:
+    return QuotaReached(
+        f"Your unfinished recordings take {filesizeformat(used)} of the "
+        f"{filesizeformat(_unfinished_limit())} one person may keep. Post or discard some "
+        "in your Library, then record again."
+    )
+
+
+def _require_room_to_record(person: User, size: int) -> None:
+    """Refuse a new recording past the person's share of unfinished ones (count and bytes),
+    so recordings that are never posted cannot fill the disk."""
+    held = _unfinished_of(person).aggregate(count=Count("pk"), size=Sum("bytes_received"))
+    count, used = held["count"], held["size"] or 0
+    if count >= settings.RECORDING_UNFINISHED_MAX_COUNT:
+        raise QuotaReached(
+            f"You have {count} unfinished recording{pluralize(count)}, the most one person "
+            "may keep. Post or discard some in your Library, then record again."
+        )
+    if used + size >= _unfinished_limit():
+        raise _full_unfinished(used)
+
+
+def _require_room_for_chunk(person: User, size: int) -> None:
+    # Checked before the chunk is written; chunks arriving at the same moment may pass it
+    # together, which overshoots by a few chunks at most.
+    used = _unfinished_of(person).aggregate(size=Sum("bytes_received"))["size"] or 0
+    if used + size > _unfinished_limit():
+        raise QuotaReached(
+            f"Your unfinished recordings reached the {filesizeformat(_unfinished_limit())} one "
+            "person may keep, so this recording stops here. Post it, or discard older ones, "
+            "from your Library."
+        )
 
 
 def _clean_mime_type(mime_type: str) -> str:
@@ -156,6 +207,7 @@ def start_recording(
             raise ValidationError({"size": ["That file is empty. Choose another one."]})
         if size > max_upload_bytes():
             raise _too_large_upload()
+    _require_room_to_record(person, size or 0)
     return Recording.objects.create(
         token=secrets.token_hex(16),
         owner=person,
@@ -224,6 +276,7 @@ def store_chunk(
         raise ChunkConflict("This recording is already posted with all of its chunks.")
     if recording.bytes_received + len(data) > max_upload_bytes():
         raise _too_large_upload()
+    _require_room_for_chunk(person, len(data))
     chunk = RecordingChunk(recording=recording, index=index, size=len(data), sha256=digest)
     chunk.file.save(f"{index:06d}", ContentFile(data), save=False)
     try:
@@ -460,6 +513,36 @@ def discard_recording(person: User, recording: Recording) -> None:
     for name in names:
         storage.delete(name)
     recording.deleted_at = timezone.now()
+
+
+def forget_abandoned_recordings() -> int:
+    """Remove recordings never posted that nobody added to for ABANDONED_UPLOADS_DAYS
+    (discarded ones too), rows and chunks' bytes. Posted recordings and those held for a post
+    scheduled for later are never touched; one being posted right now is skipped (its row is
+    locked). Returns how many were removed."""
+    cutoff = timezone.now() - timedelta(days=settings.ABANDONED_UPLOADS_DAYS)
+    removed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Recording.objects.select_for_update(skip_locked=True)
+                .filter(posted_at=None, held_for_later=False, updated_at__lt=cutoff)
+                .values_list("pk", flat=True)[:200]
+            )
+            if not batch:
+                return removed
+            names = list(
+                RecordingChunk.objects.filter(recording__in=batch).values_list("file", flat=True)
+            )
+            Recording.objects.filter(pk__in=batch).delete()
+            transaction.on_commit(lambda names=names: _delete_chunk_files(names))
+        removed += len(batch)
+
+
+def _delete_chunk_files(names: list[str]) -> None:
+    storage = RecordingChunk.file.field.storage
+    for name in names:
+        storage.delete(name)
 
 
 # --- Processing (called by the worker).

@@ -33,6 +33,12 @@ def sweep_stalled_recordings() -> None:
     actions.requeue_stalled_recordings()
 
 
+@db_periodic_task(crontab(hour="4", minute="17"))
+def forget_abandoned_recordings() -> None:
+    """Unposted recordings left for ABANDONED_UPLOADS_DAYS go, with their chunks."""
+    actions.forget_abandoned_recordings()
+
+
 # Taken once and never released: the first worker thread to start does the sweep.
 _startup_sweep = threading.Lock()
 

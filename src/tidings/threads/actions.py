@@ -16,11 +16,13 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
@@ -650,6 +652,7 @@ def upload_attachment(person: User, space: Space, uploaded_file: UploadedFile) -
         )
     if uploaded_file.size == 0:
         raise ValidationError({"attachments": ["That file is empty."]})
+    _require_room_for_unposted(person, uploaded_file.size)
     name = _clean_file_name(uploaded_file.name)
     image_type = _sniff_image(uploaded_file)
     if image_type:
@@ -673,21 +676,67 @@ def upload_attachment(person: User, space: Space, uploaded_file: UploadedFile) -
     return attachment
 
 
-def forget_unposted_attachments(older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete files that were uploaded for a post that was never made, with their bytes.
+def _require_room_for_unposted(person: User, size: int) -> None:
+    """Refuse a file past the person's share of files uploaded and not posted, so nobody can
+    fill the disk with uploads that never become posts."""
+    # One person's uploads one at a time, so two at once cannot both pass the check.
+    get_user_model().objects.select_for_update().filter(pk=person.pk).first()
+    # Files held for a post scheduled for later belong to that post: they are not waiting.
+    waiting = Attachment.objects.filter(
+        uploader=person, thread=None, reply=None, held_for_later=False
+    ).aggregate(count=Count("pk"), size=Sum("size"))
+    count, used = waiting["count"], waiting["size"] or 0
+    days = settings.ABANDONED_UPLOADS_DAYS
+    if count >= settings.ATTACHMENT_UNPOSTED_MAX_COUNT:
+        raise ValidationError(
+            {
+                "attachments": [
+                    f"You have {count} file{pluralize(count)} uploaded and not posted yet, "
+                    "the most one person may keep. Post them with a thread or reply first; "
+                    f"files never posted are removed after {days} days."
+                ]
+            }
+        )
+    limit = settings.ATTACHMENT_UNPOSTED_MAX_MB * 1024 * 1024
+    if used + size > limit:
+        raise ValidationError(
+            {
+                "attachments": [
+                    f"Files uploaded and not posted yet may take up to {filesizeformat(limit)} "
+                    f"per person; yours take {filesizeformat(used)} and this one "
+                    f"{filesizeformat(size)}. Post them with a thread or reply first; files "
+                    f"never posted are removed after {days} days."
+                ]
+            }
+        )
 
-    Returns how many were removed. Files of posted threads and replies are never touched.
-    """
-    cutoff = timezone.now() - older_than
-    stale = Attachment.objects.filter(
-        thread=None, reply=None, created_at__lt=cutoff, held_for_later=False
-    )
+
+def forget_unposted_attachments() -> int:
+    """Delete files uploaded for a post that was never made, ABANDONED_UPLOADS_DAYS after
+    they were uploaded, rows and bytes. Files of posted threads and replies, and files held
+    for a post scheduled for later, are never touched; a post claiming a file right now keeps
+    it (its row is locked and skipped). Returns how many were removed."""
+    cutoff = timezone.now() - timedelta(days=settings.ABANDONED_UPLOADS_DAYS)
     removed = 0
-    for attachment in stale.iterator():
-        attachment.file.delete(save=False)
-        attachment.delete()
-        removed += 1
-    return removed
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Attachment.objects.select_for_update(skip_locked=True)
+                .filter(thread=None, reply=None, held_for_later=False, created_at__lt=cutoff)
+                .values_list("pk", "file")[:200]
+            )
+            if not batch:
+                return removed
+            Attachment.objects.filter(pk__in=[pk for pk, _name in batch]).delete()
+            names = [name for _pk, name in batch]
+            transaction.on_commit(lambda names=names: _delete_stored(names))
+        removed += len(batch)
+
+
+def _delete_stored(names: list[str]) -> None:
+    storage = Attachment.file.field.storage
+    for name in names:
+        storage.delete(name)
 
 
 # --- Following and reading.

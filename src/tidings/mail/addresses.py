@@ -95,17 +95,33 @@ def read_unsubscribe_address(token: str) -> tuple[int, int] | None:
     return _read_token(_UNSUBSCRIBE_SALT, token)
 
 
+_SECRET_SUFFIX = re.compile(r"\.[0-9a-f]{12}$")
+
+
 def _local_part_for(space: Space) -> str:
     # Slugs hold only letters, digits, hyphens and underscores, so the dot keeps the pair
     # unambiguous and unique; it is stored, so renaming never changes a published address.
-    return f"{space.slug}.{space.workspace.slug}".lower()[:64]
+    readable = f"{space.slug}.{space.workspace.slug}".lower()
+    if not space.is_private:
+        return readable[:64]
+    # A private space's address must not be guessable from its name: 48 random bits.
+    return f"{readable[:51]}.{secrets.token_hex(6)}"
+
+
+def is_unguessable(local_part: str) -> bool:
+    """Whether the address ends in the random part a private space's address needs."""
+    return bool(_SECRET_SUFFIX.search(local_part))
 
 
 def mailbox_for(space: Space) -> SpaceMailbox:
-    """The space's mailbox settings, created with its address on first use."""
+    """The space's mailbox settings, created with its address on first use. A private space
+    whose address could be guessed (it was open when the address was made) gets a new one."""
     from tidings.mail.models import SpaceMailbox
 
     found = SpaceMailbox.objects.filter(space=space).first()
+    if found is not None and space.is_private and not is_unguessable(found.local_part):
+        found.local_part = _local_part_for(space)
+        found.save(update_fields=["local_part"])
     if found is not None:
         return found
     local_part = _local_part_for(space)
@@ -117,7 +133,7 @@ def mailbox_for(space: Space) -> SpaceMailbox:
             found = SpaceMailbox.objects.filter(space=space).first()
             if found is not None:  # Created by someone else at the same moment.
                 return found
-            local_part = f"{_local_part_for(space)[:55]}.{secrets.token_hex(4)}"
+            local_part = f"{_local_part_for(space)[:50]}.{secrets.token_hex(4)}"
     raise RuntimeError(f"Could not choose an email address for space {space.pk}.")
 
 

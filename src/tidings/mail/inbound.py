@@ -28,9 +28,17 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django_ratelimit.core import is_ratelimited
 
-from tidings.mail import addresses, letters, outbox, reading
-from tidings.mail.models import InboundMessage, InboundResult, SpaceMailbox, UnknownSenders
+from tidings.mail import addresses, letters, outbox, proof, reading
+from tidings.mail.models import (
+    InboundMessage,
+    InboundResult,
+    SenderProof,
+    SpaceMailbox,
+    UnknownSenders,
+    WorkspaceMail,
+)
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Space, Thread, ThreadKind
@@ -38,6 +46,7 @@ from tidings.workspaces import access
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
+    from tidings.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +59,10 @@ _FORGED = (
     "or answer in Tidings."
 )
 _NO_SUCH_ADDRESS = "There is no such address here."
+_UNTOLD = "Received."
+_TOO_MANY = "Too many messages from this sender or for this address; try again later."
+# Not a stored result: the message was not taken, and the sending server tries again later.
+RATE_LIMITED = "rate_limited"
 _BAD_UNSUBSCRIBE = (
     "This unsubscribe address is not valid. Use the link at the foot of a recent email, "
     "or change your email settings in Tidings."
@@ -67,19 +80,25 @@ class Outcome:
     thread_id: int | None = None
     reply_id: int | None = None
     repeated: bool = False  # The same message was handled before; nothing was done now.
+    # Whether the sender may learn the result. Until a message proves that it comes from
+    # someone who may see the space, every address answers alike, so that the answers
+    # reveal no private space (nor who is a member).
+    told: bool = True
 
     @property
     def smtp_reply(self) -> str:
+        if not self.told:
+            return f"250 2.0.0 {_UNTOLD}"
         if self.smtp_code < 400:
-            return f"250 2.0.0 {self.reason or 'Received.'}"
-        enhanced = "5.3.4" if self.smtp_code == 552 else "5.7.1"
+            return f"250 2.0.0 {self.reason or _UNTOLD}"
+        enhanced = {552: "5.3.4", 451: "4.7.1"}.get(self.smtp_code, "5.7.1")
         return f"{self.smtp_code} {enhanced} {self.reason}"
 
 
 class _Refused(Exception):
-    def __init__(self, reason: str, code: int = 550) -> None:
+    def __init__(self, reason: str, code: int = 550, *, told: bool = True) -> None:
         super().__init__(reason)
-        self.reason, self.code = reason, code
+        self.reason, self.code, self.told = reason, code, told
 
 
 # --- What is ignored.
@@ -211,12 +230,34 @@ def _title_from(text: str) -> str:
     return first_line
 
 
-def _refusal(error: Exception) -> _Refused:
+def _refusal(error: Exception, *, told: bool = True) -> _Refused:
     if isinstance(error, ValidationError):
-        return _Refused(" ".join(error.messages))
+        return _Refused(" ".join(error.messages), told=told)
     if isinstance(error, recording_actions.UploadRefused):
-        return _Refused(str(error), 552 if error.status_code == 413 else 550)
-    return _Refused(str(error) or "This could not be posted.")
+        return _Refused(str(error), 552 if error.status_code == 413 else 550, told=told)
+    return _Refused(str(error) or "This could not be posted.", told=told)
+
+
+_POSTING_ERRORS = (ValidationError, PermissionDenied, Http404, recording_actions.UploadRefused)
+
+
+def sender_proof_for(space: Space) -> str:
+    """What the space does with members' mail that does not prove its sender: its own
+    choice, else its workspace's, else require proof."""
+    mailbox = SpaceMailbox.objects.filter(space=space).only("sender_proof").first()
+    if mailbox is not None and mailbox.sender_proof:
+        return mailbox.sender_proof
+    return _workspace_sender_proof(space.workspace_id)
+
+
+def _workspace_sender_proof(workspace_id: int) -> str:
+    found = WorkspaceMail.objects.filter(workspace_id=workspace_id).first()
+    return found.sender_proof if found is not None else SenderProof.REQUIRE
+
+
+def _hold(entry: InboundMessage, raw: bytes, verdict: proof.Proof) -> None:
+    kept = proof.kept_copy(raw, verdict)
+    entry.held_file.save(f"{secrets.token_hex(16)}.eml", ContentFile(kept), save=False)
 
 
 def _active_person(address: str) -> User | None:
@@ -227,7 +268,14 @@ def _active_person(address: str) -> User | None:
     return User.objects.filter(email__iexact=address, is_active=True).first()
 
 
-def _by_reply_address(token: str, message: EmailMessage, sender: str, entry: InboundMessage) -> str:
+def _by_reply_address(
+    token: str,
+    message: EmailMessage,
+    raw: bytes,
+    sender: str,
+    entry: InboundMessage,
+    verdict: proof.Proof,
+) -> tuple[str, str, bool]:
     ids = addresses.read_reply_token(token)
     if ids is None:
         raise _Refused(_FORGED)
@@ -245,9 +293,42 @@ def _by_reply_address(token: str, message: EmailMessage, sender: str, entry: Inb
     if thread is None or not access.can_view_thread(person, thread):
         raise _Refused("You can no longer see this thread, so the reply was not posted.")
     entry.space, entry.thread = thread.space, thread
-    reply, letter = _post(person, message, space=thread.space, thread=thread)
+    if not verdict.verified and sender_proof_for(thread.space) == SenderProof.REQUIRE:
+        # The token may sit in a forwarded email: only proof says the person wrote this.
+        _hold(entry, raw, verdict)
+        transaction.on_commit(lambda: _tell_reply_held(person, thread, verdict))
+        return InboundResult.HELD, f"Held: {verdict.why}", False
+    try:
+        reply, letter = _post(person, message, space=thread.space, thread=thread)
+    except _POSTING_ERRORS as error:
+        raise _refusal(error) from error
     entry.reply = reply
-    return _posted("Reply posted.", message, sender, thread, letter)
+    return InboundResult.ACCEPTED, _posted("Reply posted.", message, sender, thread, letter), True
+
+
+def _tell_reply_held(person: User, thread: Thread, verdict: proof.Proof) -> None:
+    """Tell the person, at their account's address (never the message's, which may be
+    forged), that a reply in their name waits and how to post it."""
+    url = outbox.absolute(reverse("threads:thread", args=[thread.pk]))
+    text = (
+        f"A reply to “{thread.title}” came by email from {person.email}, but nothing in it "
+        f"proves that you sent it, so it was not posted.\n\n{verdict.why}\n\n"
+        f"If you wrote it, post it in Tidings: {url}\n"
+        "A space admin can also post it for you from the space's held mail.\n\n"
+        "If you did not write it, someone else used your address; nothing was posted.\n"
+        "Mail sent through a provider that signs it (DKIM) is posted at once."
+    )
+    notice = OutgoingEmail(
+        subject=f"Your reply to “{thread.title[:120]}” was not posted",
+        body=text,
+        to=[person.email],
+        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+    try:
+        notice.send(fail_silently=False)
+    except Exception:
+        # The reply waits on the held list whatever happens to this notice.
+        log.exception("Could not tell person %s that a reply was held", person.pk)
 
 
 def _by_unsubscribe_address(token: str, entry: InboundMessage) -> str:
@@ -267,22 +348,39 @@ def _may_start_thread(person: User | None, space: Space) -> bool:
 
 
 def _by_space_address(
-    mailbox: SpaceMailbox, message: EmailMessage, raw: bytes, sender: str, entry: InboundMessage
-) -> tuple[str, str]:
+    mailbox: SpaceMailbox,
+    message: EmailMessage,
+    raw: bytes,
+    sender: str,
+    entry: InboundMessage,
+    verdict: proof.Proof,
+) -> tuple[str, str, bool]:
     space = mailbox.space
     entry.space = space
-    if space.archived_at is not None:
-        raise _Refused("This space is archived; nothing new can be posted in it.")
     person = _active_person(sender)
+    # Only a proven sender who may see the space learns what became of the message.
+    told = verdict.verified and person is not None and access.can_view_space(person, space)
+    if space.archived_at is not None:
+        raise _Refused("This space is archived; nothing new can be posted in it.", told=told)
     if _may_start_thread(person, space):
         assert person is not None
-        thread, letter = _post(person, message, space=space, thread=None, title=_title(message))
+        if not verdict.verified and sender_proof_for(space) == SenderProof.REQUIRE:
+            _hold(entry, raw, verdict)
+            return InboundResult.HELD, f"Held: {verdict.why}", False
+        try:
+            thread, letter = _post(person, message, space=space, thread=None, title=_title(message))
+        except _POSTING_ERRORS as error:
+            raise _refusal(error, told=told) from error
         entry.thread = thread
-        return InboundResult.ACCEPTED, _posted("Thread started.", message, sender, thread, letter)
+        started = _posted("Thread started.", message, sender, thread, letter)
+        return InboundResult.ACCEPTED, started, told
     if mailbox.unknown_senders == UnknownSenders.HOLD:
-        entry.held_file.save(f"{secrets.token_hex(16)}.eml", ContentFile(raw), save=False)
-        return InboundResult.HELD, "Held for a space admin to review."
-    raise _Refused("Only members of this space can start threads by email at this address.")
+        _hold(entry, raw, verdict)
+        why = "" if verdict.verified else f" {verdict.why}"
+        return InboundResult.HELD, f"Held for a space admin to review.{why}", told
+    raise _Refused(
+        "Only members of this space can start threads by email at this address.", told=told
+    )
 
 
 def _posted(
@@ -341,92 +439,129 @@ def _route(
     recipient: str,
     envelope_sender: str | None,
     entry: InboundMessage,
-) -> tuple[str, str]:
+    verdict: proof.Proof,
+) -> tuple[str, str, bool]:
+    """(result, reason, whether the sender may be told)."""
     local_part, _, domain = recipient.rpartition("@")
     if domain != addresses.mail_domain():
         raise _Refused(f"This server takes mail only for @{addresses.mail_domain()}.")
     sender = entry.sender
     if why := _is_automatic(message, sender, envelope_sender):
-        return InboundResult.IGNORED, why
+        return InboundResult.IGNORED, why, False
     if len(raw) > settings.MAIL_MAX_MB * 1024 * 1024:
         raise _Refused(f"Messages can be up to {settings.MAIL_MAX_MB} MB.", 552)
     if not sender:
         raise _Refused("The message has no sender address (From).")
-    try:
-        with transaction.atomic():
-            if local_part.startswith(addresses.REPLY_PREFIX):
-                token = local_part[len(addresses.REPLY_PREFIX) :]
-                return InboundResult.ACCEPTED, _by_reply_address(token, message, sender, entry)
-            if local_part.startswith(addresses.UNSUBSCRIBE_PREFIX):
-                token = local_part[len(addresses.UNSUBSCRIBE_PREFIX) :]
-                return InboundResult.ACCEPTED, _by_unsubscribe_address(token, entry)
-            mailbox = (
-                SpaceMailbox.objects.select_related("space__workspace")
-                .filter(local_part=local_part)
-                .first()
-            )
-            if mailbox is None:
-                raise _Refused(_NO_SUCH_ADDRESS)
-            return _by_space_address(mailbox, message, raw, sender, entry)
-    except (ValidationError, PermissionDenied, Http404, recording_actions.UploadRefused) as error:
-        raise _refusal(error) from error
+    with transaction.atomic():
+        if local_part.startswith(addresses.REPLY_PREFIX):
+            token = local_part[len(addresses.REPLY_PREFIX) :]
+            return _by_reply_address(token, message, raw, sender, entry, verdict)
+        if local_part.startswith(addresses.UNSUBSCRIBE_PREFIX):
+            token = local_part[len(addresses.UNSUBSCRIBE_PREFIX) :]
+            return InboundResult.ACCEPTED, _by_unsubscribe_address(token, entry), True
+        mailbox = (
+            SpaceMailbox.objects.select_related("space__workspace")
+            .filter(local_part=local_part)
+            .first()
+        )
+        if mailbox is None or (
+            mailbox.space.is_private and not addresses.is_unguessable(local_part)
+        ):
+            raise _Refused(_NO_SUCH_ADDRESS, told=False)
+        return _by_space_address(mailbox, message, raw, sender, entry, verdict)
 
 
 def check_recipient(address: str) -> str:
-    """Why mail for `address` cannot be taken at all ("" when it may be): answered at RCPT,
-    so an SMTP sender learns it per recipient before sending the message."""
+    """Why mail for `address` cannot be taken at all ("" when it may be): answered at RCPT.
+    A forged reply or unsubscribe token is refused at once (it names no space), but every
+    other address at our domain is taken alike, so that nobody can probe which spaces
+    exist: what becomes of a message is decided once its sender is known."""
     local_part, _, domain = address.strip().lower().rpartition("@")
     if domain != addresses.mail_domain():
         return f"This server takes mail only for @{addresses.mail_domain()}."
     if local_part.startswith(addresses.REPLY_PREFIX):
         if addresses.read_reply_token(local_part[len(addresses.REPLY_PREFIX) :]) is None:
             return _FORGED
-        return ""
-    if local_part.startswith(addresses.UNSUBSCRIBE_PREFIX):
+    elif local_part.startswith(addresses.UNSUBSCRIBE_PREFIX):
         token = local_part[len(addresses.UNSUBSCRIBE_PREFIX) :]
-        return "" if addresses.read_unsubscribe_address(token) else _BAD_UNSUBSCRIBE
-    if not SpaceMailbox.objects.filter(local_part=local_part).exists():
-        return _NO_SUCH_ADDRESS
+        if addresses.read_unsubscribe_address(token) is None:
+            return _BAD_UNSUBSCRIBE
     return ""
 
 
-def _from_log(entry: InboundMessage, *, again: bool) -> Outcome:
+def _from_log(entry: InboundMessage) -> Outcome:
+    """The same message again: nothing is done, and the answer is the same for every address
+    (every message for our domain is logged, whatever its address)."""
     rejected = entry.result == InboundResult.REJECTED
     return Outcome(
         result=entry.result,
-        reason="Already received." if again and not rejected else entry.reason,
-        smtp_code=550 if rejected else 250,
+        reason=entry.reason if rejected else "Already received.",
         log_id=entry.pk,
         thread_id=entry.thread_id,
         reply_id=entry.reply_id,
-        repeated=again,
+        repeated=True,
+        told=False,
     )
+
+
+def _over_rate(sender: str, recipient: str, connection: proof.Connection | None) -> bool:
+    """Count the message against its sender, its address and its sending server; whether
+    one of them is over a MAIL_RATE_LIMITS rate."""
+    keys = {"mail-sender": sender, "mail-address": recipient}
+    if connection is not None:
+        keys["mail-server"] = connection.ip
+    limited = False
+    for group, value in keys.items():
+        for rate in settings.MAIL_RATE_LIMITS if value else ():
+            limited |= is_ratelimited(
+                None,
+                group=group,
+                key=lambda _group, _request, v=value: v,
+                rate=rate,
+                increment=True,
+            )
+    return limited
 
 
 class _Duplicate(Exception):
     pass
 
 
-def _keep_original(entry: InboundMessage, raw: bytes) -> None:
+def _keep_original(entry: InboundMessage, raw: bytes, verdict: proof.Proof) -> None:
     """Keep the message as it came, for "View original", for MAIL_KEEP_ORIGINAL_DAYS."""
     if settings.MAIL_KEEP_ORIGINAL_DAYS > 0:
-        entry.original.save(f"{secrets.token_hex(16)}.eml", ContentFile(raw), save=False)
+        kept = proof.kept_copy(raw, verdict)
+        entry.original.save(f"{secrets.token_hex(16)}.eml", ContentFile(kept), save=False)
 
 
-def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None = None) -> Outcome:
+def receive_message(
+    raw: bytes,
+    recipient: str,
+    *,
+    envelope_sender: str | None = None,
+    connection: proof.Connection | None = None,
+) -> Outcome:
     """Handle one message for one recipient address and log what became of it.
 
-    Never raises for bad input: a message that cannot be posted is rejected with a reason
-    (SMTP 550, or 552 when too large). An unexpected error rolls everything back and
-    propagates, so the receiver answers 451 and the sending server tries again later."""
+    Members' messages are posted only when they prove their sender (see `proof`), unless
+    the space accepts unproven mail; others wait for a space admin. `connection` is the
+    SMTP session's, for SPF. Never raises for bad input: a message that cannot be posted is
+    rejected with a reason (SMTP 550, or 552 when too large), told to the sender only when
+    the sender is proven and may see the space. Over a rate limit, nothing is done and the
+    answer is 451. An unexpected error rolls everything back and propagates, so the
+    receiver answers 451 and the sending server tries again later."""
     recipient = reading.clean(parseaddr(recipient)[1]).strip().lower()
     message = reading.parse(raw)
     _, sender = reading.sender(message)
+    if _over_rate(sender or (envelope_sender or "").lower(), recipient, connection):
+        log.warning("inbound mail for %s from %s refused: over the rate limit", recipient, sender)
+        return Outcome(result=RATE_LIMITED, reason=_TOO_MANY, smtp_code=451)
     message_id = reading.header(message, "Message-ID")[:255]
     if message_id and (
         found := InboundMessage.objects.filter(message_id=message_id, recipient=recipient).first()
     ):
-        return _from_log(found, again=True)
+        return _from_log(found)
+    verdict = proof.check(raw, sender, connection)
     entry = InboundMessage(
         message_id=message_id,
         recipient=recipient[:255],
@@ -437,17 +572,20 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
     try:
         with transaction.atomic():
             try:
-                entry.result, entry.reason = _route(raw, message, recipient, envelope_sender, entry)
+                entry.result, entry.reason, told = _route(
+                    raw, message, recipient, envelope_sender, entry, verdict
+                )
             except _Refused as refused:
-                entry.result, entry.reason, code = (
+                entry.result, entry.reason, code, told = (
                     InboundResult.REJECTED,
                     refused.reason,
                     refused.code,
+                    refused.told,
                 )
                 entry.thread = entry.reply = None
             entry.reason = entry.reason[:300]
             if entry.result == InboundResult.ACCEPTED and (entry.thread or entry.reply):
-                _keep_original(entry, raw)
+                _keep_original(entry, raw, verdict)
             try:
                 with transaction.atomic():
                     entry.save()
@@ -462,7 +600,7 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
         found = InboundMessage.objects.filter(message_id=message_id, recipient=recipient).first()
         if found is None:
             raise
-        return _from_log(found, again=True)
+        return _from_log(found)
     log.info(
         "inbound mail %s for %s from %s: %s (%s)",
         entry.pk,
@@ -478,6 +616,7 @@ def receive_message(raw: bytes, recipient: str, *, envelope_sender: str | None =
         log_id=entry.pk,
         thread_id=entry.thread_id,
         reply_id=entry.reply_id,
+        told=told,
     )
 
 
@@ -543,13 +682,22 @@ def held_messages(person: User, space: Space) -> list[InboundMessage]:
 class SpaceMail:
     address: str
     unknown_senders: str
+    sender_proof: str  # "" follows the workspace
+    workspace_sender_proof: str
+    may_set_workspace_default: bool
     held: list[InboundMessage]
     recent: list[InboundMessage]
     choices = UnknownSenders.choices
+    proof_choices = SenderProof.choices
+
+    @property
+    def workspace_default_label(self) -> str:
+        return SenderProof(self.workspace_sender_proof).label
 
 
 def space_mail(person: User, space: Space) -> SpaceMail | None:
-    """The space's address, its unknown-sender setting and held mail, for its managers."""
+    """The space's address, its settings for unknown and unproven senders and its held
+    mail, for its managers."""
     if not access.can_manage_space(person, space):
         return None
     mailbox = addresses.mailbox_for(space)
@@ -560,6 +708,9 @@ def space_mail(person: User, space: Space) -> SpaceMail | None:
     return SpaceMail(
         address=address,
         unknown_senders=mailbox.unknown_senders,
+        sender_proof=mailbox.sender_proof,
+        workspace_sender_proof=_workspace_sender_proof(space.workspace_id),
+        may_set_workspace_default=access.is_workspace_admin(person, space.workspace_id),
         held=held_messages(person, space),
         recent=list(recent[:10]),
     )
@@ -580,10 +731,18 @@ def _held(person: User, space: Space, message_pk: int | str) -> InboundMessage:
 
 @transaction.atomic
 def accept_held(person: User, space: Space, message_pk: int | str) -> Thread:
-    """Post a held message as a new thread by the admin who accepts it, naming the sender.
-    The stored copy of the message becomes the post's original (or is removed when
-    originals are not kept)."""
+    """Post a held message by the admin who accepts it, naming the sender: a held reply as
+    a reply in its thread, other mail as a new thread. The stored copy of the message
+    becomes the post's original (or is removed when originals are not kept). Returns the
+    thread it was posted in."""
     entry = _held(person, space, message_pk)
+    reply_to = (
+        Thread.objects.filter(pk=entry.thread_id, space=space, deleted_at=None).first()
+        if entry.thread_id
+        else None
+    )
+    if entry.thread_id and reply_to is None:
+        raise ValidationError("The thread this reply was for is gone. Discard it.")
     try:
         with entry.held_file.open("rb") as held:
             message = reading.parse(held.read())
@@ -592,11 +751,11 @@ def accept_held(person: User, space: Space, message_pk: int | str) -> Thread:
     name, sender = reading.sender(message)
     note = f"*Sent by email from {name} <{sender}>*" if name else f"*Sent by email from {sender}*"
     try:
-        thread, _ = _post(
+        post, _ = _post(
             person,
             message,
             space=space,
-            thread=None,
+            thread=reply_to,
             title=_title(message) or f"Email from {name or sender}",
             note=note,
         )
@@ -607,9 +766,15 @@ def accept_held(person: User, space: Space, message_pk: int | str) -> Thread:
     else:
         entry.held_file.delete(save=False)
     entry.result, entry.reason = InboundResult.ACCEPTED, "Accepted by a space admin."
-    entry.thread, entry.decided_by = thread, person
-    entry.save(update_fields=["result", "reason", "thread", "decided_by", "held_file", "original"])
-    return thread
+    if isinstance(post, Reply):
+        entry.reply = post
+    else:
+        entry.thread = post
+    entry.decided_by = person
+    entry.save(
+        update_fields=["result", "reason", "thread", "reply", "decided_by", "held_file", "original"]
+    )
+    return reply_to or post
 
 
 @transaction.atomic
@@ -633,3 +798,34 @@ def set_unknown_senders(person: User, space: Space, choice: str) -> SpaceMailbox
     mailbox.unknown_senders = choice
     mailbox.save(update_fields=["unknown_senders"])
     return mailbox
+
+
+_PROOF_CHOICE = "Choose to require proof, to post unproven mail, or to follow the workspace."
+
+
+@transaction.atomic
+def set_sender_proof(person: User, space: Space, choice: str) -> SpaceMailbox:
+    """Choose what happens to members' mail that does not prove its sender, in one space
+    ("" follows the workspace's default)."""
+    if not access.can_manage_space(person, space):
+        raise PermissionDenied("Only the space's creator or a workspace admin can change it.")
+    if choice not in ("", *SenderProof.values):
+        raise ValidationError({"sender_proof": [_PROOF_CHOICE]})
+    mailbox = addresses.mailbox_for(space)
+    mailbox.sender_proof = choice
+    mailbox.save(update_fields=["sender_proof"])
+    return mailbox
+
+
+@transaction.atomic
+def set_workspace_sender_proof(person: User, workspace: Workspace, choice: str) -> WorkspaceMail:
+    """Choose the default, for the workspace's spaces, for members' mail that does not prove
+    its sender."""
+    if not access.is_workspace_admin(person, workspace):
+        raise PermissionDenied("Only workspace admins can change the default.")
+    if choice not in SenderProof.values:
+        raise ValidationError({"sender_proof": ["Choose to require proof or to post such mail."]})
+    found, _ = WorkspaceMail.objects.update_or_create(
+        workspace=workspace, defaults={"sender_proof": choice}
+    )
+    return found

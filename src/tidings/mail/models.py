@@ -112,6 +112,28 @@ class UnknownSenders(models.TextChoices):
     HOLD = "hold", "Hold it for a space admin to accept or discard"
 
 
+class SenderProof(models.TextChoices):
+    """What happens to mail from a member whose address the message does not prove (no DKIM
+    signature or SPF pass aligned with its From domain): anyone can write any From."""
+
+    REQUIRE = "require", "Require proof: hold it for a space admin, with the reason"
+    ACCEPT = "accept", "Post it anyway (only for teams whose mail is neither signed nor SPF-listed)"
+
+
+class WorkspaceMail(models.Model):
+    """A workspace's defaults for incoming mail, which each space may override."""
+
+    workspace = models.OneToOneField(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="mail_settings"
+    )
+    sender_proof = models.CharField(
+        max_length=10, choices=SenderProof.choices, default=SenderProof.REQUIRE
+    )
+
+    def __str__(self) -> str:
+        return f"mail settings of workspace {self.workspace_id}"
+
+
 class SpaceMailbox(models.Model):
     """A space's email address and what happens to mail from people who may not post there."""
 
@@ -121,6 +143,8 @@ class SpaceMailbox(models.Model):
     unknown_senders = models.CharField(
         max_length=10, choices=UnknownSenders.choices, default=UnknownSenders.REJECT
     )
+    # Empty: the workspace's choice.
+    sender_proof = models.CharField(max_length=10, choices=SenderProof.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -21,15 +21,19 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from tidings.mail import addresses, inbound, reading
+from tidings.mail import addresses, inbound, proof, reading
 from tidings.mail.models import InboundResult
 
 log = logging.getLogger(__name__)
 
 
-def _receive(raw: bytes, recipient: str, envelope_sender: str) -> inbound.Outcome:
+def _receive(
+    raw: bytes, recipient: str, envelope_sender: str, connection: proof.Connection | None
+) -> inbound.Outcome:
     try:
-        return inbound.receive_message(raw, recipient, envelope_sender=envelope_sender)
+        return inbound.receive_message(
+            raw, recipient, envelope_sender=envelope_sender, connection=connection
+        )
     finally:
         # Pool threads come and go: never leave a database connection behind in one.
         connection.close()
@@ -66,11 +70,20 @@ class InboundHandler:
     ) -> str:
         raw = envelope.original_content or b""
         sender = envelope.mail_from or ""
+        # SPF is about the server that connected: over LMTP that is our own Postfix, whose
+        # verdict comes in its Authentication-Results header instead.
+        connection = (
+            None
+            if self.lmtp or not session.peer
+            else proof.Connection(
+                ip=str(session.peer[0]), helo=session.host_name or "", mail_from=sender
+            )
+        )
         answers = []
         for recipient in envelope.rcpt_tos:
             try:
                 outcome = await sync_to_async(_receive, thread_sensitive=False)(
-                    raw, recipient, sender
+                    raw, recipient, sender, connection
                 )
                 answers.append(outcome.smtp_reply)
             except Exception:
@@ -175,6 +188,10 @@ def _send_refusal(message: EmailMessage, outcome: inbound.Outcome) -> None:
     )
 
 
+class _TryLater(Exception):
+    """Over a rate limit: the message stays in the mailbox for a later poll."""
+
+
 def _handle_polled(raw: bytes) -> None:
     message = reading.parse(raw)
     # A mailbox server keeps the envelope sender as Return-Path; "<>" marks a bounce.
@@ -182,7 +199,10 @@ def _handle_polled(raw: bytes) -> None:
     envelope_sender = None if return_path is None else parseaddr(str(return_path))[1]
     for recipient in _recipients(message) or ["unknown@" + addresses.mail_domain()]:
         outcome = inbound.receive_message(raw, recipient, envelope_sender=envelope_sender)
-        if outcome.result == InboundResult.REJECTED and not outcome.repeated:
+        if outcome.result == inbound.RATE_LIMITED:
+            raise _TryLater
+        # Only a proven sender who may know is told; anyone else would learn what exists.
+        if outcome.result == InboundResult.REJECTED and outcome.told and not outcome.repeated:
             _send_refusal(message, outcome)
 
 
@@ -213,6 +233,9 @@ def poll_imap() -> int:
                 continue
             try:
                 _handle_polled(raw)
+            except _TryLater:
+                log.info("Polled mail %s is over the rate limit; it stays for a later poll", uid)
+                continue
             except Exception:
                 log.exception("Polled mail %s failed; it stays for the next poll", uid)
                 continue

@@ -3,8 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,7 +34,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-# --- A space's email address: its setting for unknown senders and the held messages.
+# --- A space's email address: its settings for unknown and unproven senders and the held
+# messages; the workspace's default for unproven senders.
 
 
 @login_required
@@ -41,12 +44,31 @@ def space_email(request: HttpRequest, workspace: str, space: str) -> HttpRespons
     ws = workspace_for(request.user, workspace)
     sp = space_for(request.user, ws, space)
     try:
-        inbound.set_unknown_senders(request.user, sp, request.POST.get("unknown_senders", ""))
+        with transaction.atomic():
+            inbound.set_unknown_senders(request.user, sp, request.POST.get("unknown_senders", ""))
+            if "sender_proof" in request.POST:
+                inbound.set_sender_proof(request.user, sp, request.POST["sender_proof"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Email setting saved.")
     return redirect("threads:space-manage", workspace=ws.slug, space=sp.slug)
+
+
+@login_required
+@require_POST
+def workspace_email(request: HttpRequest, workspace: str) -> HttpResponse:
+    ws = workspace_for(request.user, workspace)
+    try:
+        inbound.set_workspace_sender_proof(request.user, ws, request.POST.get("sender_proof", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Workspace default saved.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("/")
 
 
 @login_required

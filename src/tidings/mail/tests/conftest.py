@@ -3,14 +3,22 @@ to aiosmtpd, and `sent_mail()` reads back what arrived, parsed."""
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import socket
 import threading
 from email.message import EmailMessage
 
+import dkim
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 class Sink:
@@ -73,3 +81,99 @@ def committed(django_capture_on_commit_callbacks):
             return action(*args, **kwargs)
 
     return run
+
+
+# --- Proof of the sender: a DNS server on loopback publishing DKIM keys and SPF records, and
+# messages signed with those keys, as a sender's mail server would sign them.
+
+DKIM_SELECTOR = "tidings-test"
+# The world's people write from these domains; each has a key published in the test DNS.
+SENDER_DOMAINS = ("acme.test", "client.test", "other.test", "else.test", "mail.example")
+
+
+def _new_key() -> tuple[bytes, str]:
+    """(private key PEM, public key as it goes in a DKIM record)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, base64.b64encode(public).decode()
+
+
+SENDERS_KEY = _new_key()  # the key the senders' domains publish
+STRANGERS_KEY = _new_key()  # a key nobody published
+
+
+class LoopbackDNS:
+    """A UDP DNS server on loopback answering TXT questions from `records`."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[str]] = {}
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, peer = self.socket.recvfrom(4096)
+            except OSError:
+                return
+            query = dns.message.from_wire(data)
+            answer = dns.message.make_response(query)
+            question = query.question[0]
+            name = question.name.to_text(omit_final_dot=True).lower()
+            values = self.records.get(name, [])
+            if question.rdtype == dns.rdatatype.TXT and values:
+                chunks = [
+                    " ".join(f'"{v[i : i + 250]}"' for i in range(0, len(v), 250)) for v in values
+                ]
+                answer.answer.append(dns.rrset.from_text(question.name, 60, "IN", "TXT", *chunks))
+            elif not any(key.endswith(name) for key in self.records):
+                answer.set_rcode(dns.rcode.NXDOMAIN)
+            self.socket.sendto(answer.to_wire(), peer)
+
+    def publish_dkim(self, domain: str, public_key: str) -> None:
+        self.records[f"{DKIM_SELECTOR}._domainkey.{domain}"] = [f"v=DKIM1; k=rsa; p={public_key}"]
+
+    def publish_spf(self, domain: str, policy: str) -> None:
+        self.records[domain] = [policy]
+
+
+@pytest.fixture(scope="session")
+def _test_dns() -> LoopbackDNS:
+    return LoopbackDNS()
+
+
+@pytest.fixture(autouse=True)
+def mail_dns(_test_dns, settings) -> LoopbackDNS:
+    """Every mail test asks this DNS, which publishes the senders' DKIM key (and no SPF)."""
+    _test_dns.records.clear()
+    for domain in SENDER_DOMAINS:
+        _test_dns.publish_dkim(domain, SENDERS_KEY[1])
+    settings.MAIL_DNS_RESOLVER = _test_dns.address
+    settings.MAIL_TRUSTED_AUTHSERV_ID = ""
+    return _test_dns
+
+
+def signed(message: EmailMessage | bytes, domain: str | None = None, key: bytes | None = None):
+    """The message with a DKIM signature of `domain` (the From domain unless given) prepended,
+    made with the senders' published key unless another is given."""
+    raw = message if isinstance(message, bytes) else message.as_bytes()
+    if domain is None:
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        domain = str(parsed["From"].addresses[0].domain)
+    signature = dkim.sign(
+        raw,
+        DKIM_SELECTOR.encode(),
+        domain.encode(),
+        key or SENDERS_KEY[0],
+        include_headers=[b"from", b"to", b"subject", b"message-id", b"date"],
+    )
+    return signature + raw

@@ -15,6 +15,7 @@ from tidings.accounts.models import EmailCadence
 from tidings.inbox.models import InboxItem, Reason
 from tidings.mail import digests, outbox
 from tidings.mail.models import Digest, InboundResult, Outcome
+from tidings.mail.tests.conftest import signed
 from tidings.mail.tests.test_outbox import (
     FAULTS,
     Killed,
@@ -217,7 +218,7 @@ def test_each_digest_entry_can_be_answered_by_email(world, sent_mail, committed,
     assert f"Reply by email: {reply_address(world.member, second)}" in text
     assert f'href="mailto:{address}?subject=Re%3A%20Venue%20%26%20date"' in html
     result = inbound.receive_message(
-        message(world.member.email, address, "The town hall, on the 4th.").as_bytes(),
+        signed(message(world.member.email, address, "The town hall, on the 4th.")),
         address,
         envelope_sender=world.member.email,
     )

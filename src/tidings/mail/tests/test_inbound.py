@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from conftest import ROLES, by_role
 from tidings.mail import addresses, inbound
+from tidings.mail.tests.conftest import SENDERS_KEY, signed
 from tidings.mail.models import InboundMessage, InboundResult, UnknownSenders
 from tidings.recordings.models import Recording, State
 from tidings.recordings.tests.factories import webm_bytes
@@ -49,8 +51,9 @@ def message(sender: str, to: str, body: str = "Hello", subject: str = "Re: Plan"
 
 
 def receive(msg: EmailMessage, envelope_sender: str | None = "someone@example.com"):
+    """Receive the message signed by its From domain, as the sender's mail server signs it."""
     recipient = str(msg["To"])
-    return inbound.receive_message(msg.as_bytes(), recipient, envelope_sender=envelope_sender)
+    return inbound.receive_message(signed(msg), recipient, envelope_sender=envelope_sender)
 
 
 def test_reply_address_round_trip(world):
@@ -75,7 +78,9 @@ def test_space_address_is_stable_and_unique(world):
     world.open_space.slug = "renamed"
     world.open_space.save()
     assert addresses.space_address(world.open_space) == first
-    assert addresses.space_address(world.private_space) == f"leadership.acme@{DOMAIN}"
+    private = addresses.space_address(world.private_space)
+    assert re.fullmatch(rf"leadership\.acme\.[0-9a-f]{{12}}@{DOMAIN}", private)
+    assert addresses.space_address(world.private_space) == private
 
 
 def test_reply_by_email_posts_the_new_words_with_the_attachment(world):
@@ -172,6 +177,8 @@ def test_who_may_not_post_in_a_private_space_is_refused(world):
     outcome = receive(message("mia@acme.test", addresses.space_address(world.private_space)))
     assert outcome.result == InboundResult.REJECTED
     assert "Only members of this space" in outcome.reason
+    # She is not told: the answer is the one every address gives.
+    assert outcome.smtp_reply == "250 2.0.0 Received."
     assert not Thread.objects.exists()
 
 
@@ -267,7 +274,8 @@ def test_space_manage_page_shows_the_address_and_decides_held_mail(world):
     assert world.client_for("outsider").post(decide, {"decision": "accept"}).status_code == 404
 
 
-def test_people_who_share_the_mail_domain_are_not_taken_for_loops(world):
+def test_people_who_share_the_mail_domain_are_not_taken_for_loops(world, mail_dns):
+    mail_dns.publish_dkim(DOMAIN, SENDERS_KEY[1])
     world.member.email = f"mia@{DOMAIN}"
     world.member.save()
     outcome = receive(message(f"mia@{DOMAIN}", addresses.space_address(world.open_space)))

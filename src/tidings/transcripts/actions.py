@@ -30,6 +30,7 @@ from tidings.transcripts.models import (
     Transcript,
     TranscriptState,
 )
+from tidings.transcripts.words import TranscriptWord, joins_previous, spelt, transcript_words
 from tidings.workspaces import access
 
 if TYPE_CHECKING:
@@ -268,7 +269,10 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
                 start_ms=segment.start_ms,
                 end_ms=segment.end_ms,
                 text=segment.text,
-                words=[[w.start_ms, w.end_ms, w.text, w.probability] for w in segment.words],
+                words=[
+                    [w.start_ms, w.end_ms, w.text, w.probability, w.joins_previous]
+                    for w in segment.words
+                ],
             )
             for number, segment in enumerate(segments)
         )
@@ -285,27 +289,27 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
 
 
 def _finish(transcript: Transcript, token: str, *, end_ms: int) -> Step:
-    words = list(transcript.segments.values_list("text", flat=True))
-    state = TranscriptState.READY if words else TranscriptState.NO_SPEECH
+    text = spelt(transcript_words(transcript))
+    state = TranscriptState.READY if text else TranscriptState.NO_SPEECH
     _update(
         transcript,
         token,
         state=state,
-        failure_reason="" if words else NO_SPEECH,
+        failure_reason="" if text else NO_SPEECH,
         progress=100,
         done_ms=end_ms,
         duration_ms=end_ms,
-        text=" ".join(words),
+        text=text,
         finished_at=timezone.now(),
         claimed_by="",
         claimed_until=None,
         attempts=0,
     )
-    transcript.text = " ".join(words)
+    transcript.text = text
     search_index.index_transcript(transcript)
-    if words:
+    if text:
         summarise(transcript)
-    log.info("transcript %s: %s, %s segments", transcript.pk, state, len(words))
+    log.info("transcript %s: %s", transcript.pk, state)
     return Step.DONE
 
 
@@ -415,12 +419,13 @@ def correct_word(
     )
     if segment is None or not 0 <= word_index < len(segment.words):
         raise Http404("No such word in this transcript.")
-    segment.words[word_index][2] = text  # an empty word is left out of text and captions
-    segment.text = " ".join(w[2] for w in segment.words if w[2])
-    segment.save(update_fields=["words", "text"])
-    transcript.text = " ".join(
-        t for t in transcript.segments.order_by("index").values_list("text", flat=True) if t
+    # An empty word is left out of text and captions; the word keeps its place and spacing.
+    segment.words[word_index][2] = text
+    segment.text = spelt(
+        TranscriptWord(w[0], w[1], w[2], joins_previous(w)) for w in segment.words if w[2]
     )
+    segment.save(update_fields=["words", "text"])
+    transcript.text = spelt(transcript_words(transcript))
     transcript.edited_at = timezone.now()
     transcript.save(update_fields=["text", "edited_at"])
     transcript.recording = recording
@@ -439,23 +444,32 @@ def _queue_summary(transcript_id: int) -> None:
 def summarise(transcript: Transcript) -> None:
     """Keep the transcript's summary and suggest the action items said in it: owners are
     matched to people who can see the recording by the name said ("I" is its author), due
-    dates read from when it was recorded in the author's time zone. Suggestions already
-    accepted or dismissed stay as they are; running again changes nothing else."""
+    dates read from when it was recorded in the author's time zone. The summary repeats
+    neither itself nor the action items beside it, and a recording under half a minute gets
+    none. Suggestions already accepted or dismissed stay as they are; running again changes
+    nothing else."""
     recording = transcript.recording
-    said = summary.sentences(
-        word for segment in transcript.segments.order_by("index") for word in segment.words
-        if word[2]
-    )  # fmt: skip
-    transcript.summary = [[s.start_ms, s.text] for s in summary.summary(said)]
-    Transcript.objects.filter(pk=transcript.pk).update(summary=transcript.summary)
+    said = summary.sentences(transcript_words(transcript))
     author = recording.owner
     said_on = recording.created_at.astimezone(author.zone if author else dt.UTC)
-    people = _people_by_name(recording)
-    decided = set(
-        transcript.action_items.exclude(state=SuggestionState.SUGGESTED).values_list(
-            "start_ms", "text"
-        )
+    found = summary.action_items(said, said_on=said_on)
+    already = transcript.action_items.exclude(state=SuggestionState.SUGGESTED)
+    decided = {
+        (start_ms, text): state
+        for start_ms, text, state in already.values_list("start_ms", "text", "state")
+    }
+    # What the action items beside the summary will say: accepted and suggested ones.
+    shown = [text for (_, text), state in decided.items() if state == SuggestionState.ACCEPTED]
+    shown += [i.text for i in found if (i.start_ms, i.text) not in decided]
+    length_ms = transcript.duration_ms or recording.duration_ms or 0
+    summarised = (
+        summary.summary(said, apart_from=shown)
+        if length_ms >= summary.SHORTEST_SUMMARISED_MS
+        else []
     )
+    transcript.summary = [[s.start_ms, s.text] for s in summarised]
+    Transcript.objects.filter(pk=transcript.pk).update(summary=transcript.summary)
+    people = _people_by_name(recording)
     transcript.action_items.filter(state=SuggestionState.SUGGESTED).delete()
     ActionItem.objects.bulk_create(
         ActionItem(
@@ -466,7 +480,7 @@ def summarise(transcript: Transcript) -> None:
             owner_name=(author.name if author else "") if item.is_speaker else item.owner,
             due_on=item.due_on,
         )
-        for item in summary.action_items(said, said_on=said_on)
+        for item in found
         if (item.start_ms, item.text) not in decided
     )
 

@@ -12,6 +12,7 @@ from tidings.accounts.api import PersonOut, person_out
 from tidings.recordings.queries import recording_for
 from tidings.transcripts import actions, queries
 from tidings.transcripts.models import SuggestionState, Transcript, TranscriptState
+from tidings.transcripts.words import joins_previous
 
 router = Router(tags=["transcripts"])
 
@@ -21,6 +22,9 @@ class WordOut(Schema):
     end_ms: int = Field(..., description="May equal start_ms: some words come with no length.")
     text: str
     probability: float = Field(..., description="How sure the model was, 0 to 1.")
+    joins_previous: bool = Field(
+        ..., description='Spelt with no space before it: "28" then ".8" read "28.8".'
+    )
 
 
 class SegmentOut(Schema):
@@ -118,7 +122,13 @@ def _transcript_out(token: str, transcript: Transcript) -> TranscriptOut:
                 end_ms=segment.end_ms,
                 text=segment.text,
                 words=[
-                    WordOut(start_ms=w[0], end_ms=w[1], text=w[2], probability=w[3])
+                    WordOut(
+                        start_ms=w[0],
+                        end_ms=w[1],
+                        text=w[2],
+                        probability=w[3],
+                        joins_previous=joins_previous(w),
+                    )
                     for w in segment.words
                 ],
             )

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tidings.recordings.actions import clock
+from tidings.transcripts.words import TranscriptWord, spelt
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual limit for readable captions
 MAX_CUE_MS = 6_000
@@ -25,29 +26,32 @@ class Cue:
     text: str
 
 
-def cues(words: Iterable[tuple[int, int, str]]) -> list[Cue]:
-    """The words ((start ms, end ms, text), in order) grouped into caption cues."""
-    groups: list[list[tuple[int, int, str]]] = []
+def cues(words: Iterable[TranscriptWord]) -> list[Cue]:
+    """The words, in order, grouped into caption cues; a word glued to the one before
+    ("28" ".8") stays in its cue."""
+    groups: list[list[TranscriptWord]] = []
     for word in words:
         current = groups[-1] if groups else None
-        if current is not None:
-            length = sum(len(w[2]) + 1 for w in current) + len(word[2])
-            if (
-                length <= MAX_CUE_CHARS
-                and word[1] - current[0][0] <= MAX_CUE_MS
-                and word[0] - current[-1][1] < PAUSE_MS
-            ):
-                current.append(word)
-                continue
-        groups.append([word])
+        if current is not None and (word.joins_previous or _fits(current, word)):
+            current.append(word)
+        else:
+            groups.append([word])
     made: list[Cue] = []
     for index, group in enumerate(groups):
-        start = max(group[0][0], made[-1].end_ms if made else 0)
-        end = max(max(w[1] for w in group), start + MIN_CUE_MS)
+        start = max(group[0].start_ms, made[-1].end_ms if made else 0)
+        end = max(max(w.end_ms for w in group), start + MIN_CUE_MS)
         if index + 1 < len(groups):
-            end = min(end, max(groups[index + 1][0][0], start + 1))
-        made.append(Cue(start, max(end, start + 1), " ".join(w[2] for w in group)))
+            end = min(end, max(groups[index + 1][0].start_ms, start + 1))
+        made.append(Cue(start, max(end, start + 1), spelt(group)))
     return made
+
+
+def _fits(cue: list[TranscriptWord], word: TranscriptWord) -> bool:
+    return (
+        len(spelt([*cue, word])) <= MAX_CUE_CHARS
+        and word.end_ms - cue[0].start_ms <= MAX_CUE_MS
+        and word.start_ms - cue[-1].end_ms < PAUSE_MS
+    )
 
 
 def _clock(ms: int, separator: str) -> str:
@@ -88,30 +92,28 @@ def srt(made: list[Cue]) -> str:
 @dataclass(frozen=True)
 class Paragraph:
     start_ms: int
-    words: list[tuple[int, int, str]]
+    words: list[TranscriptWord]
 
 
-def paragraphs(words: Iterable[tuple[int, int, str]]) -> list[Paragraph]:
-    """The words in paragraphs: a new one after a long pause or a minute of speech."""
+def paragraphs(words: Iterable[TranscriptWord]) -> list[Paragraph]:
+    """The words in paragraphs: a new one after a long pause or a minute of speech (never
+    between a word and the piece glued to it)."""
     found: list[Paragraph] = []
     for word in words:
         current = found[-1] if found else None
-        if (
-            current is not None
-            and word[0] - current.words[-1][1] < PARAGRAPH_PAUSE_MS
-            and word[0] - current.start_ms < PARAGRAPH_MAX_MS
+        if current is not None and (
+            word.joins_previous
+            or (
+                word.start_ms - current.words[-1].end_ms < PARAGRAPH_PAUSE_MS
+                and word.start_ms - current.start_ms < PARAGRAPH_MAX_MS
+            )
         ):
             current.words.append(word)
         else:
-            found.append(Paragraph(word[0], [word]))
+            found.append(Paragraph(word.start_ms, [word]))
     return found
 
 
-def plain_text(words: Iterable[tuple[int, int, str]]) -> str:
+def plain_text(words: Iterable[TranscriptWord]) -> str:
     """The .txt download: one paragraph a block, each starting with its time."""
-    return (
-        "\n\n".join(
-            f"[{clock(p.start_ms)}] {' '.join(w[2] for w in p.words)}" for p in paragraphs(words)
-        )
-        + "\n"
-    )
+    return "\n\n".join(f"[{clock(p.start_ms)}] {spelt(p.words)}" for p in paragraphs(words)) + "\n"

@@ -8,6 +8,7 @@ TRANSCRIPTION_MODEL names another (a local model directory, or a size name such 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import logging
@@ -21,6 +22,8 @@ import numpy as np
 from av.container import InputContainer
 from django.conf import settings
 
+from tidings.transcripts.words import spelt
+
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
@@ -30,6 +33,11 @@ SAMPLE_RATE = 16_000
 FRAME = SAMPLE_RATE // 10  # 100 ms: the unit in which a quiet place to cut is looked for
 CUT_SEARCH_MS = 10_000  # a piece ends at the quietest moment of its last ten seconds
 PAUSE_FRAMES = 5  # ... where half a second is quietest
+# Silence this long between words is a pause that no word's times may cover: the model's
+# alignment hands it to a neighbouring word, so a click on the word after a pause would seek
+# into the silence before it.
+WORD_PAUSE_MS = 250
+WORD_PAD_MS = 60  # a word's times keep this much of the quiet around its speech
 
 
 class AudioUnreadable(Exception):
@@ -46,6 +54,7 @@ class Word:
     end_ms: int
     text: str
     probability: float
+    joins_previous: bool = False  # spelt with no space before it ("28" ".8")
 
 
 @dataclass(frozen=True)
@@ -272,9 +281,10 @@ def transcribe(
 ) -> list[TimedSegment]:
     """Segments of the speech in `samples` (a piece that starts at `offset_ms`), with word
     times on the recording's clock. Silence and noise are left out by voice-activity
-    filtering (it also keeps silence from shifting times or inventing words). Times come
-    out in order, inside the piece, and never negative in length. `on_progress` hears how
-    far into the piece the model has got (ms)."""
+    filtering (it also keeps silence from shifting times or inventing words), and a word's
+    times leave out the pauses around it. Times come out in order, inside the piece, and
+    never negative in length; each word says whether it is glued to the one before.
+    `on_progress` hears how far into the piece the model has got (ms)."""
     model = load_model()
     found, _info = model.transcribe(
         samples,
@@ -286,25 +296,58 @@ def transcribe(
     piece_end = offset_ms + len(samples) * 1000 // SAMPLE_RATE
     segments: list[TimedSegment] = []
     last = offset_ms
+    speech: _Speech | None = None
     for segment in found:
         words = []
         for word in segment.words or ():
             text = word.word.strip()
             if not text:
                 continue
-            start = min(max(offset_ms + round(word.start * 1000), last), piece_end)
-            end = min(max(offset_ms + round(word.end * 1000), start), piece_end)
-            words.append(Word(start, end, text, round(float(word.probability), 3)))
+            if speech is None:
+                speech = _Speech(samples)
+            start, end = speech.fitted(round(word.start * 1000), round(word.end * 1000))
+            start = min(max(offset_ms + start, last), piece_end)
+            end = min(max(offset_ms + end, start), piece_end)
+            # The model starts a new word with a space; a piece cut at a pause starts one too.
+            joins = bool(segments or words) and not word.word.startswith(" ")
+            words.append(Word(start, end, text, round(float(word.probability), 3), joins))
             last = start
         if words:
             segments.append(
                 TimedSegment(
                     words[0].start_ms,
                     max(w.end_ms for w in words),
-                    " ".join(w.text for w in words),
+                    spelt(words),
                     tuple(words),
                 )
             )
         if on_progress is not None:
             on_progress(min(round(segment.end * 1000), piece_end - offset_ms))
     return segments
+
+
+class _Speech:
+    """Where the piece's speech is (voice-activity detection), to keep words' times out of
+    the pauses between them."""
+
+    def __init__(self, samples: np.ndarray) -> None:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        options = VadOptions(min_silence_duration_ms=WORD_PAUSE_MS, speech_pad_ms=WORD_PAD_MS)
+        found = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
+        self.starts = [part["start"] * 1000 // SAMPLE_RATE for part in found]
+        self.ends = [part["end"] * 1000 // SAMPLE_RATE for part in found]
+
+    def fitted(self, start: int, end: int) -> tuple[int, int]:
+        """A word's times (ms in the piece) moved out of the silence around it: a start in
+        a pause to where the speech after it begins, an end in a pause back to where the
+        speech before it ends, when the word still holds speech."""
+        before = bisect.bisect_right(self.starts, start) - 1  # the speech begun by `start`
+        starts_in_silence = before < 0 or self.ends[before] <= start
+        if starts_in_silence and before + 1 < len(self.starts) and self.starts[before + 1] < end:
+            start = self.starts[before + 1]
+        holding = bisect.bisect_left(self.ends, end)  # the first speech that ends after `end`
+        ends_in_silence = holding == len(self.ends) or self.starts[holding] >= end
+        if ends_in_silence and holding > 0 and self.ends[holding - 1] > start:
+            end = self.ends[holding - 1]
+        return start, end

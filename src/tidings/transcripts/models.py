@@ -51,8 +51,9 @@ class Transcript(models.Model):
 
 
 class Segment(models.Model):
-    """A stretch of speech: its words as [[start ms, end ms, word, probability], ...], in
-    order, with the word text as corrected (times are kept when a word is corrected)."""
+    """A stretch of speech: its words as [[start ms, end ms, word, probability, joins
+    previous], ...], in order, with the word text as corrected (times and spacing are kept
+    when a word is corrected); `text` is the words spelt together (see words.py)."""
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="segments")
     index = models.PositiveIntegerField()

@@ -21,6 +21,7 @@ from tidings.transcripts.models import (
     Transcript,
     TranscriptState,
 )
+from tidings.transcripts.words import TranscriptWord, transcript_words
 
 _WORD_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 CAPTION_FORMATS = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain"}
@@ -50,17 +51,6 @@ def player_parts(recording: Recording) -> dict:
     }
 
 
-def words(transcript: Transcript) -> list[tuple[int, int, str, int, int]]:
-    """Every word in order, as (start ms, end ms, text, segment index, word index); words
-    corrected away are left out."""
-    return [
-        (word[0], word[1], word[2], segment_index, word_index)
-        for segment_index, segment_words in transcript.segments.values_list("index", "words")
-        for word_index, word in enumerate(segment_words)
-        if word[2]
-    ]
-
-
 @dataclass(frozen=True)
 class ShownParagraph:
     start_ms: int
@@ -72,16 +62,17 @@ class ShownParagraph:
         return self.start_ms // 1000
 
 
-def shown_paragraphs(all_words: list[tuple[int, int, str, int, int]]) -> list[ShownParagraph]:
+def shown_paragraphs(all_words: list[TranscriptWord]) -> list[ShownParagraph]:
     """Paragraphs with a span per word carrying its times (and where it is stored, for
-    corrections), for the interactive transcript. Built as one string each: a two-hour
-    transcript has some twenty thousand words."""
+    corrections), for the interactive transcript, spaced as the words are spelt. Built as
+    one string each: a two-hour transcript has some twenty thousand words."""
     shown = []
     for paragraph in captions.paragraphs(all_words):
-        spans = " ".join(
-            f'<span class="w" data-ms="{start}" data-end="{end}" data-at="{segment}.{index}">'
-            f"{escape(text)}</span>"
-            for start, end, text, segment, index in paragraph.words
+        spans = "".join(
+            f"{'' if word.joins_previous or number == 0 else ' '}"
+            f'<span class="w" data-ms="{word.start_ms}" data-end="{word.end_ms}" '
+            f'data-at="{word.segment}.{word.index}">{escape(word.text)}</span>'
+            for number, word in enumerate(paragraph.words)
         )
         shown.append(
             ShownParagraph(paragraph.start_ms, captions.clock(paragraph.start_ms), mark_safe(spans))  # noqa: S308 - every word is escaped
@@ -91,7 +82,7 @@ def shown_paragraphs(all_words: list[tuple[int, int, str, int, int]]) -> list[Sh
 
 def caption_file(transcript: Transcript, fmt: str) -> str:
     """The transcript as captions (.vtt, .srt) or plain text (.txt)."""
-    all_words = words(transcript)
+    all_words = transcript_words(transcript)
     if fmt == "txt":
         return captions.plain_text(all_words)
     made = captions.cues(all_words)

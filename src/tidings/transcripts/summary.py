@@ -18,10 +18,15 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
+from tidings.transcripts.words import TranscriptWord, spelt
+
 SUMMARY_SENTENCES = 3
+SHORTEST_SUMMARISED_MS = 30_000  # a shorter recording is quicker to hear than a summary
+NEARLY_THE_SAME = 0.8  # how alike (difflib's ratio of their words) two sentences may be
 _SENTENCE_END = re.compile(r"[.?!]$")
 _WORD = re.compile(r"[a-z0-9']+")
 # Words too common to tie sentences together.
@@ -38,21 +43,18 @@ class Sentence:
     text: str
 
 
-def sentences(words: Iterable[tuple]) -> list[Sentence]:
-    """The transcript's words ((start ms, end ms, text, ...), in order) as sentences, each
-    with the time its first word is said."""
+def sentences(words: Iterable[TranscriptWord]) -> list[Sentence]:
+    """The transcript's words, in order, as sentences spelt as the words are, each with the
+    time its first word is said."""
     found: list[Sentence] = []
-    current: list[str] = []
-    start = 0
+    current: list[TranscriptWord] = []
     for word in words:
-        if not current:
-            start = word[0]
-        current.append(word[2])
-        if _SENTENCE_END.search(word[2]):
-            found.append(Sentence(start, " ".join(current)))
+        current.append(word)
+        if _SENTENCE_END.search(word.text):
+            found.append(Sentence(current[0].start_ms, spelt(current)))
             current = []
     if current:
-        found.append(Sentence(start, " ".join(current)))
+        found.append(Sentence(current[0].start_ms, spelt(current)))
     return found
 
 
@@ -60,8 +62,23 @@ def _content_words(text: str) -> set[str]:
     return {word for word in _WORD.findall(text.lower()) if word not in _STOP}
 
 
-def summary(found: list[Sentence], count: int = SUMMARY_SENTENCES) -> list[Sentence]:
-    """The `count` most representative sentences, in the order they were said."""
+def _said_alike(first: str, second: str) -> bool:
+    """Whether two sentences say the same thing in nearly the same words ("Alice will send
+    the budget by Friday" and "So Alice will send the budget on Friday")."""
+    matcher = SequenceMatcher(None, _WORD.findall(first.lower()), _WORD.findall(second.lower()))
+    return (
+        matcher.real_quick_ratio() >= NEARLY_THE_SAME  # cheap upper bounds first
+        and matcher.quick_ratio() >= NEARLY_THE_SAME
+        and matcher.ratio() >= NEARLY_THE_SAME
+    )
+
+
+def summary(
+    found: list[Sentence], count: int = SUMMARY_SENTENCES, *, apart_from: Iterable[str] = ()
+) -> list[Sentence]:
+    """The `count` most representative sentences, in the order they were said: each says
+    something of its own (of sentences said in nearly the same words, only the best ranked
+    is taken) and none repeats those in `apart_from` (the action items shown beside it)."""
     seen: set[str] = set()
     candidates = []
     for sentence in found:  # a sentence said again (the same words) counts once
@@ -69,10 +86,23 @@ def summary(found: list[Sentence], count: int = SUMMARY_SENTENCES) -> list[Sente
         if len(_content_words(sentence.text)) >= 3 and key not in seen:
             seen.add(key)
             candidates.append(sentence)
-    if len(candidates) <= count:
-        return candidates
+    taken: list[int] = []
+    said = list(apart_from)
+    for index in _ranked(candidates):
+        if len(taken) == count:
+            break
+        if not any(_said_alike(candidates[index].text, before) for before in said):
+            taken.append(index)
+            said.append(candidates[index].text)
+    return [candidates[i] for i in sorted(taken)]
+
+
+def _ranked(candidates: list[Sentence]) -> list[int]:
+    """The sentences' places, most representative first (TextRank)."""
     bags = [_content_words(s.text) for s in candidates]
     size = len(bags)
+    if size == 0:
+        return []
     weights = np.zeros((size, size))
     for i in range(size):
         for j in range(i + 1, size):
@@ -89,8 +119,7 @@ def summary(found: list[Sentence], count: int = SUMMARY_SENTENCES) -> list[Sente
         if np.abs(following - rank).sum() < 1e-9:
             break
         rank = following
-    best = sorted(np.argsort(-rank, kind="stable")[:count])
-    return [candidates[i] for i in best]
+    return [int(i) for i in np.argsort(-rank, kind="stable")]
 
 
 # --- Action items.
@@ -148,14 +177,13 @@ _NOT_NAMES = {
 def action_items(found: list[Sentence], *, said_on: dt.datetime) -> list[ActionItem]:
     """The sentences that commit someone to do something, with the owner's name as said and
     the due date when one is said (relative to `said_on`, a local time of the speaker)."""
-    items = []
-    seen: set[str] = set()
+    items: list[ActionItem] = []
     for sentence in found:
         text = sentence.text.strip()
-        key = " ".join(_WORD.findall(text.lower()))
-        if text.endswith("?") or _NOT_A_COMMITMENT.search(text) or key in seen:
-            continue  # a question, a refusal or something done; or the same words again
-        seen.add(key)
+        if text.endswith("?") or _NOT_A_COMMITMENT.search(text):
+            continue  # a question, a refusal or something done
+        if any(_said_alike(text, item.text) for item in items):
+            continue  # the same thing said again
         for pattern, who in _COMMITMENTS:
             matched = pattern.search(text)
             if matched is None:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tidings.recordings.queries import recording_for
 from tidings.transcripts import actions, queries
 from tidings.transcripts.models import TranscriptState
+from tidings.transcripts.words import transcript_words
 from tidings.workspaces import access
 
 
@@ -41,7 +42,7 @@ def _panel(request: HttpRequest, recording, transcript) -> HttpResponse:
         "transcript": transcript,
         "ready": ready,
         "working": transcript.state in (TranscriptState.QUEUED, TranscriptState.TRANSCRIBING),
-        "paragraphs": queries.shown_paragraphs(queries.words(transcript)) if ready else [],
+        "paragraphs": queries.shown_paragraphs(transcript_words(transcript)) if ready else [],
         "downloads": [
             (
                 label,

@@ -7,16 +7,17 @@ import io
 import webvtt
 
 from tidings.transcripts import captions
+from tidings.transcripts.words import TranscriptWord as W
 
 WORDS = [
-    (0, 400, "We"),
-    (400, 400, "ship"),  # no length at all, as the model sometimes gives
-    (400, 900, "on"),
-    (900, 900, "Friday"),
-    (3_000, 3_400, "<b>Budget</b>"),
-    (3_400, 3_800, "&"),
-    (3_800, 4_000, "plans"),
-    *[(4_000 + i * 300, 4_200 + i * 300, f"word{i}") for i in range(40)],
+    W(0, 400, "We"),
+    W(400, 400, "ship"),  # no length at all, as the model sometimes gives
+    W(400, 900, "on"),
+    W(900, 900, "Friday"),
+    W(3_000, 3_400, "<b>Budget</b>"),
+    W(3_400, 3_800, "&"),
+    W(3_800, 4_000, "plans"),
+    *[W(4_000 + i * 300, 4_200 + i * 300, f"word{i}") for i in range(40)],
 ]
 
 
@@ -31,7 +32,7 @@ def test_cues_are_in_order_never_overlap_and_always_last():
 
 
 def test_the_same_instant_for_every_word_still_gives_valid_captions():
-    made = captions.cues([(1000, 1000, "a"), (1000, 1000, "b")] * 50)
+    made = captions.cues([W(1000, 1000, "a"), W(1000, 1000, "b")] * 50)
     for cue, following in zip(made, made[1:], strict=False):
         assert cue.start_ms < cue.end_ms <= following.start_ms
 
@@ -53,5 +54,5 @@ def test_srt_reads_back():
 
 
 def test_plain_text_has_paragraphs_with_their_times():
-    text = captions.plain_text([(0, 500, "Hello"), (600, 900, "all."), (65_000, 65_500, "Next")])
+    text = captions.plain_text([W(0, 500, "Hello"), W(600, 900, "all."), W(65_000, 65_500, "Next")])
     assert text == "[0:00] Hello all.\n\n[1:05] Next\n"

@@ -8,6 +8,7 @@ import pytest
 
 from tidings.transcripts import summary
 from tidings.transcripts.summary import Sentence
+from tidings.transcripts.words import TranscriptWord as W
 
 SAID_ON = dt.datetime(2026, 12, 1, 10, 0)  # a Tuesday morning, the speaker's local time
 SPEAKER = "(speaker)"
@@ -76,7 +77,7 @@ def test_enough_examples_of_both_kinds():
 
 
 def test_words_become_sentences_with_their_times():
-    words = [(0, 300, "Hello"), (300, 600, "all."), (900, 1200, "Alice"), (1200, 1500, "will")]
+    words = [W(0, 300, "Hello"), W(300, 600, "all."), W(900, 1200, "Alice"), W(1200, 1500, "will")]
     assert summary.sentences(words) == [Sentence(0, "Hello all."), Sentence(900, "Alice will")]
 
 

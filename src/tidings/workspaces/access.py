@@ -173,6 +173,12 @@ def can_create_space(person: User | None, workspace: Workspace) -> bool:
     return found is not None and found.role != Role.GUEST
 
 
+def can_see_people(person: User | None, workspace: Workspace) -> bool:
+    """The member list is for members; guests only meet the people in their spaces."""
+    found = membership(person, workspace)
+    return found is not None and found.role != Role.GUEST
+
+
 def can_manage_space(person: User | None, space: Space) -> bool:
     """Rename, change members: the creator or a workspace admin, if they can see the space."""
     if not can_view_space(person, space):

@@ -45,7 +45,7 @@ def people_for(viewer: User | None, workspace: Workspace) -> list[Membership]:
     """The workspace's active members as the viewer may see them (see `member_rows`).
     Guests do not see the member list (PermissionDenied); non-members get 404."""
     mine = _viewer_membership(viewer, workspace)
-    if mine.role == Role.GUEST:
+    if not access.can_see_people(viewer, workspace):
         raise PermissionDenied("Guests do not see the member list.")
     return member_rows(mine)
 

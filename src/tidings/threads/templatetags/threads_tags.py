@@ -72,15 +72,20 @@ def attachment_url(attachment) -> str:
 
 @register.simple_tag(takes_context=True)
 def workspace_sidebar(context, workspace) -> dict:
-    """What the sidebar shows: spaces the viewer can see, and whether they may add one."""
+    """What the sidebar shows: spaces the viewer can see, whether they may add one, and
+    whether the member list opens for them (no link that leads to a refusal)."""
     from tidings.threads.queries import sidebar_spaces
-    from tidings.workspaces.access import can_create_space
+    from tidings.workspaces.access import can_create_space, can_see_people
 
     request = context.get("request")
     if workspace is None or request is None:
-        return {"spaces": [], "can_create": False}
+        return {"spaces": [], "can_create": False, "can_see_people": False}
     # A page that has read the viewer's membership of this workspace passes the answer.
     can_create = context.get("sidebar_can_create")
     if can_create is None:
         can_create = can_create_space(request.user, workspace)
-    return {"spaces": list(sidebar_spaces(request.user, workspace)), "can_create": can_create}
+    return {
+        "spaces": list(sidebar_spaces(request.user, workspace)),
+        "can_create": can_create,
+        "can_see_people": can_see_people(request.user, workspace),
+    }

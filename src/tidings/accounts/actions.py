@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from importlib import import_module
 
@@ -21,7 +22,9 @@ from tidings.accounts.models import (
     DeliverySettings,
     EmailCadence,
     SignedInSession,
+    TokenScope,
     User,
+    default_token_scopes,
     hash_token,
     parse_clock,
     validate_time_zone,
@@ -29,6 +32,9 @@ from tidings.accounts.models import (
 )
 
 TOKEN_PREFIX = "tid_"
+# Days a new token works (None: until revoked); 90 unless the person picks another.
+TOKEN_LIFETIMES = (30, 90, 365, None)
+DEFAULT_TOKEN_DAYS = 90
 # Writing last_used_at on every API call would turn reads into writes; once a minute is enough.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -253,20 +259,61 @@ def sign_out_other_sessions(person: User, keep_session_key: str | None) -> int:
     return len(keys)
 
 
-def create_access_token(person: User, name: str) -> tuple[AccessToken, str]:
-    """Make a personal access token. Only its hash is kept: the raw value is returned once."""
+def create_access_token(
+    person: User,
+    name: str,
+    *,
+    scopes: Iterable[str] | None = None,
+    expires_in_days: int | None = DEFAULT_TOKEN_DAYS,
+    made_with: AccessToken | None = None,
+) -> tuple[AccessToken, str]:
+    """Make a personal access token. Only its hash is kept: the raw value is returned once.
+
+    Scopes default to read and write; `expires_in_days` is one of TOKEN_LIFETIMES (None:
+    never). A token made through the API with another token (`made_with`) gets no scope that
+    token lacks and does not outlive it. Raises ValidationError with a sentence per field.
+    """
     name = name.strip()
+    wanted = default_token_scopes() if scopes is None else list(dict.fromkeys(scopes))
+    errors: dict[str, list[str]] = {}
     if not name:
-        raise ValidationError({"name": ["Give the token a name, like “Laptop scripts”."]})
-    if len(name) > 100:
-        raise ValidationError({"name": ["Keep the name under 100 characters."]})
+        errors["name"] = ["Give the token a name, like “Laptop scripts”."]
+    elif len(name) > 100:
+        errors["name"] = ["Keep the name under 100 characters."]
+    if not wanted or set(wanted) - set(TokenScope.values):
+        errors["scopes"] = ["Pick one or more of read, write, admin and tokens."]
+    elif made_with is not None and set(wanted) - set(made_with.scopes):
+        missing = ", ".join(sorted(set(wanted) - set(made_with.scopes)))
+        errors["scopes"] = [f"This token cannot give scopes it does not have itself: {missing}."]
+    if expires_in_days not in TOKEN_LIFETIMES:
+        errors["expires_in_days"] = ["Pick 30, 90 or 365 days, or never."]
+    if errors:
+        raise ValidationError(errors)
     if not person.is_active:
         raise ValidationError("This account is deactivated.")
+    now = timezone.now()
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
+    if made_with is not None and made_with.expires_at is not None:
+        expires_at = min(expires_at or made_with.expires_at, made_with.expires_at)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = AccessToken.objects.create(
-        user=person, name=name, token_hash=hash_token(raw), prefix=raw[:8]
+        user=person,
+        name=name,
+        token_hash=hash_token(raw),
+        prefix=raw[:8],
+        scopes=[scope for scope in TokenScope.values if scope in wanted],
+        created_at=now,
+        expires_at=expires_at,
     )
     return token, raw
+
+
+def revoke_all_access_tokens(person: User) -> int:
+    """Revoke every token of the person at once (their password may be known to someone).
+    Returns how many were still working."""
+    return AccessToken.objects.filter(user=person, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
 
 
 def revoke_access_token(person: User, token_id: int) -> AccessToken:
@@ -279,10 +326,11 @@ def revoke_access_token(person: User, token_id: int) -> AccessToken:
     return token
 
 
-def person_for_token(raw: str) -> User | None:
-    """The active person a raw API token belongs to, or None (unknown, revoked, deactivated).
+def token_for(raw: str) -> AccessToken | None:
+    """The token a raw value stands for, with its person, when it is not revoked and its person
+    is active; expired ones too, so that the caller can say so. None otherwise.
 
-    Records when the token was last used, at most once a minute.
+    Records when a live token was last used, at most once a minute.
     """
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
@@ -294,9 +342,18 @@ def person_for_token(raw: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+    if not token.is_expired and (
+        token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL
+    ):
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def person_for_token(raw: str) -> User | None:
+    """The active person a raw API token belongs to, or None (unknown, revoked, expired,
+    deactivated)."""
+    token = token_for(raw)
+    return token.user if token is not None and not token.is_expired else None
 
 
 def forget_expired_sessions() -> int:

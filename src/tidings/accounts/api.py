@@ -11,7 +11,15 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts import actions, delivery, queries
-from tidings.accounts.models import AccessToken, DeliverySettings, User
+from tidings.accounts.models import (
+    AccessToken,
+    DeliverySettings,
+    TokenScope,
+    User,
+    default_token_scopes,
+)
+from tidings.accounts.token_auth import needs
+from tidings.bounds import Day
 
 router = Router(tags=["me"])
 
@@ -63,7 +71,7 @@ class DeliveryIn(Schema):
     working_hours: dict[str, list[str] | None] | None = None
     quiet_start: Clock = Field(None, max_length=8)
     quiet_end: Clock = Field(None, max_length=8)
-    away_until: date | None = None
+    away_until: Day | None = None
     cadence: Cadence | None = None
     digest_time: str | None = Field(None, max_length=8)
     digest_weekday: int | None = Field(None, ge=0, le=6)
@@ -90,7 +98,9 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    scopes: list[TokenScope]
     created_at: datetime
+    expires_at: datetime | None = Field(..., description="null: works until revoked.")
     last_used_at: datetime | None
 
 
@@ -100,6 +110,15 @@ class TokenCreatedOut(TokenOut):
 
 class TokenIn(Schema):
     name: str = Field(..., max_length=1000)
+    scopes: list[TokenScope] = Field(
+        default_factory=default_token_scopes,
+        max_length=4,
+        description="read, write, admin, tokens; a token made with a token gets only scopes "
+        "that token has.",
+    )
+    expires_in_days: Literal[30, 90, 365] | None = Field(
+        actions.DEFAULT_TOKEN_DAYS, description="30, 90 or 365; null: works until revoked."
+    )
 
 
 def person_out(person: User | None) -> PersonOut | None:
@@ -134,7 +153,13 @@ def put_delivery(request: HttpRequest, payload: DeliveryIn) -> DeliveryOut:
     return delivery_out(actions.update_delivery_settings(request.auth, **fields))
 
 
-@router.get("/tokens", response=list[TokenOut], tags=["tokens"], summary="My active tokens")
+@router.get(
+    "/tokens",
+    response=list[TokenOut],
+    tags=["tokens"],
+    auth=needs(TokenScope.TOKENS),
+    summary="My active tokens (needs the tokens scope)",
+)
 def list_tokens(request: HttpRequest) -> list[AccessToken]:
     return list(queries.active_access_tokens(request.auth))
 
@@ -143,15 +168,26 @@ def list_tokens(request: HttpRequest) -> list[AccessToken]:
     "/tokens",
     response={201: TokenCreatedOut},
     tags=["tokens"],
-    summary="Create a token (the raw value is returned once)",
+    auth=needs(TokenScope.TOKENS),
+    summary="Create a token (the raw value is returned once; needs the tokens scope)",
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> Status:
-    token, raw = actions.create_access_token(request.auth, payload.name)
+    token, raw = actions.create_access_token(
+        request.auth,
+        payload.name,
+        scopes=[str(scope) for scope in payload.scopes],
+        expires_in_days=payload.expires_in_days,
+        made_with=request.access_token,
+    )
     return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": raw})
 
 
 @router.delete(
-    "/tokens/{token_id}", response={204: None}, tags=["tokens"], summary="Revoke a token"
+    "/tokens/{token_id}",
+    response={204: None},
+    tags=["tokens"],
+    auth=needs(TokenScope.TOKENS),
+    summary="Revoke a token (needs the tokens scope)",
 )
 def revoke_token(request: HttpRequest, token_id: int) -> Status:
     actions.revoke_access_token(request.auth, token_id)

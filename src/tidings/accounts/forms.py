@@ -7,9 +7,17 @@ import zoneinfo
 from functools import cache
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 
-from tidings.accounts.models import WEEKDAY_NAMES, WEEKDAYS, DeliverySettings, EmailCadence
+from tidings.accounts.models import (
+    WEEKDAY_NAMES,
+    WEEKDAYS,
+    DeliverySettings,
+    EmailCadence,
+    TokenScope,
+    default_token_scopes,
+)
+from tidings.bounds import validate_day
 
 
 @cache
@@ -98,6 +106,43 @@ class AccessTokenForm(forms.Form):
         max_length=100,
         help_text="What the token is for, like “Laptop scripts”.",
     )
+    scopes = forms.MultipleChoiceField(
+        label="It may",
+        choices=TokenScope.choices,
+        initial=default_token_scopes,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one thing the token may do."},
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label="Works for",
+        choices=[("30", "30 days"), ("90", "90 days"), ("365", "A year"), ("", "Until revoked")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+        error_messages={"invalid_choice": "Pick how long the token works from the list."},
+    )
+
+
+REVOKE_TOKENS_LABEL = "Also revoke my access tokens"
+REVOKE_TOKENS_HELP = "Scripts using them stop working until you give them new ones."
+
+
+def revoke_tokens_field() -> forms.BooleanField:
+    """The box, checked unless unticked, on the forms that end other sessions."""
+    return forms.BooleanField(
+        label=REVOKE_TOKENS_LABEL, required=False, initial=True, help_text=REVOKE_TOKENS_HELP
+    )
+
+
+class SignOutEverywhereForm(forms.Form):
+    revoke_tokens = revoke_tokens_field()
+
+
+class NewPasswordForm(SetPasswordForm):
+    """The reset link's form: a new password, and whether tokens stop working too."""
+
+    revoke_tokens = revoke_tokens_field()
 
 
 class ClockField(forms.TimeField):
@@ -122,6 +167,7 @@ class DeliveryForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": "Write the date as YYYY-MM-DD, like 2026-08-31."},
+        validators=[validate_day],
         help_text="No emails through this day, except your digest. Leave empty when you are in.",
     )
     cadence = forms.ChoiceField(

@@ -84,6 +84,19 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenScope(models.TextChoices):
+    """What an API token may do. Admin and tokens add to read and write, never replace them."""
+
+    READ = "read", "Read: see what you can see"
+    WRITE = "write", "Write: post, reply, change your settings"
+    ADMIN = "admin", "Admin: manage people and invitations where you are an owner or admin"
+    TOKENS = "tokens", "Tokens: list, make and revoke API tokens"
+
+
+def default_token_scopes() -> list[str]:
+    return [TokenScope.READ.value, TokenScope.WRITE.value]
+
+
 class AccessToken(models.Model):
     """A personal access token for the JSON API. Only its hash is stored."""
 
@@ -91,7 +104,9 @@ class AccessToken(models.Model):
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)
+    scopes = models.JSONField(default=default_token_scopes)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -100,6 +115,15 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def scope_names(self) -> list[str]:
+        """The scopes in the order of TokenScope, for showing."""
+        return [scope.value for scope in TokenScope if scope.value in self.scopes]
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -22,9 +22,11 @@ from tidings.accounts.forms import (
     AccessTokenForm,
     ChangePasswordForm,
     DeliveryForm,
+    NewPasswordForm,
     ProfileForm,
     ResetPasswordForm,
     SignInForm,
+    SignOutEverywhereForm,
 )
 from tidings.accounts.models import DeliverySettings
 from tidings.threads import actions as thread_actions
@@ -99,11 +101,15 @@ password_reset_sent = auth_views.PasswordResetDoneView.as_view(
 class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
+    form_class = NewPasswordForm
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        # A reset means the old password may be known to someone: end every session.
+        # A reset means the old password may be known to someone: end every session, and
+        # unless the person unticked it, every token made with that password too.
         actions.sign_out_other_sessions(self.user, None)
+        if form.cleaned_data["revoke_tokens"]:
+            actions.revoke_all_access_tokens(self.user)
         return response
 
 
@@ -119,6 +125,7 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
         "profile_form": ProfileForm(initial={"name": person.name, "time_zone": person.time_zone}),
         "password_form": ChangePasswordForm(person),
         "token_form": AccessTokenForm(),
+        "sign_out_form": SignOutEverywhereForm(),
         "sessions": queries.signed_in_sessions(person, request.session.session_key),
         "tokens": queries.active_access_tokens(person),
         **forms,
@@ -182,13 +189,20 @@ def end_session(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def end_other_sessions(request: HttpRequest) -> HttpResponse:
+    form = SignOutEverywhereForm(request.POST)
+    form.is_valid()  # a lone checkbox: always valid
     count = actions.sign_out_other_sessions(request.user, request.session.session_key)
-    if count:
-        messages.success(
-            request, f"Signed out of {count} other session{'s' if count != 1 else ''}."
-        )
-    else:
-        messages.info(request, "You were not signed in anywhere else.")
+    revoked = (
+        actions.revoke_all_access_tokens(request.user) if form.cleaned_data["revoke_tokens"] else 0
+    )
+    said = [
+        f"Signed out of {count} other session{'s' if count != 1 else ''}."
+        if count
+        else "You were not signed in anywhere else."
+    ]
+    if revoked:
+        said.append(f"{revoked} access token{'s' if revoked != 1 else ''} revoked.")
+    messages.success(request, " ".join(said))
     return redirect("accounts:settings")
 
 
@@ -198,7 +212,12 @@ def create_token(request: HttpRequest) -> HttpResponse:
     form = AccessTokenForm(request.POST)
     if form.is_valid():
         try:
-            token, raw = actions.create_access_token(request.user, form.cleaned_data["name"])
+            token, raw = actions.create_access_token(
+                request.user,
+                form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
         except ValidationError as error:
             form.add_error(None, error)
     if not form.is_valid():

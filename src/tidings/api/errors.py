@@ -2,7 +2,8 @@
 
 - Http404 → 404 with the same body whether a thing does not exist or is private.
 - PermissionDenied → 403; Django's ValidationError and request validation → 422 with `errors`.
-- A missing or bad token → 401. A body that is not a JSON object → 400. Too large → 413.
+- A missing or bad token → 401 (an expired one says so); a token without the scope → 403.
+- A body that is not a JSON object → 400. Too large → 413.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        response = reply(request, 401, detail=UNAUTHORIZED)
+        response = reply(request, 401, detail=getattr(exc, "detail", UNAUTHORIZED))
         response["WWW-Authenticate"] = "Bearer"
         return response
 

@@ -6,8 +6,8 @@ from ninja import NinjaAPI
 from ninja.operation import Operation
 
 from tidings.accounts.api import router as accounts
+from tidings.accounts.token_auth import PersonalAccessToken
 from tidings.api import errors
-from tidings.api.auth import PersonalAccessToken
 from tidings.api.parser import JSONObjectParser
 from tidings.inbox.api import router as inbox
 from tidings.recordings.api import router as recordings

@@ -9,6 +9,9 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut, person_out
+from tidings.accounts.models import TokenScope
+from tidings.accounts.token_auth import needs
+from tidings.bounds import Id
 from tidings.workspaces import actions, queries
 from tidings.workspaces.models import Invite, Membership, Role
 from tidings.workspaces.queries import workspace_by_id
@@ -34,7 +37,7 @@ class MemberOut(Schema):
 class InviteIn(Schema):
     email: str = Field(..., max_length=320)
     role: Role
-    space_ids: list[int] = Field(default_factory=list, max_length=500)
+    space_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class InviteOut(Schema):
@@ -94,6 +97,7 @@ def list_members(request: HttpRequest, workspace_id: int) -> list[MemberOut]:
 @router.patch(
     "/workspaces/{workspace_id}/members/{membership_id}",
     response=MemberOut,
+    auth=needs(TokenScope.ADMIN),
     summary="Change a member's role (owners and admins)",
 )
 def change_role(
@@ -107,6 +111,7 @@ def change_role(
 @router.delete(
     "/workspaces/{workspace_id}/members/{membership_id}",
     response={204: None},
+    auth=needs(TokenScope.ADMIN),
     summary="Remove a person from the workspace (owners and admins)",
 )
 def deactivate_member(request: HttpRequest, workspace_id: int, membership_id: int) -> Status:
@@ -118,6 +123,7 @@ def deactivate_member(request: HttpRequest, workspace_id: int, membership_id: in
 @router.get(
     "/workspaces/{workspace_id}/invites",
     response=list[InviteOut],
+    auth=needs(TokenScope.ADMIN),
     summary="Open invitations (owners and admins)",
 )
 def list_invites(request: HttpRequest, workspace_id: int) -> list[InviteOut]:
@@ -129,6 +135,7 @@ def list_invites(request: HttpRequest, workspace_id: int) -> list[InviteOut]:
 @router.post(
     "/workspaces/{workspace_id}/invites",
     response={201: InviteOut},
+    auth=needs(TokenScope.ADMIN),
     summary="Invite someone by email (owners and admins); the link is returned once",
 )
 def create_invite(request: HttpRequest, workspace_id: int, payload: InviteIn) -> Status:
@@ -147,6 +154,7 @@ def create_invite(request: HttpRequest, workspace_id: int, payload: InviteIn) ->
 @router.post(
     "/workspaces/{workspace_id}/invites/{invite_id}/resend",
     response=InviteOut,
+    auth=needs(TokenScope.ADMIN),
     summary="Send a pending invitation again with a new link",
 )
 def resend_invite(request: HttpRequest, workspace_id: int, invite_id: int) -> InviteOut:
@@ -158,6 +166,7 @@ def resend_invite(request: HttpRequest, workspace_id: int, invite_id: int) -> In
 @router.delete(
     "/workspaces/{workspace_id}/invites/{invite_id}",
     response={204: None},
+    auth=needs(TokenScope.ADMIN),
     summary="Revoke a pending invitation",
 )
 def revoke_invite(request: HttpRequest, workspace_id: int, invite_id: int) -> Status:

@@ -14,7 +14,8 @@ POSTS = [
         {"old_password": PASSWORD, "new_password": "another fine passphrase"},
         302,
     ),
-    ("/settings/tokens", {"name": "Scripts"}, 201),
+    ("/settings/tokens", {"name": "Scripts", "scopes": ["read"], "expires_in_days": "30"}, 201),
+    ("/settings/sessions/sign-out-others", {"revoke_tokens": "on"}, 302),
     ("/settings/sessions/sign-out-others", {}, 302),
 ]
 
@@ -137,7 +138,9 @@ def test_signing_out_this_browser_from_the_list(world):
 
 def test_token_created_shown_once_then_listed_and_revoked(world):
     client = world.client_for("member")
-    response = client.post("/settings/tokens", {"name": "Laptop scripts"})
+    response = client.post(
+        "/settings/tokens", {"name": "Laptop scripts", "scopes": ["read", "write"]}
+    )
     assert response.status_code == 201
     token = AccessToken.objects.get(user=world.member)
     page = response.content.decode()

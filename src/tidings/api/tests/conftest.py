@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from tidings.accounts.actions import create_access_token
+from tidings.accounts.models import TokenScope
 from tidings.inbox.models import InboxItem
 from tidings.threads import actions
 from tidings.threads.models import Reply, Thread
@@ -66,13 +67,14 @@ class ApiClient:
 
 @pytest.fixture
 def api_for(world):
-    """api_for("member") gives an ApiClient with a fresh token of that role's person."""
+    """api_for("member") gives an ApiClient with a fresh token of that role's person, with
+    every scope (test_scopes.py takes scopes away)."""
 
     def make(role: str) -> ApiClient:
         person = world.person(role)
         if person is None:
             return ApiClient(None)
-        _, raw = create_access_token(person, f"{role} tests")
+        _, raw = create_access_token(person, f"{role} tests", scopes=TokenScope.values)
         return ApiClient(raw)
 
     return make

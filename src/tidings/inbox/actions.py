@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from tidings.accounts import delivery
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -49,6 +50,7 @@ SNOOZE_PRESETS = {
     "monday": "Next Monday",
 }
 MAX_SNOOZE = dt.timedelta(days=366)
+LATER_GONE = "It is too late today for “Later today”: pick tomorrow morning or a time."
 
 
 def _ids(people: Iterable[User | int] | None) -> set[int]:
@@ -352,20 +354,54 @@ def mark_undone(person: User, item_id: int) -> InboxItem:
     return _save_fields(_own_item(person, item_id), done_at=None)
 
 
-def snooze_time(preset: str, zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.datetime:
-    """When a snooze preset ends, in the person's time zone: 'later' is three hours from now,
-    'tomorrow' is 09:00 tomorrow, 'monday' is 09:00 on the next Monday (a week ahead on Mondays).
-    """
-    now = (now or timezone.now()).astimezone(zone)
-    nine = dt.time(9, 0)
+# How far "Later today" looks ahead, and the morning hour "tomorrow" and "Monday" mean.
+LATER = dt.timedelta(hours=3)
+MORNING = dt.time(9, 0)
+
+
+def preset_time(preset: str, person: User, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When a snooze or reminder preset ends for the person (aware, UTC), or None when it is
+    not offered now. 'hour' is an hour from now and 'later' three, counted in real time
+    across clock changes; 'later' moves out of the person's quiet hours (to their end) and is
+    not offered when that would be tomorrow. 'tomorrow' is 09:00 tomorrow and 'monday' 09:00
+    next Monday (a week ahead on Mondays), on the person's wall clock."""
+    now = (now or timezone.now()).astimezone(dt.UTC)
+    zone = person.zone
+    today = now.astimezone(zone).date()
+    if preset == "hour":
+        return now + dt.timedelta(hours=1)
     if preset == "later":
-        return now + dt.timedelta(hours=3)
+        at = delivery.first_open_instant(delivery.settings_for(person), now + LATER)
+        return at if at.astimezone(zone).date() == today else None
     if preset == "tomorrow":
-        return dt.datetime.combine(now.date() + dt.timedelta(days=1), nine, tzinfo=zone)
+        return delivery.local_instant(zone, today + dt.timedelta(days=1), MORNING)
     if preset == "monday":
-        days_ahead = 7 - now.weekday()  # Monday is 0, so this is 1..7
-        return dt.datetime.combine(now.date() + dt.timedelta(days=days_ahead), nine, tzinfo=zone)
-    raise ValidationError("Pick when the item should come back.")
+        days_ahead = 7 - today.weekday()  # Monday is 0, so this is 1..7
+        return delivery.local_instant(zone, today + dt.timedelta(days=days_ahead), MORNING)
+    return None
+
+
+def preset_menu(
+    presets: dict[str, str], person: User, now: dt.datetime | None = None
+) -> list[tuple[str, str, str]]:
+    """The presets offered now, with the local time each ends at ("Tue 09:00")."""
+    zone = person.zone
+    menu = []
+    for key, label in presets.items():
+        at = preset_time(key, person, now)
+        if at is not None:
+            menu.append((key, label, f"{at.astimezone(zone):%a %H:%M}"))
+    return menu
+
+
+def snooze_time(preset: str, person: User, now: dt.datetime | None = None) -> dt.datetime:
+    """When a snooze preset ends (see preset_time); a preset not offered now is refused."""
+    if preset not in SNOOZE_PRESETS:
+        raise ValidationError("Pick when the item should come back.")
+    at = preset_time(preset, person, now)
+    if at is None:
+        raise ValidationError(LATER_GONE)
+    return at
 
 
 @transaction.atomic
@@ -460,15 +496,14 @@ def visible_post(person: User, thread_id: int, reply_id: int | None) -> tuple[Th
     return thread, reply
 
 
-def remind_time(preset: str, zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.datetime:
-    """When a reminder preset fires: in one hour, 09:00 tomorrow or 09:00 next Monday, in the
-    person's time zone."""
-    now = now or timezone.now()
-    if preset == "hour":
-        return now + dt.timedelta(hours=1)
-    if preset in ("tomorrow", "monday"):
-        return snooze_time(preset, zone, now)
-    raise ValidationError("Pick when the reminder should bring this back.")
+def remind_time(preset: str, person: User, now: dt.datetime | None = None) -> dt.datetime:
+    """When a reminder preset fires (see preset_time); a preset not offered now is refused."""
+    if preset not in REMIND_PRESETS:
+        raise ValidationError("Pick when the reminder should bring this back.")
+    at = preset_time(preset, person, now)
+    if at is None:
+        raise ValidationError(LATER_GONE)
+    return at
 
 
 def _future(person: User, at: dt.datetime, now: dt.datetime, what: str) -> dt.datetime:
@@ -496,7 +531,7 @@ def create_reminder(
     time is in their zone. Only for threads they can see; at most a year ahead."""
     now = now or timezone.now()
     thread, reply = visible_post(person, thread_id, reply_id)
-    when = at if at is not None else remind_time(preset, person.zone, now)
+    when = at if at is not None else remind_time(preset, person, now)
     when = _future(person, when, now, "reminder")
     return Reminder.objects.create(
         person=person, thread=thread, reply=reply, remind_at=when, created_at=now
@@ -866,7 +901,6 @@ def hold_delivery(thread: Thread, reply: Reply | None, mentioned: Iterable[int])
     """A post sent "in the recipients' working hours" is published for its author now; each
     person who can see it gets it in their inbox at the start of their next working window
     (now, if they are working). Returns how many deliveries were held."""
-    from tidings.accounts.delivery import next_working_start, settings_for
     from tidings.accounts.models import User
 
     author_id = reply.author_id if reply is not None else thread.author_id
@@ -880,7 +914,7 @@ def hold_delivery(thread: Thread, reply: Reply | None, mentioned: Iterable[int])
             reply=reply,
             person=person,
             mentioned=person.pk in mentioned_ids,
-            deliver_at=next_working_start(settings_for(person), now),
+            deliver_at=delivery.next_working_start(delivery.settings_for(person), now),
         )
         for person in User.objects.filter(pk__in=_viewer_ids(thread) - {author_id})
     ]

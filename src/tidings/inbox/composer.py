@@ -60,10 +60,7 @@ def thread_post_tools(request: HttpRequest, thread) -> dict:
     zone = request.user.zone
     return {
         "remind_url": reverse("inbox:remind"),
-        "remind_presets": [
-            (key, label, f"{actions.remind_time(key, zone):%a %H:%M}")
-            for key, label in actions.REMIND_PRESETS.items()
-        ],
+        "remind_presets": actions.preset_menu(actions.REMIND_PRESETS, request.user),
         "ask_url": reverse("inbox:ask"),
         "now_min": f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}",
         **composer_ask(request, thread.space),

@@ -32,12 +32,8 @@ def _tab(value: str | None) -> str:
 
 
 def _presets(request: HttpRequest) -> list[tuple[str, str, str]]:
-    """The snooze presets with their times as the menu shows them ("Tue 09:00")."""
-    zone = request.user.zone
-    return [
-        (key, label, f"{actions.snooze_time(key, zone):%a %H:%M}")
-        for key, label in actions.SNOOZE_PRESETS.items()
-    ]
+    """The snooze presets offered now, with their times as the menu shows them ("Tue 09:00")."""
+    return actions.preset_menu(actions.SNOOZE_PRESETS, request.user)
 
 
 def _present(items: list[InboxItem], zone) -> None:
@@ -160,7 +156,7 @@ def _snooze(request: HttpRequest, item_id: int) -> InboxItem:
             raise Http404("No such inbox item.")
         raise ValidationError(form.first_error())
     until = form.cleaned_data["until"] or actions.snooze_time(
-        form.cleaned_data["preset"], request.user.zone
+        form.cleaned_data["preset"], request.user
     )
     return actions.snooze(request.user, item_id, until)
 

@@ -23,14 +23,14 @@ def thread(world):
 
 
 def test_presets_are_in_the_persons_zone(world):
-    zone = world.member.zone  # Asia/Kolkata, UTC+05:30
-    assert actions.remind_time("hour", zone, NOW) == NOW + dt.timedelta(hours=1)
-    tomorrow = actions.remind_time("tomorrow", zone, NOW).astimezone(zone)
+    person, zone = world.member, world.member.zone  # Asia/Kolkata, UTC+05:30
+    assert actions.remind_time("hour", person, NOW) == NOW + dt.timedelta(hours=1)
+    tomorrow = actions.remind_time("tomorrow", person, NOW).astimezone(zone)
     assert (tomorrow.date(), tomorrow.hour, tomorrow.minute) == (dt.date(2030, 3, 14), 9, 0)
-    monday = actions.remind_time("monday", zone, NOW).astimezone(zone)
+    monday = actions.remind_time("monday", person, NOW).astimezone(zone)
     assert (monday.date(), monday.hour) == (dt.date(2030, 3, 18), 9)
     with pytest.raises(ValidationError):
-        actions.remind_time("someday", zone, NOW)
+        actions.remind_time("someday", person, NOW)
 
 
 def test_reminder_fires_once_at_its_time_with_the_post(world, thread):

@@ -28,11 +28,11 @@ log = logging.getLogger(__name__)
 
 
 def _receive(
-    raw: bytes, recipient: str, envelope_sender: str, connection: proof.Connection | None
+    raw: bytes, recipient: str, envelope_sender: str, session: proof.Connection | None
 ) -> inbound.Outcome:
     try:
         return inbound.receive_message(
-            raw, recipient, envelope_sender=envelope_sender, connection=connection
+            raw, recipient, envelope_sender=envelope_sender, connection=session
         )
     finally:
         # Pool threads come and go: never leave a database connection behind in one.

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from conftest import ROLES, by_role
 from tidings.mail import addresses, inbound
-from tidings.mail.tests.conftest import SENDERS_KEY, signed
 from tidings.mail.models import InboundMessage, InboundResult, UnknownSenders
+from tidings.mail.tests.conftest import SENDERS_KEY, signed
 from tidings.recordings.models import Recording, State
 from tidings.recordings.tests.factories import webm_bytes
 from tidings.threads.models import ReadMark, Reply, SpaceMember, Thread

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from conftest import ROLES, by_role
 from tidings.mail import addresses, inbound, tasks
-from tidings.mail.tests.conftest import signed
 from tidings.mail.models import InboundMessage, UnknownSenders
+from tidings.mail.tests.conftest import signed
 from tidings.threads.tests.factories import thread_in
 
 DOMAIN = "tidings.test"

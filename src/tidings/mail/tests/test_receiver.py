@@ -17,7 +17,7 @@ import pytest
 
 from tidings.mail import addresses, receiver
 from tidings.mail.models import InboundMessage, InboundResult
-from tidings.mail.tests.conftest import free_port
+from tidings.mail.tests.conftest import free_port, signed
 from tidings.threads.models import Reply, Thread
 from tidings.threads.tests.factories import thread_in
 
@@ -66,7 +66,7 @@ def test_reply_by_smtp_lands_in_the_thread(world, smtp_port):
     )
     msg.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="numbers.csv")
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
-        refused = smtp.send_message(msg, from_addr="mia@acme.test", to_addrs=[to])
+        refused = smtp.sendmail("mia@acme.test", [to], signed(msg))
     assert refused == {}
     reply = Reply.objects.get(thread=thread)
     assert (reply.author, reply.body) == (world.member, "Yes, Friday works.")
@@ -78,7 +78,7 @@ def test_smtp_refusals_carry_the_reason(world, smtp_port):
     to = addresses.reply_address(world.member, thread)
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
         with pytest.raises(smtplib.SMTPDataError) as refused:
-            smtp.send_message(message("adam@acme.test", to, "Hi"), to_addrs=[to])
+            smtp.sendmail("adam@acme.test", [to], signed(message("adam@acme.test", to, "Hi")))
         assert refused.value.smtp_code == 550
         assert b"belongs to another person" in refused.value.smtp_error
         with pytest.raises(smtplib.SMTPRecipientsRefused) as other_domain:
@@ -88,7 +88,7 @@ def test_smtp_refusals_carry_the_reason(world, smtp_port):
         assert other_domain.value.recipients["x@else.test"][0] == 550
         big = message("mia@acme.test", to, "x" * (1024 * 1024 + 10))
         with pytest.raises(smtplib.SMTPException) as too_big:
-            smtp.send_message(big, to_addrs=[to])
+            smtp.sendmail("mia@acme.test", [to], signed(big))
         assert "552" in str(too_big.value)
     assert not Reply.objects.exists()
 
@@ -103,20 +103,23 @@ def test_lmtp_answers_each_recipient(world, lmtp_port):
     with smtplib.LMTP("127.0.0.1", lmtp_port) as lmtp:
         lmtp.ehlo("postfix.example")
         lmtp.mail("mia@acme.test")
-        for rcpt in (good, space, admins):
+        # Any space address is taken at RCPT, real or not; a forged token is refused.
+        for rcpt in (good, space, admins, f"nobody@{DOMAIN}"):
             assert lmtp.rcpt(rcpt)[0] == 250
         code, answer = lmtp.rcpt(forged)
         assert (code, b"not valid" in answer) == (550, True)
-        assert lmtp.rcpt(f"nobody@{DOMAIN}")[0] == 550
-        first = lmtp.data(msg.as_bytes())
-        replies = [first, lmtp.getreply(), lmtp.getreply()]
-    assert [code for code, _ in replies] == [250, 250, 550]
+        first = lmtp.data(signed(msg))
+        replies = [first, lmtp.getreply(), lmtp.getreply(), lmtp.getreply()]
+    assert [code for code, _ in replies] == [250, 250, 550, 250]
     assert b"belongs to another person" in replies[2][1]
+    # The proven member learns what became of each, but not that an address does not exist.
+    assert replies[3][1] == b"2.0.0 Received."
     assert Reply.objects.get(thread=thread).body == "Both places, please."
     assert Thread.objects.get(title="Launch notes").author == world.member
     assert sorted(InboundMessage.objects.values_list("result", flat=True)) == [
         InboundResult.ACCEPTED,
         InboundResult.ACCEPTED,
+        InboundResult.REJECTED,
         InboundResult.REJECTED,
     ]
 
@@ -151,8 +154,9 @@ def test_mail_server_command_serves_until_sigterm(tmp_path):
             assert smtp.ehlo()[0] == 250
             assert smtp.mail("a@example.com")[0] == 250
             assert smtp.rcpt("someone@else.test")[0] == 550
-            code, answer = smtp.rcpt(f"nobody@{DOMAIN}")
-        assert (code, b"no such address" in answer) == (550, True)
+            # Nobody can probe for spaces: every address at the domain is taken alike.
+            assert smtp.rcpt(f"nobody@{DOMAIN}") == smtp.rcpt(f"leadership.acme@{DOMAIN}")
+            assert smtp.rcpt(f"nobody@{DOMAIN}") == (250, b"OK")
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
@@ -203,21 +207,24 @@ def test_polling_an_imap_mailbox(world, imap_server, mailoutbox):
     thread = thread_in(world.open_space, world.owner)
     good = message("mia@acme.test", "Tidings <tidings@tidings.test>", "Posted from IMAP.")
     good["Delivered-To"] = addresses.reply_address(world.member, thread)
+    empty = message("mia@acme.test", addresses.reply_address(world.member, thread), "")
     stranger = message("sam@else.test", addresses.space_address(world.open_space), "Hi")
     bounce = message("mailer@else.test", addresses.space_address(world.open_space), "Failed")
     bounce["Return-Path"] = "<>"
-    for msg in (good, stranger, bounce):
-        assert imap_server.append("Tidings", None, None, msg.as_bytes())[0] == "OK"
-    assert receiver.poll_imap() == 3
+    for msg in (good, empty, stranger, bounce):
+        assert imap_server.append("Tidings", None, None, signed(msg))[0] == "OK"
+    assert receiver.poll_imap() == 4
     assert Reply.objects.get(thread=thread).body == "Posted from IMAP."
-    # The stranger's message was refused, and told why by an automatic reply.
+    # Mia's empty reply was refused, and she was told why by an automatic reply; the
+    # stranger's refusal is not told (it would say who may post where).
     [refusal] = mailoutbox
     assert (
-        refusal.to == ["sam@else.test"] and refusal.subject == "Not delivered: Re: Quarterly plan"
+        refusal.to == ["mia@acme.test"] and refusal.subject == "Not delivered: Re: Quarterly plan"
     )
-    assert "Only members of this space" in refusal.body
+    assert "Write something first" in refusal.body
     assert refusal.extra_headers["Auto-Submitted"] == "auto-replied"
     assert InboundMessage.objects.filter(result=InboundResult.IGNORED).count() == 1
+    assert InboundMessage.objects.get(sender="sam@else.test").result == InboundResult.REJECTED
     # Handled messages leave the mailbox; polling again finds nothing.
     imap_server.select("Tidings")
     assert imap_server.search(None, "ALL")[1] == [b""]

@@ -678,6 +678,9 @@ def held_messages(person: User, space: Space) -> list[InboundMessage]:
     return list(InboundMessage.objects.filter(space=space, result=InboundResult.HELD)[:50])
 
 
+_PROOF_IN_SHORT = {SenderProof.REQUIRE: "require proof", SenderProof.ACCEPT: "post it anyway"}
+
+
 @dataclass(frozen=True)
 class SpaceMail:
     address: str
@@ -692,7 +695,7 @@ class SpaceMail:
 
     @property
     def workspace_default_label(self) -> str:
-        return SenderProof(self.workspace_sender_proof).label
+        return _PROOF_IN_SHORT[self.workspace_sender_proof]
 
 
 def space_mail(person: User, space: Space) -> SpaceMail | None:

@@ -249,6 +249,27 @@ def test_suggested_action_items_name_people_and_dates(world, meeting):
     assert api_send["due_on"] == send.due_on.isoformat()
 
 
+def test_a_recording_under_half_a_minute_gets_no_summary(world):
+    from tidings.transcripts import actions
+
+    thread = thread_in(world.open_space, world.member, title="Quick note")
+    recording = posted_recording(world.member, thread, duration_ms=25_000)
+    said = (
+        "The harbour budget is over the plan. The crane repairs explain the harbour budget. "
+        "Olivia will send the revised budget by Friday."
+    )
+    transcript = transcript_for(recording, said)
+    transcript.duration_ms = 25_000
+    actions.summarise(transcript)
+    transcript.refresh_from_db()
+    assert transcript.summary == []
+    assert [item.text for item in transcript.action_items.all()] == [
+        "Olivia will send the revised budget by Friday."
+    ]
+    html = world.client_for("member").get(PATHS["panel"].format(recording.token)).content
+    assert b"Summary" not in html and b"Action items" in html
+
+
 @pytest.mark.parametrize(
     ("role", "expected"),
     [("member", 200), ("admin", 200), ("owner", 200), ("guest", 403), ("outsider", 404)],

@@ -108,3 +108,30 @@ def test_the_same_words_said_again_are_suggested_once():
     said.append(Sentence(20_000, "Alice will send the budget by Friday."))
     assert len(summary.action_items(said, said_on=SAID_ON)) == 1
     assert len(summary.summary(said)) == 1
+
+
+def test_nearly_the_same_sentence_said_again_counts_once():
+    said = [
+        Sentence(0, "Alice will send the budget by Friday."),
+        Sentence(4_000, "The harbour crane repairs are over the plan this quarter."),
+        Sentence(9_000, "So Alice will send the budget on Friday."),
+        Sentence(14_000, "The harbour crane repairs are over plan this quarter."),
+        Sentence(20_000, "Ben will book the room for the workshop."),
+    ]
+    items = summary.action_items(said, said_on=SAID_ON)
+    assert [item.start_ms for item in items] == [0, 20_000]
+    picked = summary.summary(said)
+    texts = [s.text for s in picked]
+    assert len(texts) == 3 and len({t.split()[-1] for t in texts}) == 3, texts
+    assert sum("crane" in t for t in texts) == 1 and sum("Alice" in t for t in texts) == 1
+
+
+def test_the_summary_leaves_out_what_the_action_items_say():
+    said = [
+        Sentence(0, "The harbour budget is twelve percent over the plan."),
+        Sentence(4_000, "Olivia will send the revised harbour budget by Friday."),
+        Sentence(9_000, "The crane repairs explain most of the harbour budget overrun."),
+    ]
+    items = [item.text for item in summary.action_items(said, said_on=SAID_ON)]
+    picked = summary.summary(said, apart_from=items)
+    assert [s.start_ms for s in picked] == [0, 9_000]

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tidings.accounts import delivery
+from tidings.bounds import DAY_ERROR, as_id, day_in_range
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -603,10 +604,9 @@ def ask_to_respond(
     thread, reply = visible_post(asker, thread_id, reply_id)
     if not can_post_in_space(asker, thread.space):
         raise PermissionDenied("This space is archived; nothing new can be asked in it.")
-    try:
-        wanted = {int(p) for p in people if str(p).strip()}
-    except (TypeError, ValueError):
-        raise ValidationError("Pick the people to ask from the list.") from None
+    wanted = {as_id(p) for p in people if str(p).strip()}
+    if None in wanted:
+        raise ValidationError("Pick the people to ask from the list.")
     wanted.discard(asker.pk)
     if not wanted:
         raise ValidationError("Pick at least one person to ask.")
@@ -616,6 +616,8 @@ def ask_to_respond(
     allowed = set(can_see.values_list("pk", flat=True))
     if allowed != wanted:
         raise ValidationError("Ask only people who can see this thread.")
+    if not day_in_range(due_on):
+        raise ValidationError(DAY_ERROR)
     due_at = _due_at(due_on, asker.zone)
     if due_at <= now:
         raise ValidationError("Pick a due date from today on.")
@@ -897,12 +899,25 @@ def publish_due_posts(now: dt.datetime | None = None) -> int:
     return published
 
 
+def working_hours_deliveries(
+    thread: Thread, author_id: int | None, now: dt.datetime
+) -> list[tuple[User, dt.datetime]]:
+    """Who gets a post sent "in the recipients' working hours", and when: everyone who can see
+    the thread but its author, each at the start of their next working window (`now` when
+    they are working), soonest first."""
+    from tidings.accounts.models import User
+
+    people = User.objects.filter(pk__in=_viewer_ids(thread) - {author_id}).select_related(
+        "delivery_settings"
+    )
+    times = [(p, delivery.next_working_start(delivery.settings_for(p), now)) for p in people]
+    return sorted(times, key=lambda pair: (pair[1], pair[0].name))
+
+
 def hold_delivery(thread: Thread, reply: Reply | None, mentioned: Iterable[int]) -> int:
     """A post sent "in the recipients' working hours" is published for its author now; each
     person who can see it gets it in their inbox at the start of their next working window
     (now, if they are working). Returns how many deliveries were held."""
-    from tidings.accounts.models import User
-
     author_id = reply.author_id if reply is not None else thread.author_id
     if ScheduledDelivery.objects.filter(thread=thread, reply=reply).exists():
         return 0  # this post's deliveries are held already (the task ran twice)
@@ -914,9 +929,9 @@ def hold_delivery(thread: Thread, reply: Reply | None, mentioned: Iterable[int])
             reply=reply,
             person=person,
             mentioned=person.pk in mentioned_ids,
-            deliver_at=delivery.next_working_start(delivery.settings_for(person), now),
+            deliver_at=deliver_at,
         )
-        for person in User.objects.filter(pk__in=_viewer_ids(thread) - {author_id})
+        for person, deliver_at in working_hours_deliveries(thread, author_id, now)
     ]
     ScheduledDelivery.objects.bulk_create(rows)
     deliver_held(now)

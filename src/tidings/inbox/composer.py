@@ -97,3 +97,35 @@ def attach_asks(request: HttpRequest, thread, rows: list[dict]) -> None:
     for row in rows:
         if not row.get("deleted"):
             row["asks"] = by_post.get(row["key"], ())
+
+
+# How many held readers the confirmation names before it counts the rest.
+HELD_NAMED = 8
+
+
+def held_delivery_notice(author, thread, *, now: dt.datetime | None = None) -> str:
+    """What "Post now, deliver in working hours" will do, said to the poster when they post:
+    whose delivery is held and until when (each reader's clock and zone), and who gets it now
+    because they are at work."""
+    now = now or timezone.now()
+    held, at_work = [], []
+    for person, deliver_at in actions.working_hours_deliveries(thread, author.pk, now):
+        if deliver_at <= now:
+            at_work.append(person.name)
+        else:
+            local = deliver_at.astimezone(person.zone)
+            held.append(f"{person.name} at {local:%a %H:%M} {local.tzname()}")
+    if not held and not at_work:
+        return "Posted. Nobody else can see this space yet."
+    parts = ["Posted."]
+    if held:
+        named = ", ".join(held[:HELD_NAMED])
+        more = len(held) - HELD_NAMED
+        named += f" and {more} more" if more > 0 else ""
+        parts.append(f"Held until each reader's working day starts: {named}.")
+    if at_work:
+        names = ", ".join(at_work[:HELD_NAMED])
+        more = len(at_work) - HELD_NAMED
+        names += f" and {more} more" if more > 0 else ""
+        parts.append(f"In working hours now, so they get it now: {names}.")
+    return " ".join(parts)

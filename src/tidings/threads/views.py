@@ -289,6 +289,8 @@ def thread_new(request: HttpRequest, workspace: str, space: str) -> HttpResponse
             post_composer.discard_files(uploaded)
             errors, status = _errors(error), 400
         else:
+            if post_composer.holds_delivery(request):
+                messages.success(request, inbox_composer.held_delivery_notice(request.user, thread))
             return redirect(_thread_url(thread))
     return render(
         request,
@@ -524,6 +526,8 @@ def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
         post_composer.discard_files(uploaded)
         context = _thread_context(request, thread, composer=typed, errors=_errors(error))
         return render(request, "threads/thread.html", context, status=400)
+    if post_composer.holds_delivery(request):
+        messages.success(request, inbox_composer.held_delivery_notice(request.user, thread))
     return redirect(_thread_url(thread, f"reply-{reply.pk}"))
 
 

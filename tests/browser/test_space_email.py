@@ -106,7 +106,7 @@ def test_space_address_holds_strangers_for_the_owner(server, mail_server, new_pa
     owner.get_by_role("link", name="Manage").click()
     section = owner.get_by_role("region", name="Email")
     address = section.locator("code").inner_text()
-    assert re.fullmatch(rf"lighthouse\.[\w-]+@{re.escape(DOMAIN)}", address)
+    assert re.fullmatch(rf"\d+-lighthouse\.[\w-]+@{re.escape(DOMAIN)}", address)
     section.get_by_role("radio", name=re.compile("Hold it for a space admin")).check()
     section.get_by_role("button", name="Save email setting").click()
     expect(owner.get_by_text("Email setting saved.")).to_be_visible()

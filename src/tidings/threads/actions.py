@@ -154,13 +154,10 @@ def _follow(person: User, thread: Thread) -> None:
 # --- Spaces.
 
 
-def _unique_space_slug(workspace: Workspace, name: str) -> str:
-    base = slugify(name)[:70] or "space"
-    slug, n = base, 1
-    while Space.objects.filter(workspace=workspace, slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+def _space_slug(space: Space) -> str:
+    """`<id>-<name>`: unique by its id, so it never depends on which other spaces exist (a
+    `-2` would tell that a private space has the name). Older spaces keep their slugs."""
+    return f"{space.pk}-{slugify(space.name)[:60] or 'space'}"
 
 
 def _clean_space_fields(name: str, description: str) -> tuple[str, str]:
@@ -207,8 +204,8 @@ def create_space(
     visibility: str = "open",
     member_ids: Iterable[int | str] = (),
 ) -> Space:
-    """Create a space. Guests cannot; a private space always includes its creator; the slug is
-    unique in the workspace."""
+    """Create a space. Guests cannot; a private space always includes its creator; its slug is
+    `<id>-<name>`, which says nothing about other spaces."""
     if access.membership(person, workspace) is None:
         raise Http404("No such workspace.")
     if not access.can_create_space(person, workspace):
@@ -219,22 +216,22 @@ def create_space(
     members = (
         _workspace_people(workspace, member_ids) if visibility == Visibility.PRIVATE else set()
     )
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                space = Space.objects.create(
-                    workspace=workspace,
-                    name=name,
-                    slug=_unique_space_slug(workspace, name),
-                    description=description,
-                    visibility=visibility,
-                    created_by=person,
-                )
-            break
-        except IntegrityError:  # Someone took the slug at the same moment; pick the next one.
-            continue
-    else:
-        raise ValidationError({"name": ["That name is taken right now. Try another."]})
+    space = Space.objects.create(
+        workspace=workspace,
+        name=name,
+        # A placeholder no slug can equal (slugs have no dots) until the id is known.
+        slug=f"new.{secrets.token_hex(8)}",
+        description=description,
+        visibility=visibility,
+        created_by=person,
+    )
+    space.slug = _space_slug(space)
+    try:
+        with transaction.atomic():
+            space.save(update_fields=["slug"])
+    except IntegrityError:  # an older space was named "<this id> <name>": add a random tail
+        space.slug = f"{space.slug[:70]}-{secrets.token_hex(3)}"
+        space.save(update_fields=["slug"])
     if space.is_private:
         SpaceMember.objects.bulk_create(
             SpaceMember(space=space, person_id=pid) for pid in members | {person.pk}

@@ -24,7 +24,7 @@ from tidings.threads.tests.factories import png_bytes, reply_to, thread_in
 
 def test_create_open_and_private_spaces(world):
     open_space = actions.create_space(world.member, world.workspace, name="  Design  Team ")
-    assert open_space.name == "Design Team" and open_space.slug == "design-team"
+    assert open_space.name == "Design Team" and open_space.slug == f"{open_space.pk}-design-team"
     assert not open_space.members.exists()
     private = actions.create_space(
         world.member,
@@ -37,11 +37,26 @@ def test_create_open_and_private_spaces(world):
     assert members == {world.member.pk, world.guest.pk}  # creator always included
 
 
-def test_space_slug_is_unique_per_workspace(world):
-    a = actions.create_space(world.owner, world.workspace, name="General")
-    assert a.slug == "general-2"
-    other = actions.create_space(world.outsider, world.other_workspace, name="General")
-    assert other.slug == "general"
+def test_space_slug_says_nothing_of_hidden_spaces(world):
+    """A name taken by a private space the creator cannot see gives the same kind of slug as a
+    free name: `<id>-<name>`, never a telling `-2`; older slugs keep working."""
+    taken = actions.create_space(world.member, world.workspace, name="Leadership")
+    free = actions.create_space(world.member, world.workspace, name="Offsite")
+    assert taken.slug == f"{taken.pk}-leadership"
+    assert free.slug == f"{free.pk}-offsite"
+    assert world.private_space.slug == "leadership"
+    same = actions.create_space(world.member, world.workspace, name="Offsite")
+    assert same.slug == f"{same.pk}-offsite"
+
+
+def test_space_slug_steps_around_an_older_slug_of_the_same_shape(world):
+    from tidings.threads.models import Space
+
+    old = Space.objects.create(workspace=world.workspace, name="Old", slug="old")
+    old.slug = f"{old.pk + 1}-plans"  # the slug the next space named Plans would get
+    old.save()
+    clash = actions.create_space(world.member, world.workspace, name="Plans")
+    assert clash.slug.startswith(f"{clash.pk}-plans-") and len(clash.slug) > len("1-plans-")
 
 
 def test_guests_and_outsiders_cannot_create_spaces(world):

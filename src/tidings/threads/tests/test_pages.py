@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from conftest import ROLES, by_role
 from tidings.threads import actions
-from tidings.threads.models import Attachment, Thread
+from tidings.threads.models import Attachment, Space, Thread
 from tidings.threads.tests.factories import png_bytes
 
 OPEN_TITLE = "Roadmap for the open team"
@@ -539,8 +539,10 @@ def test_create_private_space_with_members_through_the_form(world):
         },
     )
     assert response.status_code == 302
-    assert world.client_for("guest").get("/w/acme/s/hiring/").status_code == 200
-    assert world.client_for("admin").get("/w/acme/s/hiring/").status_code == 404
+    hiring = f"/w/acme/s/{Space.objects.get(name='Hiring').slug}/"
+    assert response.url == hiring
+    assert world.client_for("guest").get(hiring).status_code == 200
+    assert world.client_for("admin").get(hiring).status_code == 404
     bad = client.post(
         reverse("threads:space-new", kwargs={"workspace": "acme"}),
         {

@@ -18,6 +18,7 @@ from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
 from tests.browser.test_journeys import accessibility_violations
 from tidings.recordings.tests.factories import posted_recording, webm_bytes
 from tidings.threads import actions as thread_actions
+from tidings.threads.models import Thread
 from tidings.threads.tests.factories import reply_to, thread_in
 from tidings.transcripts.models import Segment, Transcript, TranscriptState
 
@@ -126,3 +127,95 @@ def test_main_pages_pass_axe_in_light_and_dark(live_server, world, harbour, brow
             page.context.close()
             signed_out.context.close()
     assert {where: found for where, found in problems.items() if found} == {}
+
+
+def open_panel(page: Page, summary) -> dict:
+    """Open a <details> menu by its summary; return its panel's box once scrolled into view."""
+    summary.scroll_into_view_if_needed()
+    summary.click()
+    panel = summary.locator("xpath=..").locator(":scope > :not(summary)").first
+    expect(panel).to_be_visible()
+    panel.scroll_into_view_if_needed()
+    return panel.bounding_box()
+
+
+def off_screen(box: dict, viewport: dict) -> bool:
+    """Whether any of the box lies outside the viewport (beyond a pixel of rounding)."""
+    return (
+        box["x"] < -1
+        or box["y"] < -1
+        or box["x"] + box["width"] > viewport["width"] + 1
+        or box["y"] + box["height"] > viewport["height"] + 1
+    )
+
+
+def test_menus_stay_on_a_phone_screen(live_server, world, harbour, browser) -> None:
+    reply_to(Thread.objects.get(title="Harbour lamps plan"), world.owner, body="Noted.")
+    page = page_for(browser, live_server, world.owner, viewport=PHONE)
+    page.goto(live_server.url + harbour["thread"])
+    expect(page.locator("[data-recorder]")).to_be_visible()
+    menus = {"account": page.locator(".topbar .avatar")}
+    for index, post in enumerate(page.locator("article.post").all()):
+        for name, summary in (
+            ("remind", post.locator(".remind-menu > summary")),
+            ("ask", post.locator(".ask-menu > summary")),
+            ("delete", post.locator(".confirm > summary")),
+            ("react", post.locator(".reaction-picker > summary")),
+        ):
+            if summary.count():
+                menus[f"{name} on post {index}"] = summary
+    menus["record"] = page.locator(".recorder-menu > summary")
+    menus["send later"] = page.locator(".send-later > summary")
+    assert {"remind on post 0", "ask on post 0", "delete on post 3", "react on post 2"} <= set(
+        menus
+    )
+    outside = {}
+    for name, summary in menus.items():
+        box = open_panel(page, summary)
+        if off_screen(box, PHONE):
+            outside[name] = box
+        summary.click()  # closes it again
+    shoot(page, "appearance-menus-390-light")
+
+    page.goto(live_server.url + harbour["inbox"])
+    snooze = page.locator(".snooze-menu > summary").first
+    box = open_panel(page, snooze)
+    if off_screen(box, PHONE):
+        outside["snooze"] = box
+    shoot(page, "appearance-snooze-390-light")
+    assert outside == {}, outside
+
+
+def test_phone_space_strip_shows_it_scrolls_and_reaches_every_space(
+    live_server, world, browser
+) -> None:
+    names = [f"Harbour crew {number:02d}" for number in range(1, 26)]
+    for name in names:
+        thread_actions.create_space(world.member, world.workspace, name=name)
+    page = page_for(browser, live_server, world.member, viewport=PHONE, scheme="dark")
+    page.goto(live_server.url + f"/w/{world.workspace.slug}/")
+    strip = page.get_by_role("navigation", name=world.workspace.name)
+    overflow = strip.evaluate("(nav) => nav.scrollWidth - nav.clientWidth")
+    assert overflow > 0
+    # The far edge fades while more lies beyond it, and stops fading at the end.
+    assert strip.evaluate("(nav) => getComputedStyle(nav).maskImage") != "none"
+    assert fades(strip) == {"start": "0px", "end": "40px"}
+    shoot(page, "appearance-space-strip-390-dark")
+    for name in ["General", *names]:
+        link = strip.get_by_role("link", name=name, exact=True)
+        link.scroll_into_view_if_needed()
+        assert not off_screen(link.bounding_box(), PHONE), name
+        link.click(trial=True)
+    strip.evaluate("(nav) => nav.scrollTo(nav.scrollWidth, 0)")
+    expect(strip).to_have_js_property("scrollLeft", overflow)
+    assert fades(strip) == {"start": "40px", "end": "0px"}
+    shoot(page, "appearance-space-strip-end-390-dark")
+
+
+def fades(strip) -> dict[str, str]:
+    """How far the strip's start and end edges fade, as computed now."""
+    return strip.evaluate(
+        """(nav) => { const style = getComputedStyle(nav); return {
+            start: style.getPropertyValue("--strip-fade-start"),
+            end: style.getPropertyValue("--strip-fade-end") }; }"""
+    )

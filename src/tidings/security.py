@@ -3,9 +3,11 @@ opens from a request a page makes on its own (a picture, a prefetch)."""
 
 from collections.abc import Callable
 from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 
@@ -97,3 +99,42 @@ def is_page_view(request: HttpRequest) -> bool:
     if destination is None:
         return True
     return destination == "document" and request.headers.get("Sec-Fetch-Mode") == "navigate"
+
+
+@lru_cache(maxsize=4)
+def _networks(proxies: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(proxy, strict=False) for proxy in proxies)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {error}. Give IP addresses or networks like 10.0.0.0/8, "
+            "separated by commas."
+        ) from error
+
+
+def _is_trusted(address: IPv4Address | IPv6Address, networks) -> bool:
+    return any(address in network for network in networks)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of the person making the request. X-Forwarded-For is read only when the
+    direct peer is one of TRUSTED_PROXIES, and then from the right: the first address that is
+    not a trusted proxy is the client (the ones to its left could be made up by anyone)."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    networks = _networks(tuple(settings.TRUSTED_PROXIES))
+    try:
+        nearest = ip_address(peer)
+    except ValueError:
+        return peer
+    if not networks or not _is_trusted(nearest, networks):
+        return peer
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    for hop in reversed([hop.strip() for hop in hops if hop.strip()]):
+        try:
+            address = ip_address(hop)
+        except ValueError:
+            break  # not an address: nothing to its left can be believed
+        nearest = address
+        if not _is_trusted(address, networks):
+            break
+    return str(nearest)

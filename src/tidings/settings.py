@@ -300,6 +300,10 @@ X_FRAME_OPTIONS = "DENY"
 # --- Rate limits (django-ratelimit), shared through the cache above.
 RATELIMIT_VIEW = "tidings.accounts.views.rate_limited"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+# Proxies (IPs or networks) whose X-Forwarded-For is believed: every limit keyed on the client
+# address reads it through tidings.security.client_address, as does the sessions list.
+TRUSTED_PROXIES = [part.strip() for part in env("TRUSTED_PROXIES").split(",") if part.strip()]
+RATELIMIT_IP_META_KEY = "tidings.security.client_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

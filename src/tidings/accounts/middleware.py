@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from tidings.accounts.models import SignedInSession
+from tidings.security import client_address
 
 # Touch the "signed in on" row at most this often; the session remembers the last touch, so
 # most page views read and write nothing for it.
@@ -38,5 +39,5 @@ class SignedInSessionMiddleware:
                 user=user,
                 session_key=key,
                 user_agent=request.headers.get("User-Agent", "")[:300],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_address(request) or None,
             )

@@ -30,6 +30,7 @@ from tidings.accounts.models import (
     validate_time_zone,
     validate_working_hours,
 )
+from tidings.accounts.time_zones import canonical_zone
 
 TOKEN_PREFIX = "tid_"
 # Days a new token works (None: until revoked); 90 unless the person picks another.
@@ -47,6 +48,7 @@ def update_profile(person: User, *, name: str, time_zone: str) -> User:
         errors["name"] = ["Enter your name."]
     elif len(name) > 120:
         errors["name"] = ["Keep your name under 120 characters."]
+    time_zone = canonical_zone(time_zone)
     try:
         validate_time_zone(time_zone)
     except ValidationError as error:
@@ -127,8 +129,9 @@ def build_delivery_settings(person: User, **fields: object) -> DeliverySettings:
         errors["time_zone"] = ["Pick your time zone, like Europe/Berlin."]
     elif "time_zone" in fields:
         try:
-            validate_time_zone(str(fields["time_zone"]))
-            owner.time_zone = str(fields["time_zone"])
+            time_zone = canonical_zone(fields["time_zone"])
+            validate_time_zone(time_zone)
+            owner.time_zone = time_zone
         except ValidationError as error:
             errors["time_zone"] = error.messages
     row.user = owner

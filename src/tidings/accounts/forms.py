@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from functools import cache
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
@@ -17,30 +16,47 @@ from tidings.accounts.models import (
     TokenScope,
     default_token_scopes,
 )
+from tidings.accounts.time_zones import canonical_time_zones, canonical_zone
 from tidings.bounds import validate_day
 
 
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
-    return [(zone, zone.replace("_", " ")) for zone in zones]
+class TimeZoneInput(forms.TextInput):
+    """A text box that suggests the canonical zones as one types (a native datalist)."""
+
+    template_name = "accounts/widgets/time_zone.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["zones"] = canonical_time_zones()
+        return context
 
 
-class TimeZoneField(forms.ChoiceField):
-    """A <select> of every known time zone; an unknown one gets a sentence, not a crash."""
+class TimeZoneField(forms.CharField):
+    """A time zone, typed or picked from the suggestions, stored by its canonical name (an old
+    name like Asia/Calcutta becomes Asia/Kolkata, also when shown); an unknown one gets a
+    sentence, not a crash."""
+
+    widget = TimeZoneInput(
+        attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "Start typing a city"}
+    )
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("label", "Time zone")
         kwargs.setdefault("initial", "UTC")
         kwargs.setdefault("help_text", "Times are shown in this zone; snoozes follow its clock.")
-        super().__init__(
-            choices=time_zone_choices,
-            error_messages={
-                "invalid_choice": "“%(value)s” is not a known time zone. Pick one from the list.",
-                "required": "Pick your time zone.",
-            },
-            **kwargs,
-        )
+        kwargs.setdefault("max_length", 64)
+        super().__init__(error_messages={"required": "Pick your time zone."}, **kwargs)
+
+    def prepare_value(self, value):
+        return canonical_zone(value) if isinstance(value, str) and value else value
+
+    def to_python(self, value) -> str:
+        value = canonical_zone(super().to_python(value))
+        if value and value not in zoneinfo.available_timezones():
+            raise forms.ValidationError(
+                f"“{value}” is not a known time zone. Pick one from the list, like Europe/Berlin."
+            )
+        return value
 
 
 def password_field(label: str = "Password", **kwargs) -> forms.CharField:

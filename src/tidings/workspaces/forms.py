@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from tidings.accounts.forms import TimeZoneField, password_field
+from tidings.accounts.forms import TimeZoneField, TimeZoneInput, password_field
 from tidings.workspaces.models import Role
 
 # Zone pickers on sign-up pages start at the browser's zone (static/js/timezone.js).
@@ -19,7 +19,7 @@ class SetupForm(forms.Form):
         label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = password_field(help_text="At least 10 characters; a short sentence works well.")
-    time_zone = TimeZoneField(widget=forms.Select(attrs=GUESS_ZONE))
+    time_zone = TimeZoneField(widget=TimeZoneInput(attrs=GUESS_ZONE))
     workspace_name = forms.CharField(
         label="Workspace name",
         max_length=120,
@@ -32,7 +32,7 @@ class AcceptInviteForm(forms.Form):
         label="Your name", max_length=120, widget=forms.TextInput(attrs={"autofocus": True})
     )
     password = password_field(help_text="At least 10 characters; a short sentence works well.")
-    time_zone = TimeZoneField(widget=forms.Select(attrs=GUESS_ZONE))
+    time_zone = TimeZoneField(widget=TimeZoneInput(attrs=GUESS_ZONE))
 
 
 INVITE_ROLE_CHOICES = [

@@ -220,7 +220,7 @@ def test_api_get_and_put(world, api):
     assert body["next_digest_at"] is not None
     # The page shows what the API saved: one action behind both.
     html = world.client_for("member").get(PAGE).content.decode()
-    assert 'value="07:30"' in html and 'value="America/St_Johns" selected' in html
+    assert 'value="07:30"' in html and 'name="time_zone" value="America/St_Johns"' in html
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-// Time zone pickers marked data-guess-zone start at the browser's zone instead of UTC.
+// Time zone boxes marked data-guess-zone start at the browser's zone instead of UTC (the
+// server stores the canonical name of an old one the browser may report, like Asia/Calcutta).
 document.addEventListener("DOMContentLoaded", () => {
   let zone;
   try {
@@ -6,8 +7,8 @@ document.addEventListener("DOMContentLoaded", () => {
   } catch {
     return;
   }
-  for (const select of document.querySelectorAll("select[data-guess-zone]")) {
-    if (select.value !== "UTC" || !zone) continue;
-    if ([...select.options].some((option) => option.value === zone)) select.value = zone;
+  if (!zone) return;
+  for (const input of document.querySelectorAll("input[data-guess-zone]")) {
+    if (input.value === "UTC") input.value = zone;
   }
 });

@@ -2,6 +2,7 @@
 
 - Http404 → 404 with the same body whether a thing does not exist or is private.
 - PermissionDenied → 403; Django's ValidationError and request validation → 422 with `errors`.
+- Too many invitations (Ratelimited) → 429 with a sentence and Retry-After.
 - A missing or bad token → 401 (an expired one says so); a token without the scope → 403.
 - A body that is not a JSON object → 400. Too large → 413.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django_ratelimit.exceptions import Ratelimited
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
@@ -61,6 +63,12 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return reply(request, 404, detail=NOT_FOUND)
+
+    @api.exception_handler(Ratelimited)
+    def too_many(request: HttpRequest, exc: Ratelimited) -> HttpResponse:
+        response = reply(request, 429, detail=str(exc) or "Too many requests. Try again later.")
+        response["Retry-After"] = "3600"
+        return response
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

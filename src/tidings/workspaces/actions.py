@@ -15,6 +15,8 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.exceptions import Ratelimited
 
 from tidings.accounts.models import AccessToken, User, hash_token, validate_time_zone
 from tidings.workspaces import access
@@ -109,6 +111,24 @@ def complete_setup(raw_token: str, **fields: str) -> tuple[User, Workspace]:
 
 INVITE_LIFETIME = timedelta(days=7)
 INVITABLE_ROLES = (Role.ADMIN, Role.MEMBER, Role.GUEST)
+# Invitation emails (new and resent) each inviter may send, and each address may receive.
+INVITE_RATE_PER_INVITER = "30/h"
+INVITE_RATE_PER_ADDRESS = "5/d"
+
+
+def _count_invitation_email(inviter: User, email: str) -> None:
+    """Count one invitation email against both limits; Ratelimited (429) when one is spent, so
+    that nobody turns invitations into a way of mailing strangers or flooding one inbox."""
+    for group, value, rate, whom, period in [
+        ("invite-inviter", str(inviter.pk), INVITE_RATE_PER_INVITER, "You have sent", "an hour"),
+        ("invite-address", email, INVITE_RATE_PER_ADDRESS, f"{email} has been sent", "a day"),
+    ]:
+        if is_ratelimited(
+            None, group=group, key=lambda _group, _request: value, rate=rate, increment=True
+        ):
+            raise Ratelimited(
+                f"{whom} as many invitations as are allowed in {period}. Try again in {period}."
+            )
 
 
 def invite_link(raw_token: str) -> str:
@@ -187,6 +207,7 @@ def create_invite(
             ]
     if errors:
         raise ValidationError(errors)
+    _count_invitation_email(inviter, email)
     raw = secrets.token_urlsafe(32)
     with transaction.atomic():
         invite = Invite.objects.create(
@@ -228,6 +249,7 @@ def resend_invite(actor: User, workspace: Workspace, invite_id: int) -> tuple[In
     raw = secrets.token_urlsafe(32)
     with transaction.atomic():
         invite = _manageable_invite(actor, workspace, invite_id)
+        _count_invitation_email(actor, invite.email)
         invite.token_hash = hash_token(raw)
         invite.expires_at = timezone.now() + INVITE_LIFETIME
         invite.invited_by = actor

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
+from django_ratelimit.exceptions import Ratelimited
 
 from tidings.accounts.models import User
 from tidings.workspaces import access, actions, queries
@@ -94,6 +95,9 @@ def invite(request: HttpRequest, workspace: str) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_error(None, error)
+        except Ratelimited as error:
+            form.add_error(None, str(error))
+            return _people_page(request, ws, invite_form=form, status=429)
     if not form.is_valid():
         return _people_page(request, ws, invite_form=form, status=400)
     # Rendered rather than redirected: the raw link is shown once and never stored. The link
@@ -107,7 +111,11 @@ def invite(request: HttpRequest, workspace: str) -> HttpResponse:
 @require_POST
 def resend_invite(request: HttpRequest, workspace: str, invite_id: int) -> HttpResponse:
     ws = queries.workspace_for(request.user, workspace)
-    renewed, raw = actions.resend_invite(request.user, ws, invite_id)
+    try:
+        renewed, raw = actions.resend_invite(request.user, ws, invite_id)
+    except Ratelimited as error:
+        messages.error(request, str(error))
+        return redirect("workspaces:people", workspace=ws.slug)
     messages.success(request, f"A new invitation link was emailed to {renewed.email}.")
     return _people_page(
         request, ws, new_link=actions.invite_link(raw), new_link_email=renewed.email

@@ -1,7 +1,8 @@
 """A space's email address as people use it: the owner finds the address on the space's
 manage page and chooses to hold mail from strangers; a member's mail starts a thread, a
 stranger's waits until the owner posts it. Mail goes by real SMTP to `tidings mail-server`
-running beside `tidings serve` on the same database."""
+running beside `tidings serve` on the same database, as behind a Postfix whose DKIM milter
+vouches for the member's mail."""
 
 from __future__ import annotations
 
@@ -30,10 +31,20 @@ from tests.browser.test_journeys import (
 DOMAIN = "harbour.test"
 
 
+TRUSTED_AUTHSERV_ID = "mx.harbour.test"
+
+
 @pytest.fixture
 def fresh_database_env(fresh_database_env):
     fresh_database_env["MAIL_DOMAIN"] = DOMAIN
+    fresh_database_env["MAIL_TRUSTED_AUTHSERV_ID"] = TRUSTED_AUTHSERV_ID
     return fresh_database_env
+
+
+def vouched(raw: bytes, domain: str) -> bytes:
+    """The message as Postfix hands it on once its milter verified a DKIM signature."""
+    verdict = f"Authentication-Results: {TRUSTED_AUTHSERV_ID}; dkim=pass header.d={domain}\r\n"
+    return verdict.encode() + raw
 
 
 @pytest.fixture
@@ -66,12 +77,14 @@ def mail_server(server, fresh_database_env, tmp_path):
     log.close()
 
 
-def send(port: int, sender: str, to: str, subject: str, body: str) -> None:
+def send(port: int, sender: str, to: str, subject: str, body: str, proven: bool = True) -> None:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, to, subject
     msg.set_content(body)
+    raw = msg.as_bytes()
+    domain = sender.rpartition("@")[2].rstrip(">")
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-        smtp.send_message(msg)
+        smtp.sendmail(sender, [to], vouched(raw, domain) if proven else raw)
 
 
 def forward_as_attachment(port: int, sender: str, to: str) -> None:
@@ -92,7 +105,7 @@ def forward_as_attachment(port: int, sender: str, to: str) -> None:
     assert raw.count(b"\n\neA==\n") == 1  # budget.pdf's one byte, in base64
     raw = raw.replace(b"\n\neA==\n", b"\n\neA=!!@@\n")  # as a cut transfer leaves it
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-        smtp.sendmail(sender, [to], raw)
+        smtp.sendmail(sender, [to], vouched(raw, "example.com"))
 
 
 def test_space_address_holds_strangers_for_the_owner(server, mail_server, new_page) -> None:
@@ -112,7 +125,14 @@ def test_space_address_holds_strangers_for_the_owner(server, mail_server, new_pa
     expect(owner.get_by_text("Email setting saved.")).to_be_visible()
 
     send(mail_server, "Mina Member <mina@example.com>", address, "Fog horn test", "Tuesday 10:00.")
-    send(mail_server, "Sam Stranger <sam@else.test>", address, "Visiting hours?", "Can we visit?")
+    send(
+        mail_server,
+        "Sam Stranger <sam@else.test>",
+        address,
+        "Visiting hours?",
+        "Can we visit?",
+        proven=False,
+    )
 
     owner.reload()
     held = (

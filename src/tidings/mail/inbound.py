@@ -60,7 +60,7 @@ _FORGED = (
 )
 _NO_SUCH_ADDRESS = "There is no such address here."
 _UNTOLD = "Received."
-_TOO_MANY = "Too many messages from this sender or for this address; try again later."
+_TOO_MANY = "Too many messages from this sender or server, or for this address; try again later."
 # Not a stored result: the message was not taken, and the sending server tries again later.
 RATE_LIMITED = "rate_limited"
 _BAD_UNSUBSCRIBE = (

@@ -108,7 +108,7 @@ class Digest(models.Model):
 
 
 class UnknownSenders(models.TextChoices):
-    REJECT = "reject", "Refuse it, telling the sender why"
+    REJECT = "reject", "Refuse it (strangers are not told why)"
     HOLD = "hold", "Hold it for a space admin to accept or discard"
 
 

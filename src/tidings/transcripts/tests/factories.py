@@ -35,6 +35,40 @@ def speech_wav(folder: Path, text: str, name: str = "speech", gap_ms: int = 0) -
     return target
 
 
+def speech_with_a_pause(
+    folder: Path, before: str, after: str, pause_ms: int, *, noise: float = 0.01
+) -> tuple[Path, int, int]:
+    """`before`, a pause of `pause_ms` in the middle of the sentence, then `after`, said by
+    espeak-ng over the steady hiss of a room (seeded noise, as a real microphone hears
+    between words), as a 16 kHz WAV file; with where the speech stops and resumes (ms)."""
+    said = folder / "said.wav"
+    ssml = f'<speak>{before} <break time="{pause_ms}ms"/> {after}</speak>'
+    subprocess.run(
+        ["espeak-ng", "-v", "en", "-s", "130", "-m", "-w", str(said), ssml],
+        check=True,
+        capture_output=True,
+    )
+    from tidings.transcripts import engine
+
+    clean = np.concatenate(list(engine.read_audio(said)))
+    peaks = np.abs(clean[: len(clean) // 160 * 160]).reshape(-1, 160).max(axis=1)
+    heard = np.nonzero(peaks > 0.02)[0] * 10  # each 10 ms in which speech is heard
+    stops, resumes = max(zip(heard, heard[1:], strict=False), key=lambda gap: gap[1] - gap[0])
+    hiss = noise * np.random.default_rng(7).standard_normal(len(clean))
+    return _wav(folder / "paused.wav", clean + hiss), int(stops), int(resumes)
+
+
+def _wav(target: Path, samples: np.ndarray) -> Path:
+    import wave
+
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return target
+
+
 def silence_wav(folder: Path, seconds: float, *, tone_hz: float = 0) -> Path:
     """Silence, or a steady tone (music-like, with no speech), as a WAV file."""
     import wave

@@ -17,6 +17,7 @@ from tidings.transcripts.tests.factories import (
     recording_with_audio,
     silence_wav,
     speech_wav,
+    speech_with_a_pause,
 )
 
 pytestmark = [pytest.mark.slow, needs_espeak]
@@ -234,3 +235,34 @@ def test_a_model_that_is_not_on_disk_is_never_downloaded_and_says_so(
         assert not (tmp_path / "models").exists() or not any((tmp_path / "models").rglob("*.bin"))
     finally:
         engine._load.cache_clear()
+
+
+def test_the_word_after_a_pause_starts_when_it_is_said(tmp_path):
+    # The model's alignment hands the pause to a word beside it: a click on the word after
+    # the pause would seek into the silence before it.
+    wav, stops, resumes = speech_with_a_pause(
+        tmp_path, "We should review the", "budget and then ship it on Friday", 1_500
+    )
+    words = transcribed_words(wav)
+    [before] = [w for w in words if w.text == "the"]
+    [after] = [w for w in words if w.text == "budget"]
+    assert resumes - 150 <= after.start_ms <= resumes + 100, (stops, resumes, words)
+    assert before.end_ms < stops + 400 and after.start_ms - before.end_ms > 1_000
+
+
+SPELT = (
+    "The rate went up to 28.8 percent. Please visit www.asterisk.org for the details. Every "
+    "non-administrator can read it, and the plan is self-sufficient."
+)
+
+
+def test_pieces_of_words_are_joined_as_the_model_spelt_them(tmp_path, requested, world):
+    thread = thread_in(world.open_space, world.member)
+    recording = recording_with_audio(world.member, thread, speech_wav(tmp_path, SPELT), tmp_path)
+    transcript = requested(recording)
+    for spelt in (r"28\.8%", r"www\.\w+\.org", "non-administrator", "self-sufficient"):
+        assert re.search(rf"(^| ){spelt}", transcript.text), transcript.text
+    glued = [w[2] for s in transcript.segments.all() for w in s.words if w[4]]
+    assert ".org" in glued and "-administrator" in glued, glued
+    text = world.client_for("guest").get(f"/recordings/{recording.token}/transcript.txt")
+    assert " non-administrator " in text.content.decode()

@@ -29,10 +29,12 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Max  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from tidings.accounts.models import User  # noqa: E402
 from tidings.inbox.models import InboxItem  # noqa: E402
+from tidings.recordings.models import Recording, Source, State  # noqa: E402
 from tidings.threads.markdown import render_markdown  # noqa: E402
 from tidings.threads.models import (  # noqa: E402
     Reply,
@@ -213,6 +215,8 @@ def generate(args: argparse.Namespace) -> None:
         Reply.objects.bulk_create(batch, batch_size=5000)
         ThreadFollow.objects.bulk_create(follows, batch_size=5000, ignore_conflicts=True)
     print(f"replies done: {time.monotonic() - started:.1f}s", flush=True)
+    last_replies = recordings(rng, args, threads, people)
+    print(f"recordings: {time.monotonic() - started:.1f}s", flush=True)
 
     # Everyone has a realistic inbox: a few hundred items, most done, some snoozed.
     items = []
@@ -225,6 +229,7 @@ def generate(args: argparse.Namespace) -> None:
                     thread=thread,
                     reason=rng.choice(["reply", "new_thread", "mention"]),
                     actor=rng.choice(people),
+                    latest_reply_id=last_replies.get(thread.pk) if roll > 0.5 else None,
                     updated_at=thread.last_activity_at,
                     done_at=now if roll < 0.7 else None,
                     snoozed_until=now + timedelta(days=2) if 0.7 <= roll < 0.75 else None,
@@ -242,6 +247,68 @@ def generate(args: argparse.Namespace) -> None:
     print(f"statistics gathered: {time.monotonic() - started:.1f}s", flush=True)
 
 
+def recordings(
+    rng: random.Random, args: argparse.Namespace, threads: list[Thread], people: list[User]
+) -> dict[int, int]:
+    """Posted, processed recordings with transcripts: a share of threads open with one and a
+    share of replies are one (rows only: pages sign links to their files without reading
+    them). Returns each thread's newest reply id, for inbox items about a reply."""
+    from tidings.transcripts.models import Transcript, TranscriptState
+
+    last_replies = dict(
+        Reply.objects.filter(thread__in=threads)
+        .values("thread_id")
+        .annotate(newest=Max("pk"))
+        .values_list("thread_id", "newest")
+    )
+    chosen = [(t, None) for t in threads if rng.random() < args.recorded_threads]
+    replies = Reply.objects.filter(thread__in=threads).values_list("pk", "thread_id")
+    wanted = set(last_replies.values())  # some inbox items are about a recorded reply
+    chosen_replies = [
+        (pk, thread_id)
+        for pk, thread_id in replies.iterator()
+        if rng.random() < args.recorded_replies or (pk in wanted and rng.random() < 0.3)
+    ]
+    by_pk = {t.pk: t for t in threads}
+    rows = [
+        Recording(
+            token=f"bench{index:027d}",
+            owner=rng.choice(people),
+            space_id=by_pk[thread_id].space_id if reply_id else thread.space_id,
+            thread_id=thread_id if reply_id else thread.pk,
+            reply_id=reply_id,
+            posted_at=(thread or by_pk[thread_id]).created_at,
+            source=rng.choice([Source.CAMERA, Source.SCREEN_CAMERA, Source.AUDIO]),
+            state=State.READY,
+            duration_ms=rng.randint(5_000, 600_000),
+            has_video=True,
+            has_audio=True,
+            poster=f"recordings/bench{index:027d}/poster.jpg",
+            playable=f"recordings/bench{index:027d}/playable.webm",
+        )
+        for index, (thread, reply_id, thread_id) in enumerate(
+            [(t, None, t.pk) for t, _ in chosen] + [(None, pk, tid) for pk, tid in chosen_replies]
+        )
+    ]
+    Recording.objects.bulk_create(rows, batch_size=5000)
+    Transcript.objects.bulk_create(
+        (
+            Transcript(
+                recording=recording,
+                state=TranscriptState.READY,
+                text=sentence(rng, 30, 80),
+                duration_ms=recording.duration_ms,
+                progress=100,
+            )
+            for recording in Recording.objects.filter(token__startswith="bench").only(
+                "pk", "duration_ms"
+            )
+        ),
+        batch_size=5000,
+    )
+    return last_replies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=200)
@@ -252,6 +319,12 @@ def main() -> None:
     parser.add_argument("--long-threads", type=int, default=50, help="threads of 200 replies")
     parser.add_argument("--pool", type=int, default=20_000, help="distinct bodies")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--recorded-threads", type=float, default=0.1, help="share opened by a recording"
+    )
+    parser.add_argument(
+        "--recorded-replies", type=float, default=0.02, help="share of replies that are one"
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     generate(args)

@@ -131,6 +131,20 @@ def main() -> None:
         ),
     )
     measure("inbox page", lambda i: ok(client.get(reverse("inbox:inbox"))))
+    space = access.visible_spaces(person).filter(visibility="open").order_by("pk").first()
+    measure(
+        "space page (thread list)",
+        lambda i: ok(
+            client.get(
+                reverse("threads:space", args=[space.workspace.slug, space.slug]),
+                {"page": 1 + i % 3},
+            )
+        ),
+    )
+    measure(
+        "recent threads (workspace home)",
+        lambda i: ok(client.get(reverse("threads:workspace", args=[space.workspace.slug]))),
+    )
     for label, words in [
         ("search, common word", ["deploy", "release", "review", "customer", "database"]),
         ("search, rare word", ["zeppelin", "quokka", "marzipan", "obsidian", "kerfuffle"]),

@@ -27,6 +27,7 @@ from tidings.accounts.models import (
     default_token_scopes,
     hash_token,
     parse_clock,
+    validate_display_name,
     validate_time_zone,
     validate_working_hours,
 )
@@ -48,6 +49,11 @@ def update_profile(person: User, *, name: str, time_zone: str) -> User:
         errors["name"] = ["Enter your name."]
     elif len(name) > 120:
         errors["name"] = ["Keep your name under 120 characters."]
+    else:
+        try:
+            validate_display_name(name)
+        except ValidationError as error:
+            errors["name"] = error.messages
     time_zone = canonical_zone(time_zone)
     try:
         validate_time_zone(time_zone)

@@ -1,5 +1,6 @@
 import datetime
 import hashlib
+import unicodedata
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -29,6 +30,33 @@ def validate_time_zone(value: str) -> None:
 
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"“{value}” is not a known time zone. Pick one like Europe/Berlin.")
+
+
+# Characters that may never be part of a display name: they break lines (and so email headers)
+# or turn the text around it (a name that shows as someone else's). Emoji and their joiners stay.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e") | frozenset(
+    "\u2066\u2067\u2068\u2069"
+)
+
+
+def _is_forbidden_in_name(char: str) -> bool:
+    return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS
+
+
+def validate_display_name(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if any(_is_forbidden_in_name(char) for char in value):
+        raise ValidationError(
+            "A name cannot hold line breaks, tabs or other control characters. Type it on one line."
+        )
+
+
+def header_safe_name(name: str) -> str:
+    """A display name fit for an email header, whatever was stored (names saved before they
+    were checked): forbidden characters become spaces, runs of spaces one."""
+    cleaned = "".join(" " if _is_forbidden_in_name(char) else char for char in name)
+    return " ".join(cleaned.split())
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -17,7 +17,6 @@ import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from email.utils import formataddr
 from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMultiAlternatives
@@ -39,6 +38,7 @@ from tidings.mail.outbox import (
     absolute,
     give_up_if_stuck,
     mail_domain,
+    mailbox,
     open_connection,
     record_failure,
     recording_in_email,
@@ -650,7 +650,7 @@ def _message(
         subject=title,
         body=text,
         from_email=sender(),
-        to=[formataddr((person.name, person.email))],
+        to=[mailbox(person.name, person.email)],
         headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(html, "text/html")

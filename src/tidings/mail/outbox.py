@@ -35,7 +35,7 @@ from django.utils.text import Truncator
 
 from tidings import leases
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
-from tidings.accounts.models import EmailCadence
+from tidings.accounts.models import EmailCadence, header_safe_name
 from tidings.mail.addresses import read_unsubscribe_address, unsubscribe_address
 from tidings.mail.models import EmailEvent, OutboxEmail, Outcome
 from tidings.recordings import queries as recording_queries
@@ -488,11 +488,18 @@ def absolute_links(html: str) -> str:
     return _RELATIVE.sub(lambda found: f"{found[1]}{settings.SITE_URL}/", html)
 
 
+def mailbox(name: str | None, address: str) -> str:
+    """`Name <address>` for a header from any stored name: one cleaned of line breaks and
+    control characters (older names may hold them), quoted or encoded by the email package."""
+    shown = header_safe_name(name or "")
+    return formataddr((shown, address)) if shown else address
+
+
 def sender(name: str | None = None) -> str:
     """The From address, showing who wrote the post ("Mia Member via Tidings")."""
     default_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    shown = f"{name} via {default_name or 'Tidings'}" if name else default_name
-    return formataddr((shown, address)) if shown else address
+    author = header_safe_name(name or "")
+    return mailbox(f"{author} via {default_name or 'Tidings'}" if author else default_name, address)
 
 
 def list_headers(person: User, space: Space) -> dict[str, str]:
@@ -648,7 +655,7 @@ def build_notification(
         subject=subject,
         body=text,
         from_email=sender(latest_actor.name if latest_actor else None),
-        to=[formataddr((person.name, person.email))],
+        to=[mailbox(person.name, person.email)],
         headers={
             "Message-ID": row.message_id or message_id_for(row),
             "In-Reply-To": thread_message_id(thread),

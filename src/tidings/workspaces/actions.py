@@ -18,7 +18,14 @@ from django.utils.text import slugify
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
-from tidings.accounts.models import AccessToken, User, hash_token, validate_time_zone
+from tidings.accounts.models import (
+    AccessToken,
+    User,
+    hash_token,
+    header_safe_name,
+    validate_display_name,
+    validate_time_zone,
+)
 from tidings.workspaces import access
 from tidings.workspaces.models import Invite, Membership, Role, SetupToken, Workspace
 
@@ -53,8 +60,12 @@ def unique_workspace_slug(name: str) -> str:
 def _time_zone_and_password_errors(
     time_zone: str, password: str, new_person: User
 ) -> dict[str, list[str]]:
-    """What is wrong with a new account's time zone and password, by field."""
+    """What is wrong with a new account's name, time zone and password, by field."""
     errors: dict[str, list[str]] = {}
+    try:
+        validate_display_name(new_person.name)
+    except ValidationError as error:
+        errors["name"] = error.messages
     try:
         validate_time_zone(time_zone)
     except ValidationError as error:
@@ -80,7 +91,9 @@ def create_owner_and_workspace(
         errors["workspace_name"] = ["Enter a name for the workspace."]
     if User.objects.filter(email=email).exists():
         errors["email"] = ["An account with this email already exists."]
-    errors.update(_time_zone_and_password_errors(time_zone, password, User(email=email, name=name)))
+    errors = (
+        _time_zone_and_password_errors(time_zone, password, User(email=email, name=name)) | errors
+    )
     if errors:
         raise ValidationError(errors)
     owner = User.objects.create_user(email, password, name=name, time_zone=time_zone)
@@ -153,7 +166,7 @@ def _send_invite_email(invite: Invite, raw_token: str) -> None:
         "link": invite_link(raw_token),
         "site_name": "Tidings",
     }
-    inviter = invite.invited_by.name if invite.invited_by else "Someone"
+    inviter = header_safe_name(invite.invited_by.name) if invite.invited_by else "Someone"
     send_mail(
         subject=f"{inviter} invited you to {invite.workspace.name} on Tidings",
         message=render_to_string("workspaces/email/invite.txt", context),
@@ -320,8 +333,9 @@ def accept_invite(
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Enter your name."]
-    errors.update(
+    errors = (
         _time_zone_and_password_errors(time_zone, password, User(email=invite.email, name=name))
+        | errors
     )
     if errors:
         raise ValidationError(errors)

@@ -1,0 +1,83 @@
+"""Display names hold no control characters: the API answers 422 with a sentence, the pages a
+form error. A name stored before (with a line break meant to add a Bcc header, or emoji)
+never stops or bends anyone's email."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD
+from tidings.accounts.actions import create_access_token
+from tidings.api.tests.conftest import ApiClient
+from tidings.workspaces.actions import create_invite
+
+BAD_NAMES = [
+    "Mia\r\nBcc: x@evil.test",
+    "Mia\tMember",
+    "Mia\x00",
+    "Mia \u202eknil",  # turns the text after it around
+    "Mia\u2028Member",
+]
+GOOD_NAMES = ["Mia 🎉 Member", "Zoë Ångström-Núñez", "李小龙", "Family 👩\u200d👩\u200d👧"]
+SENTENCE = "A name cannot hold line breaks, tabs or other control characters."
+
+
+def api(world) -> ApiClient:
+    return ApiClient(create_access_token(world.member, "Tests")[1])
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_api_refuses_control_characters_in_names(world, name):
+    response = api(world).patch("/me", {"name": name, "time_zone": "UTC"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "name", "message": SENTENCE + " Type it on one line."}
+    ]
+    world.member.refresh_from_db()
+    assert world.member.name == "Mia Member"
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_names_in_any_script_and_emoji_are_fine(world, name):
+    response = api(world).patch("/me", {"name": name, "time_zone": "UTC"})
+    assert response.status_code == 200
+    assert response.json()["name"] == name
+
+
+def test_profile_page_shows_the_error_by_the_name(world):
+    response = world.client_for("member").post(
+        "/settings/profile", {"name": "Mia\r\nBcc: x@evil.test", "time_zone": "UTC"}
+    )
+    assert response.status_code == 400
+    assert SENTENCE in response.content.decode()
+    world.member.refresh_from_db()
+    assert world.member.name == "Mia Member"
+
+
+def test_accepting_an_invitation_checks_the_name(world):
+    _, raw = create_invite(world.owner, world.workspace, email="nina@new.test", role="member")
+    client = Client()
+    form = {"name": "Nina\u0007", "password": "a long and lovely passphrase", "time_zone": "UTC"}
+    response = client.post(f"/invite/{raw}/", form)
+    assert response.status_code == 400
+    assert SENTENCE in response.content.decode()
+    response = client.post(f"/invite/{raw}/", {**form, "name": "Nina 🌻 New"})
+    assert response.status_code == 302
+
+
+def test_setup_checks_the_name(db):
+    from tidings.workspaces.actions import issue_setup_link_if_needed
+
+    link = issue_setup_link_if_needed()
+    path = "/" + link.split("//", 1)[1].split("/", 1)[1]
+    form = {
+        "name": "Olivia\r\nBcc: x@evil.test",
+        "email": "olivia@acme.test",
+        "password": PASSWORD,
+        "time_zone": "UTC",
+        "workspace_name": "Acme",
+    }
+    response = Client().post(path, form)
+    assert response.status_code == 400
+    assert SENTENCE in response.content.decode()

@@ -551,14 +551,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 FAILED_REPEATEDLY = "Processing failed repeatedly; the original is kept."
-# What the page says while a recording is processed ("Making it seekable… 40%").
-STAGE_LABELS = {
-    "assembling": "Joining the uploaded parts",
-    "probing": "Checking the media",
-    "remuxing": "Making it seekable",
-    "poster": "Making the poster",
-    "audio": "Extracting the sound",
-}
 WORK_DIR_PREFIX = "recording-"
 # Work folders of jobs killed mid-way are removed this long after they were last touched.
 STALE_WORK_DIR = timedelta(days=1)

@@ -460,3 +460,12 @@ def collection_recordings(person: User | None, collection: Collection) -> list[R
 def share_spaces(person: User | None, workspace: Workspace) -> QuerySet[Space]:
     """Spaces a collection can be shared to: those the person can post in."""
     return access.visible_spaces(person, workspace).filter(archived_at=None).order_by("name")
+
+
+def ahead_in_line(recording: Recording) -> int:
+    """How many recordings posted before this one still wait to be prepared or are being
+    prepared: the number its page shows while it waits (a count only, never which)."""
+    if recording.posted_at is None:
+        return 0
+    waiting = Recording.objects.filter(state__in=[State.QUEUED, State.PROCESSING])
+    return waiting.filter(posted_at__lt=recording.posted_at).count()

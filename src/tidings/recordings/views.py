@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -269,17 +270,21 @@ WAVEFORM_PEAKS = 160
 BAD_RANGES = "Send what was watched as JSON: a list of [start_ms, end_ms] pairs."
 # What the processing job is doing, in words (its `stage`); unknown stages read as they are.
 STAGE_WORDS = {
-    "": "Waiting for its turn",
-    "assembling": "Putting the pieces together",
-    "probing": "Reading the media",
-    "remuxing": "Making it seekable",
-    "poster": "Picking a poster",
-    "audio": "Extracting the sound",
+    "": "Starting in a moment",
+    "assembling": "Joining the uploaded parts",
+    "probing": "Reading the file",
+    "remuxing": "Making it possible to skip around",
+    "poster": "Picking a poster image",
+    "audio": "Taking out the sound for the transcript",
 }
 
 
 def _stage_words(recording: Recording) -> str:
+    """What the recording waits for: the recordings ahead of it, or the step under way."""
     if recording.state == State.QUEUED:
+        ahead = queries.ahead_in_line(recording)
+        if ahead:
+            return f"{ahead} recording{pluralize(ahead)} ahead of it"
         return STAGE_WORDS[""]
     stage = recording.stage or ""
     return STAGE_WORDS.get(stage, stage.replace("_", " ").capitalize())

@@ -35,6 +35,15 @@ def transcript_of(recording: Recording) -> Transcript | None:
         return None
 
 
+def ahead_in_line(transcript: Transcript) -> int:
+    """How many transcripts asked for before this one are still waiting or being made: the
+    number its panel shows while it waits (a count only, never which)."""
+    waiting = Transcript.objects.filter(
+        state__in=[TranscriptState.QUEUED, TranscriptState.TRANSCRIBING]
+    )
+    return waiting.filter(created_at__lt=transcript.created_at).count()
+
+
 def player_parts(recording: Recording) -> dict:
     """The transcript's parts of a recording's player: its panel, and the captions track
     once the words are there."""

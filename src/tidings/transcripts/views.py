@@ -42,6 +42,9 @@ def _panel(request: HttpRequest, recording, transcript) -> HttpResponse:
         "transcript": transcript,
         "ready": ready,
         "working": transcript.state in (TranscriptState.QUEUED, TranscriptState.TRANSCRIBING),
+        "ahead": (
+            queries.ahead_in_line(transcript) if transcript.state == TranscriptState.QUEUED else 0
+        ),
         "paragraphs": queries.shown_paragraphs(transcript_words(transcript)) if ready else [],
         "downloads": [
             (

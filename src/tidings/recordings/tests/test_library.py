@@ -174,7 +174,7 @@ def test_card_of_a_reply_links_to_the_reply_and_shows_state(world):
     page = world.client_for("member").get(library_url()).content.decode()
     url = reverse("threads:thread", kwargs={"thread_id": thread.pk})
     assert f'href="{url}#reply-{reply.pk}"' in page
-    assert "Processing · 40%" in page and "Could not process" in page and "Not media." in page
+    assert "Preparing · 40%" in page and "Could not process" in page and "Not media." in page
     assert busy.title == "" and "Weekly demo" in page  # untitled: the thread's title
 
 

@@ -82,7 +82,7 @@ def test_ready_video_plays_from_signed_links_with_our_controls(world):
     for label in ("Play", "Mute", "Full screen", "Playback speed", "Position in the recording"):
         assert label in html
     player_part = html.split("player-viewers")[0].split('class="transcript"')[0]
-    assert "Processing" not in player_part and "hx-get" not in player_part
+    assert "Preparing" not in player_part and "hx-get" not in player_part
     assert 'class="transcript"' in html  # asked for when processing finished; loads on sight
     assert "<track" not in html  # no captions yet
 
@@ -153,14 +153,21 @@ def test_a_just_posted_recording_plays_at_once_while_a_status_line_polls(world):
     assert client.get(src).status_code == 200  # the chunks, joined in order
     status_url = f"/recordings/{recording.token}/player"
     assert f'hx-get="{status_url}"' in html and 'hx-trigger="every 2s"' in html
-    assert "Processing for seeking… 0%" in html and "Waiting for its turn" in html
+    assert "Preparing the recording so you can skip around — 0%" in html
+    assert "Starting in a moment" in html
+    # Posted after it, another waits behind it, and says so.
+    behind = posted_opening(world.owner, world.private_space)
+    behind_status = client.get(f"/recordings/{behind.token}/player")
+    assert behind_status.status_code == 404  # the guest cannot see it: its author can
+    html = world.client_for("owner").get(f"/recordings/{behind.token}/player").content.decode()
+    assert "1 recording ahead of it" in html
 
     recording.state, recording.stage, recording.progress = State.PROCESSING, "remuxing", 40
     recording.save()
     busy = client.get(status_url)
     assert busy.status_code == 200 and "HX-Retarget" not in busy
-    assert "Processing for seeking… 40%" in busy.content.decode()
-    assert "Making it seekable" in busy.content.decode()
+    assert "Preparing the recording so you can skip around — 40%" in busy.content.decode()
+    assert "Making it possible to skip around" in busy.content.decode()
 
     recording.state = State.QUEUED
     recording.save()
@@ -169,7 +176,7 @@ def test_a_just_posted_recording_plays_at_once_while_a_status_line_polls(world):
     assert done["HX-Retarget"] == f"#rec-{recording.token}" and done["HX-Reswap"] == "outerHTML"
     finished = done.content.decode()
     assert finished.startswith("<figure") or "<figure" in finished
-    assert "Processing" not in finished and "poster=" in finished
+    assert "Preparing" not in finished and "poster=" in finished
 
 
 def test_a_ready_player_refreshes_once_its_poster_and_waveform_are_made(world):
@@ -178,7 +185,7 @@ def test_a_ready_player_refreshes_once_its_poster_and_waveform_are_made(world):
     recording.save()
     client = world.client_for("admin")
     html = player_html(page(client, recording), recording)
-    assert "Processing" not in html and "data-finishing" in html
+    assert "Preparing" not in html and "data-finishing" in html
     quiet = f"/recordings/{recording.token}/player?finishing=1"
     assert f'hx-get="{quiet}"' in html
     still = client.get(quiet)
@@ -199,7 +206,8 @@ def test_an_upload_shows_a_processing_card_until_ready(world):
     recording.refresh_from_db()
     html = player_html(page(world.client_for("member"), recording), recording)
     assert "<video" not in html and "player-card" in html
-    assert "Processing… 0%" in html and '<progress class="player-progress"' in html
+    assert "Preparing the recording to play — 0%" in html
+    assert '<progress class="player-progress"' in html
     assert "you can leave this page" in html
 
 

@@ -86,7 +86,7 @@ def test_progress_while_transcribing_and_a_reason_when_there_is_none(world):
     Transcript.objects.create(recording=working, state=TranscriptState.TRANSCRIBING, progress=40)
     client = world.client_for("member")
     html = client.get(PATHS["panel"].format(working.token)).content.decode()
-    assert "Transcribing… 40%" in html and 'hx-trigger="every 2s"' in html
+    assert "Transcribing what is said — 40%" in html and 'hx-trigger="every 2s"' in html
     assert client.get(PATHS["vtt"].format(working.token)).status_code == 404
     silent = posted_recording(world.member, thread)
     Transcript.objects.create(
@@ -97,6 +97,33 @@ def test_progress_while_transcribing_and_a_reason_when_there_is_none(world):
     )
     nothing = posted_recording(world.member, thread)
     assert client.get(PATHS["panel"].format(nothing.token)).status_code == 404
+
+
+def test_a_waiting_transcript_says_how_many_recordings_are_ahead_of_it(world):
+    from tidings.transcripts.actions import MODEL_MISSING
+
+    thread = thread_in(world.open_space, world.member)
+    client = world.client_for("member")
+    first = posted_recording(world.member, thread)
+    Transcript.objects.create(recording=first, state=TranscriptState.QUEUED)
+    html = client.get(PATHS["panel"].format(first.token)).content.decode()
+    assert "Transcription starts in a moment" in html
+    # Others' recordings, private ones too, count; what they are is never told.
+    for space in (world.private_space, world.open_space):
+        other = posted_recording(world.owner, thread_in(space, world.owner))
+        Transcript.objects.create(recording=other, state=TranscriptState.TRANSCRIBING)
+    waiting = posted_recording(world.member, thread)
+    Transcript.objects.create(recording=waiting, state=TranscriptState.QUEUED)
+    html = client.get(PATHS["panel"].format(waiting.token)).content.decode()
+    assert "In line to be transcribed: 3 recordings ahead" in html
+    Transcript.objects.filter(recording=first).update(state=TranscriptState.READY)
+    html = client.get(PATHS["panel"].format(waiting.token)).content.decode()
+    assert "In line to be transcribed: 2 recordings ahead" in html
+    Transcript.objects.filter(recording=waiting).update(failure_reason=MODEL_MISSING)
+    html = client.get(PATHS["panel"].format(waiting.token)).content.decode()
+    assert "Transcription is on hold" in html and "Waiting for the speech model" in html
+    for jargon in ("Waiting to transcribe", "Waiting for its turn", "Processing"):
+        assert jargon not in html
 
 
 # --- The API: the same rules with personal access tokens.

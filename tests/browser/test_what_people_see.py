@@ -22,6 +22,7 @@ def shots(page: Page, name: str) -> None:
     """Desktop and phone, light and dark, of the page as it is now."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky header is not painted mid-page
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):

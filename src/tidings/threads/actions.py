@@ -577,6 +577,10 @@ def resolve_thread(person: User, thread: Thread, outcome: str) -> Thread:
     _require_thread_visible(person, thread)
     if not access.can_resolve_thread(person, thread):
         raise PermissionDenied("You cannot resolve this thread.")
+    if not (outcome or "").strip():
+        raise ValidationError(
+            {"outcome": ["Write the outcome first: what was decided or answered."]}
+        )
     outcome = _clean_body(outcome, required=True, field="outcome")
     thread.outcome = outcome
     thread.outcome_html = render_markdown(outcome, space=thread.space)

@@ -5,22 +5,29 @@
 - Too many invitations (Ratelimited) → 429 with a sentence and Retry-After.
 - A missing or bad token → 401 (an expired one says so); a token without the scope → 403.
 - A body that is not a JSON object → 400. Too large → 413.
+- A number or date out of what the database holds → 422. Anything else unexpected → 500
+  (middleware.py, which also answers in JSON for 405 and errors outside the API's handlers).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django_ratelimit.exceptions import Ratelimited
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
 from tidings.api.parser import BODY_ERROR_ATTRIBUTE
 
+logger = logging.getLogger(__name__)
+
 NOT_FOUND = "Not found."
+OUT_OF_RANGE = "A number or date in the request is too large or too small."
 UNAUTHORIZED = "Send a valid personal access token in the header: Authorization: Bearer tid_…"
 
 
@@ -101,3 +108,86 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return reply(request, 413, detail="The request is too large.")
+
+    # The last resort for a number or date beyond what the database or date arithmetic holds
+    # that no schema bound caught: still the client's input, so 422; logged, to add the bound.
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.warning("Out-of-range input on %s %s: %s", request.method, request.path, exc)
+        return reply(
+            request, 422, detail=OUT_OF_RANGE, errors=[{"field": "", "message": OUT_OF_RANGE}]
+        )
+
+
+# --- The error answers, in the OpenAPI document.
+
+
+class FieldErrorOut(Schema):
+    field: str = Field(..., description="The field, dotted for nested ones; empty for the whole.")
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str = Field(..., description="A sentence that says what went wrong.")
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[FieldErrorOut]
+
+
+ERROR_ANSWERS = {
+    "400": ("The body is not a JSON object.", ErrorOut),
+    "401": ("No valid personal access token.", ErrorOut),
+    "403": ("Not allowed: the token lacks the scope, or the person the right.", ErrorOut),
+    "404": ("Not found, or not visible to this person.", ErrorOut),
+    "413": ("The request is too large.", ErrorOut),
+    "422": ("The input is not valid.", ValidationErrorOut),
+}
+
+
+def _error_codes(operation: dict[str, Any]) -> set[str]:
+    """The errors an operation can answer, read from its shape: a token can be missing or
+    lack the scope, a path id can name nothing, any input can be invalid, a body can be
+    too large or not JSON."""
+    codes = set()
+    if operation.get("security"):
+        codes |= {"401", "403"}
+    parameters = operation.get("parameters", [])
+    body = operation.get("requestBody")
+    if any(parameter["in"] == "path" for parameter in parameters):
+        codes.add("404")
+    if parameters or body:
+        codes.add("422")
+    if body:
+        codes.add("413")
+        if "application/json" in body.get("content", {}):
+            codes.add("400")
+    return codes
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error answers every operation can give to the OpenAPI document, each with
+    the JSON body the handlers above send; answers a router declared itself are kept."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (ErrorOut, ValidationErrorOut):
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
+    for methods in schema["paths"].values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            for code in sorted(_error_codes(operation)):
+                description, model = ERROR_ANSWERS[code]
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                            }
+                        },
+                    },
+                )
+    return schema

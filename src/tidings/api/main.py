@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 
 from tidings.accounts.api import router as accounts
@@ -21,6 +24,10 @@ class TidingsAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         """Plain operation ids (`list_threads`) for generated clients."""
         return operation.view_func.__name__
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        """The document with the JSON error answers each operation can give."""
+        return errors.document(super().get_openapi_schema(**kwargs))
 
 
 api = TidingsAPI(

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tidings.accounts import delivery
+from tidings.bounds import DAY_ERROR, as_id, day_in_range
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -603,10 +604,9 @@ def ask_to_respond(
     thread, reply = visible_post(asker, thread_id, reply_id)
     if not can_post_in_space(asker, thread.space):
         raise PermissionDenied("This space is archived; nothing new can be asked in it.")
-    try:
-        wanted = {int(p) for p in people if str(p).strip()}
-    except (TypeError, ValueError):
-        raise ValidationError("Pick the people to ask from the list.") from None
+    wanted = {as_id(p) for p in people if str(p).strip()}
+    if None in wanted:
+        raise ValidationError("Pick the people to ask from the list.")
     wanted.discard(asker.pk)
     if not wanted:
         raise ValidationError("Pick at least one person to ask.")
@@ -616,6 +616,8 @@ def ask_to_respond(
     allowed = set(can_see.values_list("pk", flat=True))
     if allowed != wanted:
         raise ValidationError("Ask only people who can see this thread.")
+    if not day_in_range(due_on):
+        raise ValidationError(DAY_ERROR)
     due_at = _due_at(due_on, asker.zone)
     if due_at <= now:
         raise ValidationError("Pick a due date from today on.")

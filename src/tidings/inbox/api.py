@@ -11,7 +11,9 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut, person_out
+from tidings.api.errors import ErrorOut
 from tidings.api.pagination import PageParams
+from tidings.bounds import Day, Id, Moment
 from tidings.inbox import actions, queries
 from tidings.inbox.models import (
     InboxItem,
@@ -75,7 +77,7 @@ class InboxPageOut(Schema):
 
 
 class SnoozeIn(Schema):
-    until: datetime
+    until: Moment
 
 
 def _item_out(item: InboxItem) -> InboxItemOut:
@@ -152,12 +154,12 @@ def unsnooze_item(request: HttpRequest, item_id: int) -> InboxItemOut:
 
 
 class PostRef(Schema):
-    thread_id: int
-    reply_id: int | None = None
+    thread_id: Id
+    reply_id: Id | None = None
 
 
 class ReminderIn(PostRef):
-    at: datetime | None = Field(None, description="ISO 8601; without offset: in my time zone")
+    at: Moment | None = Field(None, description="ISO 8601; without offset: in my time zone")
     preset: RemindPreset | None = None
 
 
@@ -171,8 +173,10 @@ class ReminderOut(Schema):
 
 
 class RequestIn(PostRef):
-    people: list[int] = Field(..., description="Ids of people who can see the thread")
-    due_on: date = Field(..., description="Respond by this date, in my time zone")
+    people: list[Id] = Field(
+        ..., max_length=500, description="Ids of people who can see the thread"
+    )
+    due_on: Day = Field(..., description="Respond by this date, in my time zone")
 
 
 class AskedOut(Schema):
@@ -206,12 +210,12 @@ class WaitingOut(Schema):
 
 
 class ScheduledIn(Schema):
-    space_id: int | None = Field(None, description="For a new thread")
-    thread_id: int | None = Field(None, description="For a reply")
+    space_id: Id | None = Field(None, description="For a new thread")
+    thread_id: Id | None = Field(None, description="For a reply")
     kind: str = "discussion"
     title: str = ""
     body: str = ""
-    send_at: datetime = Field(..., description="ISO 8601; without offset: in my time zone")
+    send_at: Moment = Field(..., description="ISO 8601; without offset: in my time zone")
     attachments: list[str] = Field(
         default_factory=list, max_length=20, description="Tokens of files I uploaded to post."
     )
@@ -282,7 +286,7 @@ def list_reminders(request: HttpRequest) -> list[ReminderOut]:
 
 @router.post(
     "/reminders",
-    response={201: ReminderOut},
+    response={201: ReminderOut, 404: ErrorOut},
     summary="Remind me of a thread or reply: at a time, or a preset (hour, tomorrow, monday)",
 )
 def create_reminder(request: HttpRequest, payload: ReminderIn) -> Status:
@@ -323,7 +327,7 @@ def list_asked(request: HttpRequest) -> list[RequestOut]:
 
 @router.post(
     "/requests",
-    response={201: RequestOut},
+    response={201: RequestOut, 404: ErrorOut},
     summary="Ask people who can see a thread to respond to a post by a date",
 )
 def create_request(request: HttpRequest, payload: RequestIn) -> Status:
@@ -346,7 +350,7 @@ def list_scheduled(request: HttpRequest) -> list[ScheduledOut]:
 
 @router.post(
     "/scheduled",
-    response={201: ScheduledOut},
+    response={201: ScheduledOut, 404: ErrorOut},
     summary="Send a new thread (space_id) or a reply (thread_id) later",
 )
 def create_scheduled(request: HttpRequest, payload: ScheduledIn) -> Status:

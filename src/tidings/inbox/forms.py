@@ -1,5 +1,6 @@
 from django import forms
 
+from tidings.bounds import as_id, validate_day
 from tidings.inbox.actions import REMIND_PRESETS, SNOOZE_PRESETS
 
 
@@ -14,6 +15,7 @@ class SnoozeForm(forms.Form):
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": "Enter a date and time, like 2030-03-14 09:30."},
+        validators=[validate_day],
     )
 
     def clean(self) -> dict:
@@ -40,12 +42,13 @@ class AskForm(forms.Form):
             "required": "Pick the date to respond by.",
             "invalid": "Enter a date, like 2030-03-14.",
         },
+        validators=[validate_day],
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Any id may be sent; the action checks who can see the thread.
-        self.fields["people"].valid_value = lambda value: str(value).isdigit()
+        self.fields["people"].valid_value = lambda value: as_id(value) is not None
 
     def first_error(self) -> str:
         for errors in self.errors.values():
@@ -70,6 +73,7 @@ class SendAtForm(forms.Form):
             "required": "Pick the date and time to send it.",
             "invalid": "Enter a date and time, like 2030-03-14 09:30.",
         },
+        validators=[validate_day],
     )
 
     def first_error(self) -> str:

@@ -17,7 +17,9 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut
+from tidings.api.errors import ErrorOut
 from tidings.api.pagination import LimitOffset
+from tidings.bounds import Id
 from tidings.recordings import actions, queries
 from tidings.recordings.media import VARIANTS, media_url
 from tidings.recordings.models import Recording, RenditionState, Source, State
@@ -81,8 +83,8 @@ class RecordingOut(Schema):
 
 
 class RecordingStartIn(Schema):
-    space_id: int | None = Field(None, description="Record a new thread in this space…")
-    thread_id: int | None = Field(None, description="…or a reply in this thread.")
+    space_id: Id | None = Field(None, description="Record a new thread in this space…")
+    thread_id: Id | None = Field(None, description="…or a reply in this thread.")
     source: Source
     mime_type: str = Field("", max_length=LINE_MAX, description="As MediaRecorder reports it.")
     title: str = Field("", max_length=LINE_MAX)
@@ -133,7 +135,7 @@ def list_recordings(request: HttpRequest):
 
 @router.post(
     "/recordings",
-    response={201: RecordingStartOut},
+    response={201: RecordingStartOut, 404: ErrorOut},
     summary="Start a recording (then PUT its chunks, then post it with a thread or reply)",
 )
 def start_recording(request: HttpRequest, payload: RecordingStartIn) -> Status:
@@ -185,7 +187,7 @@ def discard_recording(request: HttpRequest, token: str) -> Status:
 
 @router.put(
     "/recordings/{token}/chunks/{index}",
-    response={200: ChunkOut, 201: ChunkOut},
+    response={200: ChunkOut, 201: ChunkOut, 400: ErrorOut, 409: ErrorOut},
     summary="Upload chunk `index` (raw body; optional X-Chunk-SHA256 header)",
     description=(
         "201 when stored, 200 when the same bytes were already held (retries are safe), "

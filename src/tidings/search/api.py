@@ -7,7 +7,9 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from tidings.api.errors import ErrorOut
 from tidings.api.pagination import MAX_LIMIT
+from tidings.bounds import Day, Id
 from tidings.search import queries
 from tidings.threads.models import ThreadKind
 from tidings.workspaces.queries import workspace_by_id
@@ -17,12 +19,12 @@ router = Router(tags=["search"])
 
 class SearchParams(Schema):
     q: str = Field(..., max_length=500, description='Words, "a phrase", a last-word prefix.')
-    workspace: int | None = Field(None, description="Only this workspace (id).")
-    space: int | None = Field(None, description="Only this space (id).")
-    author: int | None = Field(None, description="Only posts by this person (id).")
+    workspace: Id | None = Field(None, description="Only this workspace (id).")
+    space: Id | None = Field(None, description="Only this space (id).")
+    author: Id | None = Field(None, description="Only posts by this person (id).")
     kind: ThreadKind | None = None
-    date_from: dt.date | None = Field(None, alias="from", description="On or after (YYYY-MM-DD).")
-    date_to: dt.date | None = Field(None, alias="to", description="On or before (YYYY-MM-DD).")
+    date_from: Day | None = Field(None, alias="from", description="On or after (YYYY-MM-DD).")
+    date_to: Day | None = Field(None, alias="to", description="On or before (YYYY-MM-DD).")
     resolved: bool | None = None
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=10_000)
@@ -64,7 +66,11 @@ class SearchResultsOut(Schema):
     offset: int
 
 
-@router.get("/search", response=SearchResultsOut, summary="Search what I can see")
+@router.get(
+    "/search",
+    response={200: SearchResultsOut, 404: ErrorOut},
+    summary="Search what I can see",
+)
 def search(request: HttpRequest, params: Query[SearchParams]) -> SearchResultsOut:
     workspace = None
     if params.workspace is not None:

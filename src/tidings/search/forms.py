@@ -6,6 +6,7 @@ from django import forms
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from tidings.bounds import validate_day
 from tidings.search.queries import author_choices
 from tidings.threads.models import ThreadKind
 from tidings.workspaces.access import visible_spaces
@@ -47,9 +48,17 @@ class SearchForm(forms.Form):
         choices=[("", "Open or resolved"), ("open", "Open"), ("resolved", "Resolved")],
     )
     date_from = forms.DateField(
-        required=False, label="From", error_messages={"invalid": DATE_ERROR}
+        required=False,
+        label="From",
+        error_messages={"invalid": DATE_ERROR},
+        validators=[validate_day],
     )
-    date_to = forms.DateField(required=False, label="To", error_messages={"invalid": DATE_ERROR})
+    date_to = forms.DateField(
+        required=False,
+        label="To",
+        error_messages={"invalid": DATE_ERROR},
+        validators=[validate_day],
+    )
     bound_field_class = _FilterField
 
     def __init__(self, person: User, *args, **kwargs) -> None:

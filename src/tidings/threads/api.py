@@ -14,6 +14,7 @@ from ninja.responses import Status
 from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import User
 from tidings.api.pagination import LimitOffset, PageParams
+from tidings.bounds import Id
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions, queries
 from tidings.threads.models import (
@@ -65,7 +66,7 @@ class SpaceIn(Schema):
     name: str = Field(..., max_length=LINE_MAX)
     description: str = Field("", max_length=TEXT_MAX)
     visibility: Visibility = Visibility.OPEN
-    member_ids: list[int] = Field(default_factory=list, max_length=5000)
+    member_ids: list[Id] = Field(default_factory=list, max_length=5000)
 
 
 class SpaceUpdateIn(Schema):
@@ -75,7 +76,7 @@ class SpaceUpdateIn(Schema):
 
 
 class SpaceMembersIn(Schema):
-    member_ids: list[int] = Field(..., max_length=5000)
+    member_ids: list[Id] = Field(..., max_length=5000)
 
 
 class LevelIn(Schema):
@@ -198,7 +199,7 @@ class ResolveIn(Schema):
 
 class ReplyIn(Schema):
     body: str = Field("", max_length=TEXT_MAX)
-    quoted_reply_id: int | None = Field(
+    quoted_reply_id: Id | None = Field(
         None, description="Quote a reply; leave empty with quote_text to quote the opening post."
     )
     quote_text: str = Field("", max_length=TEXT_MAX)
@@ -223,7 +224,7 @@ class ReplyEditIn(Schema):
 
 class ReactionIn(Schema):
     emoji: str = Field(..., max_length=16)
-    reply_id: int | None = Field(None, description="React to this reply; empty: the opening post.")
+    reply_id: Id | None = Field(None, description="React to this reply; empty: the opening post.")
 
 
 class ReactionToggledOut(Schema):
@@ -439,9 +440,7 @@ def upload_attachment(request: HttpRequest, space_id: int, file: File[UploadedFi
         "responses": {
             200: {
                 "description": "The file's bytes.",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },

@@ -11,6 +11,7 @@ from ninja.responses import Status
 from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import TokenScope
 from tidings.accounts.token_auth import needs
+from tidings.bounds import Id
 from tidings.workspaces import actions, queries
 from tidings.workspaces.models import Invite, Membership, Role
 from tidings.workspaces.queries import workspace_by_id
@@ -36,7 +37,7 @@ class MemberOut(Schema):
 class InviteIn(Schema):
     email: str = Field(..., max_length=320)
     role: Role
-    space_ids: list[int] = Field(default_factory=list, max_length=500)
+    space_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class InviteOut(Schema):

@@ -65,7 +65,7 @@ class JSONErrorsForAPI:
         status = response.status_code
         sentence = SENTENCES.get(status) or f"{response.reason_phrase}."
         if status == 405:
-            allowed = response.get("Allow", "")
+            allowed = ", ".join(sorted(filter(None, response.get("Allow", "").split(", "))))
             sentence = sentence.format(method=request.method, allowed=allowed or "no method")
         answer = JsonResponse({"detail": sentence}, status=status)
         for header in ("Allow", "WWW-Authenticate", "Retry-After"):

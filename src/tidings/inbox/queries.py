@@ -22,7 +22,6 @@ from tidings.inbox.models import (
 from tidings.recordings import queries as recording_queries
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
-from tidings.workspaces import access
 from tidings.workspaces.access import visible_spaces, visible_threads
 
 if TYPE_CHECKING:
@@ -113,14 +112,14 @@ def _with_recordings(person: User | None, rows: list[InboxItem]) -> None:
     """Give each item `recording`: the recording of the post it is about (its latest reply,
     or the opening post of a new thread), or None, with `recording_card` for its thumbnail.
     A reply that is only a recording has no words of its own: its excerpt becomes the start
-    of what is said in it. One query for the whole page, through the person's visible
-    recordings."""
+    of what is said in it. One query for the whole page, through the recordings the person
+    may see."""
     if not rows:
         return
     about = {item.pk: _post_of(item) for item in rows}
     posts = [post for post in about.values() if post is not None]
     found = recording_queries.recordings_of_posts(
-        access.visible_recordings(person),
+        recording_queries.visible_in_threads(person, {item.thread_id for item in rows}),
         reply_ids={reply_id for _, reply_id in posts if reply_id},
         opening_thread_ids={thread_id for thread_id, reply_id in posts if not reply_id},
     )

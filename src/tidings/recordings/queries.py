@@ -94,6 +94,14 @@ def posted_recordings() -> QuerySet[Recording]:
     )
 
 
+def visible_in_threads(person: User | None, thread_ids: Iterable[int]) -> QuerySet[Recording]:
+    """The posted recordings the person may see in these threads: the posted half of
+    `access.visible_recordings`, with the thread rule checked for these threads alone (a few
+    primary-key looks rather than a subquery that lists every thread the person may see)."""
+    threads = access.visible_threads(person).filter(pk__in=list(thread_ids)).values("pk")
+    return posted_recordings().filter(thread__in=threads)
+
+
 def glances(recordings: QuerySet[Recording]) -> QuerySet[Recording]:
     """What a list row or an email shows of each recording, read in the same query: its
     owner's name and `said`, the start of its transcript once it is ready ("" before, or
@@ -185,9 +193,7 @@ def thread_list_recordings(person: User | None, thread_ids: Iterable[int]) -> di
     if not thread_ids:
         return {}
     per_thread = {"partition_by": F("thread_id")}
-    rows = glances(
-        access.visible_recordings(person).filter(posted_at__isnull=False, thread_id__in=thread_ids)
-    ).annotate(
+    rows = glances(visible_in_threads(person, thread_ids)).annotate(
         place=Window(
             RowNumber(),
             order_by=[F("reply_id").desc(nulls_first=True), F("pk").asc()],

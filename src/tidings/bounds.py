@@ -49,4 +49,3 @@ def _api_day(value: dt.date) -> dt.date:
 # Types for API schemas.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Day = Annotated[dt.date, AfterValidator(_api_day)]
-Moment = Annotated[dt.datetime, AfterValidator(_api_day)]

@@ -19,7 +19,6 @@ from tidings.accounts.models import (
     default_token_scopes,
 )
 from tidings.accounts.token_auth import needs
-from tidings.bounds import Day
 
 router = Router(tags=["me"])
 
@@ -71,7 +70,7 @@ class DeliveryIn(Schema):
     working_hours: dict[str, list[str] | None] | None = None
     quiet_start: Clock = Field(None, max_length=8)
     quiet_end: Clock = Field(None, max_length=8)
-    away_until: Day | None = None
+    away_until: date | None = None
     cadence: Cadence | None = None
     digest_time: str | None = Field(None, max_length=8)
     digest_weekday: int | None = Field(None, ge=0, le=6)

@@ -17,7 +17,6 @@ from tidings.accounts.models import (
     default_token_scopes,
 )
 from tidings.accounts.time_zones import canonical_time_zones, canonical_zone
-from tidings.bounds import validate_day
 
 
 class TimeZoneInput(forms.TextInput):
@@ -183,7 +182,6 @@ class DeliveryForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": "Write the date as YYYY-MM-DD, like 2026-08-31."},
-        validators=[validate_day],
         help_text="No emails through this day, except your digest. Leave empty when you are in.",
     )
     cadence = forms.ChoiceField(

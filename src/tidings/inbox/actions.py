@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tidings.accounts import delivery
-from tidings.bounds import DAY_ERROR, as_id, day_in_range
+from tidings.bounds import as_id, day_in_range
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -616,12 +616,12 @@ def ask_to_respond(
     allowed = set(can_see.values_list("pk", flat=True))
     if allowed != wanted:
         raise ValidationError("Ask only people who can see this thread.")
-    if not day_in_range(due_on):
-        raise ValidationError(DAY_ERROR)
-    due_at = _due_at(due_on, asker.zone)
-    if due_at <= now:
+    # A day near the calendar's ends (year 1 or 9999) cannot become a time in every zone.
+    due_at = _due_at(due_on, asker.zone) if day_in_range(due_on) else None
+    past = due_on < now.date() if due_at is None else due_at <= now
+    if past:
         raise ValidationError("Pick a due date from today on.")
-    if due_at - now > MAX_AHEAD:
+    if due_at is None or due_at - now > MAX_AHEAD:
         raise ValidationError("Pick a due date at most a year ahead.")
     request = Request.objects.create(
         thread=thread, reply=reply, asker=asker, due_on=due_on, due_at=due_at, created_at=now

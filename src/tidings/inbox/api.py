@@ -13,7 +13,7 @@ from ninja.responses import Status
 from tidings.accounts.api import PersonOut, person_out
 from tidings.api.errors import ErrorOut
 from tidings.api.pagination import PageParams
-from tidings.bounds import Day, Id, Moment
+from tidings.bounds import Id
 from tidings.inbox import actions, queries
 from tidings.inbox.models import (
     InboxItem,
@@ -77,7 +77,7 @@ class InboxPageOut(Schema):
 
 
 class SnoozeIn(Schema):
-    until: Moment
+    until: datetime
 
 
 def _item_out(item: InboxItem) -> InboxItemOut:
@@ -159,7 +159,7 @@ class PostRef(Schema):
 
 
 class ReminderIn(PostRef):
-    at: Moment | None = Field(None, description="ISO 8601; without offset: in my time zone")
+    at: datetime | None = Field(None, description="ISO 8601; without offset: in my time zone")
     preset: RemindPreset | None = None
 
 
@@ -176,7 +176,7 @@ class RequestIn(PostRef):
     people: list[Id] = Field(
         ..., max_length=500, description="Ids of people who can see the thread"
     )
-    due_on: Day = Field(..., description="Respond by this date, in my time zone")
+    due_on: date = Field(..., description="Respond by this date, in my time zone")
 
 
 class AskedOut(Schema):
@@ -215,7 +215,7 @@ class ScheduledIn(Schema):
     kind: str = "discussion"
     title: str = ""
     body: str = ""
-    send_at: Moment = Field(..., description="ISO 8601; without offset: in my time zone")
+    send_at: datetime = Field(..., description="ISO 8601; without offset: in my time zone")
     attachments: list[str] = Field(
         default_factory=list, max_length=20, description="Tokens of files I uploaded to post."
     )

@@ -1,6 +1,6 @@
 from django import forms
 
-from tidings.bounds import as_id, validate_day
+from tidings.bounds import as_id
 from tidings.inbox.actions import REMIND_PRESETS, SNOOZE_PRESETS
 
 
@@ -15,7 +15,6 @@ class SnoozeForm(forms.Form):
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": "Enter a date and time, like 2030-03-14 09:30."},
-        validators=[validate_day],
     )
 
     def clean(self) -> dict:
@@ -34,7 +33,11 @@ class AskForm(forms.Form):
     """Who is asked to respond (workspace people, checked by the action) and by which date."""
 
     people = forms.MultipleChoiceField(
-        choices=[], error_messages={"required": "Pick at least one person to ask."}
+        choices=[],
+        error_messages={
+            "required": "Pick at least one person to ask.",
+            "invalid_choice": "Pick the people to ask from the list.",
+        },
     )
     due_on = forms.DateField(
         input_formats=["%Y-%m-%d"],
@@ -42,7 +45,6 @@ class AskForm(forms.Form):
             "required": "Pick the date to respond by.",
             "invalid": "Enter a date, like 2030-03-14.",
         },
-        validators=[validate_day],
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -73,7 +75,6 @@ class SendAtForm(forms.Form):
             "required": "Pick the date and time to send it.",
             "invalid": "Enter a date and time, like 2030-03-14 09:30.",
         },
-        validators=[validate_day],
     )
 
     def first_error(self) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from tidings.mail import addresses, receiver
 from tidings.mail.models import InboundMessage, InboundResult
-from tidings.mail.tests.conftest import free_port
+from tidings.mail.tests.conftest import free_port, signed
 from tidings.threads.models import Reply, Thread
 from tidings.threads.tests.factories import thread_in
 
@@ -47,7 +47,9 @@ def send(request) -> Callable[[bytes, str], tuple[int, bytes]]:
             session.ehlo("mx.mail.example")
             session.mail("mia@acme.test")
             assert session.rcpt(recipient)[0] == 250
-            return session.data(raw)
+            # Signed by the sender's domain, as her mail server does: these tests are about
+            # the shapes of messages, not about proof of who sent them.
+            return session.data(signed(raw, domain="acme.test"))
 
     yield deliver
     controller.stop()

@@ -20,7 +20,7 @@ from tidings.inbox.models import (
     ScheduleState,
 )
 from tidings.recordings import queries as recording_queries
-from tidings.search.index import plain_text
+from tidings.search.index import OUTCOME_SEPARATOR, plain_text
 from tidings.search.models import SearchDocument
 from tidings.workspaces.access import visible_spaces, visible_threads
 
@@ -99,10 +99,10 @@ def _ready(person: User | None, items: QuerySet[InboxItem]) -> list[InboxItem]:
             text = plain_text(item.thread.outcome)  # the badge says "Resolved"
         elif reply is not None and reply.deleted_at is None:
             text = item.reply_text if item.reply_text is not None else plain_text(reply.body)
+        elif item.opening_text is not None:
+            text = item.opening_text.split(OUTCOME_SEPARATOR)[0]  # the post, not its outcome
         else:
-            text = item.opening_text
-            if text is None:
-                text = plain_text(item.thread.body)
+            text = plain_text(item.thread.body)
         item.excerpt = Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
     _with_recordings(person, rows)
     return rows

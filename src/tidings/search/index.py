@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
 # Token types whose content is the words a reader sees.
 _TEXT_TOKENS = {"text", "code_inline", "code_block", "fence", "html_inline", "html_block"}
-# Begins the outcome's words in a resolved thread's document, as a snippet shows them.
-OUTCOME_LABEL = "Outcome:"
+# Parts the opening post's words from its outcome's in a resolved thread's document; plain
+# text never holds an empty line, so the excerpt of the post alone is the text before it.
+OUTCOME_SEPARATOR = "\n\n"
 
 
 def plain_text(markdown: str) -> str:
@@ -52,7 +53,7 @@ def opening_text(thread: Thread) -> str:
     body = plain_text(thread.body)
     if thread.resolved_at is None or not thread.outcome:
         return body
-    return f"{body}\n{OUTCOME_LABEL} {plain_text(thread.outcome)}".strip()
+    return f"{body}{OUTCOME_SEPARATOR}{plain_text(thread.outcome)}"
 
 
 def index_thread(thread: Thread) -> None:

@@ -115,5 +115,21 @@ def test_rebuilt_index_keeps_the_outcome(world, thread):
     opening = SearchDocument.objects.get(thread=thread, reply=None, recording=None)
     assert (
         opening.body
-        == "Pick one by Friday.\nOutcome: We chose Postgres over the flamingo datastore."
+        == "Pick one by Friday.\n\nWe chose Postgres over the flamingo datastore."
     )
+
+
+def test_the_word_outcome_does_not_find_every_resolved_thread(world, thread):
+    actions.resolve_thread(world.member, thread, OUTCOME)
+    page = world.client_for("member").get("/search/", {"q": "outcome"}).content.decode()
+    assert "No results" in page
+
+
+def test_an_inbox_row_about_the_opening_post_quotes_the_post_not_its_outcome(world, thread):
+    from tidings.inbox.models import InboxItem, Reason
+    from tidings.inbox.queries import tab_items
+
+    InboxItem.objects.create(person=world.owner, thread=thread, reason=Reason.NEW_THREAD)
+    actions.resolve_thread(world.member, thread, OUTCOME)
+    [row] = [item for item in tab_items(world.owner, "open") if item.thread_id == thread.pk]
+    assert row.excerpt == "Pick one by Friday."

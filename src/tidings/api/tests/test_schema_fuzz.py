@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -50,7 +52,19 @@ class MemberSetup:
 
 
 @pytest.fixture
-def member_setup(world, api_for) -> MemberSetup:
+def connection_kept_open():
+    """The requests go through the real WSGI application, which closes the database
+    connection around each one; the test's transaction lives on it, so (as Django's test
+    client does) the closing is held back."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def member_setup(world, api_for, connection_kept_open) -> MemberSetup:
     """The member's token, and real things the member may see to put in the paths, so that
     generated bodies reach the actions rather than stopping at 404."""
     member = world.member
@@ -81,7 +95,6 @@ def member_setup(world, api_for) -> MemberSetup:
     )
 
 
-@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=3,

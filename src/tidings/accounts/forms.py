@@ -96,6 +96,17 @@ class ProfileForm(forms.Form):
     time_zone = TimeZoneField()
 
 
+REVOKE_TOKENS_LABEL = "Also revoke my access tokens"
+REVOKE_TOKENS_HELP = "Scripts using them stop working until you give them new ones."
+
+
+def revoke_tokens_field() -> forms.BooleanField:
+    """The box, checked unless unticked, on the forms that end other sessions."""
+    return forms.BooleanField(
+        label=REVOKE_TOKENS_LABEL, required=False, initial=True, help_text=REVOKE_TOKENS_HELP
+    )
+
+
 class ChangePasswordForm(forms.Form):
     old_password = forms.CharField(
         label="Current password",
@@ -103,6 +114,7 @@ class ChangePasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password = password_field("New password", help_text="At least 10 characters.")
+    revoke_tokens = revoke_tokens_field()
 
     def __init__(self, person, *args, **kwargs) -> None:
         self.person = person
@@ -136,17 +148,6 @@ class AccessTokenForm(forms.Form):
         required=False,
         initial="90",
         error_messages={"invalid_choice": "Pick how long the token works from the list."},
-    )
-
-
-REVOKE_TOKENS_LABEL = "Also revoke my access tokens"
-REVOKE_TOKENS_HELP = "Scripts using them stop working until you give them new ones."
-
-
-def revoke_tokens_field() -> forms.BooleanField:
-    """The box, checked unless unticked, on the forms that end other sessions."""
-    return forms.BooleanField(
-        label=REVOKE_TOKENS_LABEL, required=False, initial=True, help_text=REVOKE_TOKENS_HELP
     )
 
 

@@ -171,7 +171,11 @@ def change_password(request: HttpRequest) -> HttpResponse:
     old_key = request.session.session_key
     update_session_auth_hash(request, request.user)
     actions.follow_session_key(old_key, request.session.session_key)
-    messages.success(request, "Your password is changed. Other browsers were signed out.")
+    said = "Your password is changed. Other browsers were signed out."
+    if form.cleaned_data["revoke_tokens"]:
+        revoked = actions.revoke_all_access_tokens(request.user)
+        said += f" {revoked} access token{'s' if revoked != 1 else ''} revoked." if revoked else ""
+    messages.success(request, said)
     return redirect("accounts:settings")
 
 

@@ -155,3 +155,28 @@ def test_token_created_shown_once_then_listed_and_revoked(world):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert "<strong>Laptop scripts</strong>" not in client.get(SETTINGS).content.decode()
+
+
+def test_changing_the_password_revokes_tokens_unless_unticked(world):
+    from tidings.accounts import actions
+
+    client = world.client_for("member")
+    actions.create_access_token(world.member, "laptop script")
+    page = client.get(SETTINGS).content.decode()
+    assert 'name="revoke_tokens"' in page and "Also revoke my access tokens" in page
+    kept = client.post(
+        "/settings/password",
+        {"old_password": PASSWORD, "new_password": "a new long passphrase"},
+    )
+    assert kept.status_code == 302
+    assert AccessToken.objects.filter(user=world.member, revoked_at=None).count() == 1
+    revoked = client.post(
+        "/settings/password",
+        {
+            "old_password": "a new long passphrase",
+            "new_password": "another long passphrase",
+            "revoke_tokens": "on",
+        },
+    )
+    assert revoked.status_code == 302
+    assert not AccessToken.objects.filter(user=world.member, revoked_at=None).exists()

@@ -85,3 +85,15 @@ def test_picker_pages_for_every_role(world, role, page):
     else:
         assert response.status_code == 200
         assert 'name="time_zone"' in response.content.decode()
+
+
+def test_stored_old_names_become_canonical_when_migrated(db):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tidings.accounts.migrations.0004_canonical_time_zones")
+    old = User.objects.create_user("old@acme.test", "x" * 12, name="Old", time_zone="US/Eastern")
+    migration.canonical_names(apps, None)
+    old.refresh_from_db()
+    assert old.time_zone == "America/New_York"

@@ -106,3 +106,12 @@ def test_send_later_refuses_far_times(world, thread, send_at, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not ScheduledPost.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", f"/t/{HUGE}/"), ("post", f"/inbox/{2**63}/done"), ("post", f"/t/{HUGE}/schedule")],
+)
+def test_page_addresses_with_ids_beyond_64_bits_are_not_found(world, method, path):
+    response = getattr(world.client_for("member"), method)(path)
+    assert response.status_code == 404

@@ -536,14 +536,13 @@ def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
 def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
     """Replies newer than `after`, and a fresh poller that continues from the last of them."""
     thread = queries.thread_for(request.user, thread_id)
-    try:
-        after = max(int(request.GET.get("after", "0")), 0)
-    except ValueError:
+    after = request.GET.get("after", "0")
+    if not (after.isascii() and after.isdigit()):  # int() would also take "٣" or "1_0"
         return HttpResponse(
-            "“after” must be a reply number.", status=400, content_type="text/plain"
+            "“after” must be a reply number.", status=422, content_type="text/plain"
         )
     _opening, posts = queries.thread_page_posts(
-        request.user, thread, after_id=after, include_opening=False
+        request.user, thread, after_id=int(after), include_opening=False
     )
     if posts and is_page_view(request):
         actions.mark_thread_read(request.user, thread, found_visible=True)

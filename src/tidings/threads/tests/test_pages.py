@@ -371,7 +371,7 @@ def test_updates_returns_only_newer_replies_and_a_new_poller(scene, world):
     content = client.get(f"/t/{thread.pk}/updates", {"after": first.pk}).content.decode()
     assert "brand new" in content and "open reply by admin" not in content
     assert f"after={newer.pk}" in content
-    assert client.get(f"/t/{thread.pk}/updates", {"after": "abc"}).status_code == 400
+    assert client.get(f"/t/{thread.pk}/updates", {"after": "abc"}).status_code == 422
 
 
 def test_mentions_endpoint_lists_people_who_can_see_the_space(scene, world):

@@ -190,7 +190,6 @@ MAIL_SERVER_PORT = env_int("MAIL_SERVER_PORT", 2525)
 MAIL_MAX_MB = env_int("MAIL_MAX_MB", 35)
 # Received messages are kept as they came for this many days ("View original"); 0 keeps none.
 MAIL_KEEP_ORIGINAL_DAYS = env_int("MAIL_KEEP_ORIGINAL_DAYS", 30)
-# Optional: also fetch mail for MAIL_DOMAIN from an IMAP mailbox (a catch-all) every minute;
 # A sender must prove its From address (aligned DKIM or SPF). Behind Postfix, the verdict of
 # its milter is trusted instead when its Authentication-Results header names this host.
 MAIL_TRUSTED_AUTHSERV_ID = env("MAIL_TRUSTED_AUTHSERV_ID").lower()
@@ -200,6 +199,7 @@ MAIL_DNS_RESOLVER = env("MAIL_DNS_RESOLVER")
 MAIL_RATE_LIMITS = [
     rate.strip() for rate in env("MAIL_RATE_LIMITS", "50/m,120/5m,600/h").split(",") if rate.strip()
 ]
+# Optional: also fetch mail for MAIL_DOMAIN from an IMAP mailbox (a catch-all) every minute;
 # fetched messages are removed from it once handled.
 IMAP_HOST = env("IMAP_HOST")
 IMAP_PORT = env_int("IMAP_PORT", 993)

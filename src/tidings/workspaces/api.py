@@ -11,6 +11,7 @@ from ninja.responses import Status
 from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import TokenScope
 from tidings.accounts.token_auth import needs
+from tidings.api.errors import ErrorOut
 from tidings.bounds import Id
 from tidings.workspaces import actions, queries
 from tidings.workspaces.models import Invite, Membership, Role
@@ -134,7 +135,7 @@ def list_invites(request: HttpRequest, workspace_id: int) -> list[InviteOut]:
 
 @router.post(
     "/workspaces/{workspace_id}/invites",
-    response={201: InviteOut},
+    response={201: InviteOut, 429: ErrorOut},
     auth=needs(TokenScope.ADMIN),
     summary="Invite someone by email (owners and admins); the link is returned once",
 )
@@ -153,7 +154,7 @@ def create_invite(request: HttpRequest, workspace_id: int, payload: InviteIn) ->
 
 @router.post(
     "/workspaces/{workspace_id}/invites/{invite_id}/resend",
-    response=InviteOut,
+    response={200: InviteOut, 429: ErrorOut},
     auth=needs(TokenScope.ADMIN),
     summary="Send a pending invitation again with a new link",
 )

@@ -395,14 +395,24 @@ def preset_menu(
     return menu
 
 
-def snooze_time(preset: str, person: User, now: dt.datetime | None = None) -> dt.datetime:
-    """When a snooze preset ends (see preset_time); a preset not offered now is refused."""
-    if preset not in SNOOZE_PRESETS:
-        raise ValidationError("Pick when the item should come back.")
+def _offered_time(
+    preset: str, presets: dict[str, str], unknown: str, person: User, now: dt.datetime | None
+) -> dt.datetime:
+    """When one of `presets` ends (see preset_time); one not in the menu is refused with
+    `unknown`, one no longer offered now with LATER_GONE."""
+    if preset not in presets:
+        raise ValidationError(unknown)
     at = preset_time(preset, person, now)
     if at is None:
         raise ValidationError(LATER_GONE)
     return at
+
+
+def snooze_time(preset: str, person: User, now: dt.datetime | None = None) -> dt.datetime:
+    """When a snooze preset ends (see preset_time); a preset not offered now is refused."""
+    return _offered_time(
+        preset, SNOOZE_PRESETS, "Pick when the item should come back.", person, now
+    )
 
 
 @transaction.atomic
@@ -499,12 +509,9 @@ def visible_post(person: User, thread_id: int, reply_id: int | None) -> tuple[Th
 
 def remind_time(preset: str, person: User, now: dt.datetime | None = None) -> dt.datetime:
     """When a reminder preset fires (see preset_time); a preset not offered now is refused."""
-    if preset not in REMIND_PRESETS:
-        raise ValidationError("Pick when the reminder should bring this back.")
-    at = preset_time(preset, person, now)
-    if at is None:
-        raise ValidationError(LATER_GONE)
-    return at
+    return _offered_time(
+        preset, REMIND_PRESETS, "Pick when the reminder should bring this back.", person, now
+    )
 
 
 def _future(person: User, at: dt.datetime, now: dt.datetime, what: str) -> dt.datetime:

@@ -30,7 +30,7 @@ from django.http import Http404
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
-from tidings import leases
+from tidings import leases, uploads
 from tidings.inbox import actions as inbox_actions
 from tidings.recordings import processing
 from tidings.recordings.models import (
@@ -521,28 +521,13 @@ def forget_abandoned_recordings() -> int:
     scheduled for later are never touched; one being posted right now is skipped (its row is
     locked). Returns how many were removed."""
     cutoff = timezone.now() - timedelta(days=settings.ABANDONED_UPLOADS_DAYS)
-    removed = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Recording.objects.select_for_update(skip_locked=True)
-                .filter(posted_at=None, held_for_later=False, updated_at__lt=cutoff)
-                .values_list("pk", flat=True)[:200]
-            )
-            if not batch:
-                return removed
-            names = list(
-                RecordingChunk.objects.filter(recording__in=batch).values_list("file", flat=True)
-            )
-            Recording.objects.filter(pk__in=batch).delete()
-            transaction.on_commit(lambda names=names: _delete_chunk_files(names))
-        removed += len(batch)
-
-
-def _delete_chunk_files(names: list[str]) -> None:
-    storage = RecordingChunk.file.field.storage
-    for name in names:
-        storage.delete(name)
+    return uploads.forget_in_batches(
+        Recording.objects.filter(posted_at=None, held_for_later=False, updated_at__lt=cutoff),
+        lambda batch: list(
+            RecordingChunk.objects.filter(recording__in=batch).values_list("file", flat=True)
+        ),
+        RecordingChunk.file.field.storage,
+    )
 
 
 # --- Processing (called by the worker).

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
+from tidings import uploads
 from tidings.inbox import actions as inbox_actions
 from tidings.search import index as search_index
 from tidings.threads.markdown import plain_text, render_markdown, render_post
@@ -718,26 +719,13 @@ def forget_unposted_attachments() -> int:
     for a post scheduled for later, are never touched; a post claiming a file right now keeps
     it (its row is locked and skipped). Returns how many were removed."""
     cutoff = timezone.now() - timedelta(days=settings.ABANDONED_UPLOADS_DAYS)
-    removed = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Attachment.objects.select_for_update(skip_locked=True)
-                .filter(thread=None, reply=None, held_for_later=False, created_at__lt=cutoff)
-                .values_list("pk", "file")[:200]
-            )
-            if not batch:
-                return removed
-            Attachment.objects.filter(pk__in=[pk for pk, _name in batch]).delete()
-            names = [name for _pk, name in batch]
-            transaction.on_commit(lambda names=names: _delete_stored(names))
-        removed += len(batch)
-
-
-def _delete_stored(names: list[str]) -> None:
-    storage = Attachment.file.field.storage
-    for name in names:
-        storage.delete(name)
+    return uploads.forget_in_batches(
+        Attachment.objects.filter(
+            thread=None, reply=None, held_for_later=False, created_at__lt=cutoff
+        ),
+        lambda batch: list(Attachment.objects.filter(pk__in=batch).values_list("file", flat=True)),
+        Attachment.file.field.storage,
+    )
 
 
 # --- Following and reading.

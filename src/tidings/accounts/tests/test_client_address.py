@@ -4,7 +4,6 @@ nobody escapes them by sending an X-Forwarded-For of their own."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
@@ -46,14 +45,6 @@ def test_a_bad_trusted_proxy_setting_says_what_is_wrong(settings):
     settings.TRUSTED_PROXIES = ["10.0.0.0/33"]
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES: .*like 10.0.0.0/8"):
         address_of(PROXY, "203.0.113.9")
-
-
-@pytest.fixture
-def rate_limits(settings):
-    settings.RATELIMIT_ENABLE = True
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _sign_in(forwarded: str, email: str, password: str = "wrong", peer: str = PROXY):

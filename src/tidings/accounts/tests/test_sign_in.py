@@ -2,7 +2,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -83,14 +82,6 @@ def test_sign_out_is_post_only_and_forgets_the_session(world):
     assert response.url == reverse("accounts:sign-in")
     assert not SignedInSession.objects.filter(user=world.member).exists()
     assert client.get("/settings/").status_code == 302
-
-
-@pytest.fixture
-def rate_limits(settings):
-    settings.RATELIMIT_ENABLE = True
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_sign_in_is_rate_limited_per_account(world, rate_limits):

@@ -3,9 +3,7 @@ the page and in the API, new invitations and resent ones alike."""
 
 from __future__ import annotations
 
-import pytest
 from django.core import mail
-from django.core.cache import cache
 
 from tidings.accounts.actions import create_access_token
 from tidings.accounts.models import TokenScope
@@ -20,14 +18,6 @@ from tidings.workspaces.models import Invite, Role
 
 PER_INVITER = int(INVITE_RATE_PER_INVITER.split("/")[0])
 PER_ADDRESS = int(INVITE_RATE_PER_ADDRESS.split("/")[0])
-
-
-@pytest.fixture
-def rate_limits(settings):
-    settings.RATELIMIT_ENABLE = True
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_an_inviter_sends_so_many_an_hour_on_the_page(world, rate_limits):

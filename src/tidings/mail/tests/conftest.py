@@ -9,6 +9,7 @@ import email.policy
 import socket
 import threading
 from email.message import EmailMessage
+from email.utils import make_msgid
 
 import dkim
 import dns.message
@@ -19,6 +20,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tidings.mail import receiver
 
 
 class Sink:
@@ -38,6 +41,33 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_port():
+    """The port of a running `tidings mail-server` receiver speaking SMTP."""
+    controller = receiver.make_controller("127.0.0.1", free_port())
+    controller.start()
+    yield controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def lmtp_port():
+    """The port of a running `tidings mail-server` receiver speaking LMTP."""
+    controller = receiver.make_controller("127.0.0.1", free_port(), lmtp=True)
+    controller.start()
+    yield controller.port
+    controller.stop()
+
+
+def message(sender: str, to: str, body: str = "Hello", subject: str = "Plans") -> EmailMessage:
+    """A plain text email as a person's mail program writes it."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg["Message-ID"] = make_msgid(domain="mail.example")
+    msg.set_content(body)
+    return msg
 
 
 @pytest.fixture

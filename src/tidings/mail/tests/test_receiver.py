@@ -9,8 +9,6 @@ import smtplib
 import subprocess
 import sys
 import time
-from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ import pytest
 from tidings.mail import addresses, receiver
 from tidings.mail.models import InboundMessage, InboundResult
 from tidings.mail.tests.conftest import free_port, signed
+from tidings.mail.tests.conftest import message as plain_message
 from tidings.threads.models import Reply, Thread
 from tidings.threads.tests.factories import thread_in
 
@@ -32,28 +31,8 @@ def _mail_domain(settings):
     settings.MAIL_MAX_MB = 1
 
 
-@pytest.fixture
-def smtp_port():
-    controller = receiver.make_controller("127.0.0.1", free_port())
-    controller.start()
-    yield controller.port
-    controller.stop()
-
-
-@pytest.fixture
-def lmtp_port():
-    controller = receiver.make_controller("127.0.0.1", free_port(), lmtp=True)
-    controller.start()
-    yield controller.port
-    controller.stop()
-
-
 def message(sender: str, to: str, body: str, subject: str = "Re: Quarterly plan"):
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
-    msg["Message-ID"] = make_msgid(domain="mail.example")
-    msg.set_content(body)
-    return msg
+    return plain_message(sender, to, body, subject)
 
 
 def test_reply_by_smtp_lands_in_the_thread(world, smtp_port):

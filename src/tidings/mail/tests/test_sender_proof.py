@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import re
 import smtplib
-from email.message import EmailMessage
-from email.utils import make_msgid
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
 from conftest import ROLES, by_role
-from tidings.mail import addresses, inbound, receiver
+from tidings.mail import addresses, inbound
 from tidings.mail.models import (
     InboundMessage,
     InboundResult,
     SenderProof,
     SpaceMailbox,
 )
-from tidings.mail.tests.conftest import STRANGERS_KEY, free_port, signed
+from tidings.mail.tests.conftest import STRANGERS_KEY, message, signed
 from tidings.threads.models import Reply, SpaceMember, Thread, Visibility
 from tidings.threads.tests.factories import thread_in
 
@@ -33,22 +31,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _mail_domain(settings):
     settings.MAIL_DOMAIN = DOMAIN
     settings.DEFAULT_FROM_EMAIL = f"Tidings <tidings@{DOMAIN}>"
-
-
-@pytest.fixture
-def smtp_port():
-    controller = receiver.make_controller("127.0.0.1", free_port())
-    controller.start()
-    yield controller.port
-    controller.stop()
-
-
-def message(sender: str, to: str, body: str = "Hello", subject: str = "Plans") -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
-    msg["Message-ID"] = make_msgid(domain="mail.example")
-    msg.set_content(body)
-    return msg
 
 
 def receive(raw: bytes, to: str):

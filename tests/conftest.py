@@ -61,6 +61,9 @@ def fresh_database_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     (SQLite), and in the PostgreSQL run a new database beside the test one, dropped after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env["DATA_DIR"] = str(tmp_path / "data")
+    # Its own queue and cache keys in a shared Redis: rate limits counted by earlier servers
+    # (of this run or another) must not refuse this one's invitations.
+    env["HUEY_NAME"] = f"test-{secrets.token_hex(4)}"
     database = None
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         env["DATABASE_URL"], database = _fresh_postgres_database(os.environ["DATABASE_URL"])
@@ -77,7 +80,6 @@ def server(tmp_path: Path, fresh_database_env: dict[str, str]) -> Iterator[Runni
         **fresh_database_env,
         "SITE_URL": f"http://127.0.0.1:{port}",
         "PYTHONUNBUFFERED": "1",
-        "HUEY_NAME": f"browser-{port}",
     }
     output = tmp_path / "server.log"
     with output.open("w") as log:

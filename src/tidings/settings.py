@@ -126,13 +126,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits) and task queue: Redis when REDIS_URL is set.
 REDIS_URL = env("REDIS_URL")
+# This instance's name in a shared Redis: its queue and the prefix of its cache keys, so two
+# instances on one Redis never count each other's rate limits.
+REDIS_NAME = env("HUEY_NAME", "tidings")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_NAME,
+        }
     }
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": env("HUEY_NAME", "tidings"),
+        "name": REDIS_NAME,
         "url": REDIS_URL,
         "immediate": env_bool("HUEY_IMMEDIATE"),
         "consumer": {"workers": env_int("WORKER_THREADS", 2), "worker_type": "thread"},

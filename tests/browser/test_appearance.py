@@ -47,16 +47,29 @@ def _orm_beside_playwright() -> Iterator[None]:
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-def page_for(browser, live_server, person, *, viewport: dict, scheme: str = "light") -> Page:
-    """A page in its own browser context, signed in as `person` (None: signed out)."""
-    context = browser.new_context(viewport=viewport, color_scheme=scheme)
-    context.set_default_timeout(10_000)
-    if person is not None:
-        client = Client()
-        client.force_login(person)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-    return context.new_page()
+@pytest.fixture
+def page_for(browser, live_server):
+    """page_for(person, viewport=, scheme=): a page in its own browser context, signed in as
+    `person` (None: signed out). Every context closes after the test, so no page of it goes
+    on polling the server once the test database is gone."""
+    contexts = []
+
+    def open_page(person, *, viewport: dict, scheme: str = "light") -> Page:
+        context = browser.new_context(viewport=viewport, color_scheme=scheme)
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        if person is not None:
+            client = Client()
+            client.force_login(person)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            context.add_cookies(
+                [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+            )
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def shoot(page: Page, name: str) -> None:
@@ -105,16 +118,16 @@ def harbour(world) -> dict[str, str]:
     }
 
 
-def test_main_pages_pass_axe_in_light_and_dark(live_server, world, harbour, browser) -> None:
+def test_main_pages_pass_axe_in_light_and_dark(live_server, world, harbour, page_for) -> None:
     problems = {}
     for scheme in SCHEMES:
         for viewport in (DESKTOP, PHONE):
             width = viewport["width"]
-            signed_out = page_for(browser, live_server, None, viewport=viewport, scheme=scheme)
+            signed_out = page_for(None, viewport=viewport, scheme=scheme)
             signed_out.goto(live_server.url + "/sign-in")
             shoot(signed_out, f"appearance-sign-in-{width}-{scheme}")
             problems[f"sign-in {width} {scheme}"] = accessibility_violations(signed_out)
-            page = page_for(browser, live_server, world.owner, viewport=viewport, scheme=scheme)
+            page = page_for(world.owner, viewport=viewport, scheme=scheme)
             for name, path in harbour.items():
                 response = page.goto(live_server.url + path)
                 assert response is not None and response.status == 200, path
@@ -124,8 +137,6 @@ def test_main_pages_pass_axe_in_light_and_dark(live_server, world, harbour, brow
                     expect(page.locator(".transcript-body")).to_be_visible()
                 shoot(page, f"appearance-{name}-{width}-{scheme}")
                 problems[f"{name} {width} {scheme}"] = accessibility_violations(page)
-            page.context.close()
-            signed_out.context.close()
     assert {where: found for where, found in problems.items() if found} == {}
 
 
@@ -149,9 +160,9 @@ def off_screen(box: dict, viewport: dict) -> bool:
     )
 
 
-def test_menus_stay_on_a_phone_screen(live_server, world, harbour, browser) -> None:
+def test_menus_stay_on_a_phone_screen(live_server, world, harbour, page_for) -> None:
     reply_to(Thread.objects.get(title="Harbour lamps plan"), world.owner, body="Noted.")
-    page = page_for(browser, live_server, world.owner, viewport=PHONE)
+    page = page_for(world.owner, viewport=PHONE)
     page.goto(live_server.url + harbour["thread"])
     expect(page.locator("[data-recorder]")).to_be_visible()
     menus = {"account": page.locator(".topbar .avatar")}
@@ -187,12 +198,12 @@ def test_menus_stay_on_a_phone_screen(live_server, world, harbour, browser) -> N
 
 
 def test_phone_space_strip_shows_it_scrolls_and_reaches_every_space(
-    live_server, world, browser
+    live_server, world, page_for
 ) -> None:
     names = [f"Harbour crew {number:02d}" for number in range(1, 26)]
     for name in names:
         thread_actions.create_space(world.member, world.workspace, name=name)
-    page = page_for(browser, live_server, world.member, viewport=PHONE, scheme="dark")
+    page = page_for(world.member, viewport=PHONE, scheme="dark")
     page.goto(live_server.url + f"/w/{world.workspace.slug}/")
     strip = page.get_by_role("navigation", name=world.workspace.name)
     overflow = strip.evaluate("(nav) => nav.scrollWidth - nav.clientWidth")

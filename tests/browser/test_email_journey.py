@@ -75,8 +75,7 @@ def fresh_database_env(fresh_database_env, smtp_sink):
 @pytest.fixture
 def tidings_env(server, fresh_database_env) -> dict[str, str]:
     """What a second `tidings` process beside the server needs to share its world."""
-    port = server.base_url.rsplit(":", 1)[1]
-    return {**fresh_database_env, "SITE_URL": server.base_url, "HUEY_NAME": f"browser-{port}"}
+    return {**fresh_database_env, "SITE_URL": server.base_url}
 
 
 def tidings_shell(env: dict[str, str], cwd: Path, code: str) -> str:

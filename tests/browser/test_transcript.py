@@ -132,8 +132,7 @@ def test_spoken_words_become_a_transcript_to_play_from(
     )
 
     # A transcript that stopped says why, and its author tries again from the panel.
-    port = server.base_url.rsplit(":", 1)[1]
-    env = {**fresh_database_env, "SITE_URL": server.base_url, "HUEY_NAME": f"browser-{port}"}
+    env = {**fresh_database_env, "SITE_URL": server.base_url}
     tidings_shell(
         env,
         tmp_path,

@@ -57,5 +57,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "pages": -(-results.total // PAGE_SIZE) if results else 0,
         "base_query": query_string.urlencode(),
     }
+    # A filter that cannot be read (a far date, a huge id) is a 422 with its sentence.
+    status = 422 if form.is_bound and not form.is_valid() else 200
     with timezone.override(request.user.zone):
-        return render(request, "search/search.html", context)
+        return render(request, "search/search.html", context, status=status)

@@ -360,6 +360,10 @@ def _by_space_address(
     person = _active_person(sender)
     # Only a proven sender who may see the space learns what became of the message.
     told = verdict.verified and person is not None and access.can_view_space(person, space)
+    proven_stranger = not told and verdict.verified and person is not None
+    if proven_stranger and mailbox.unknown_senders != UnknownSenders.HOLD:
+        # A space they may not see answers them as an address that does not exist.
+        raise _Refused(_NO_SUCH_ADDRESS, told=True)
     if space.archived_at is not None:
         raise _Refused("This space is archived; nothing new can be posted in it.", told=told)
     if _may_start_thread(person, space):
@@ -467,8 +471,14 @@ def _route(
         if mailbox is None or (
             mailbox.space.is_private and not addresses.is_unguessable(local_part)
         ):
-            raise _Refused(_NO_SUCH_ADDRESS, told=False)
+            raise _Refused(_NO_SUCH_ADDRESS, told=_proven_account(sender, verdict))
         return _by_space_address(mailbox, message, raw, sender, entry, verdict)
+
+
+def _proven_account(sender: str, verdict: proof.Proof) -> bool:
+    """Whether the sender is someone with an account here whose mail proves it: told that an
+    address is wrong (a typo), as they are told about any space they may not see."""
+    return verdict.verified and _active_person(sender) is not None
 
 
 def check_recipient(address: str) -> str:

@@ -176,9 +176,10 @@ def test_member_mailing_a_space_starts_a_thread(world):
 def test_who_may_not_post_in_a_private_space_is_refused(world):
     outcome = receive(message("mia@acme.test", addresses.space_address(world.private_space)))
     assert outcome.result == InboundResult.REJECTED
-    assert "Only members of this space" in outcome.reason
-    # She is not told: the answer is the one every address gives.
-    assert outcome.smtp_reply == "250 2.0.0 Received."
+    # She is told what an address that does not exist tells her, nothing more.
+    assert outcome.smtp_reply == "550 5.7.1 There is no such address here."
+    wrong = receive(message("mia@acme.test", f"no-such.acme@{addresses.mail_domain()}"))
+    assert wrong.smtp_reply == outcome.smtp_reply
     assert not Thread.objects.exists()
 
 

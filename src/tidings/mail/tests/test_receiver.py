@@ -89,10 +89,10 @@ def test_lmtp_answers_each_recipient(world, lmtp_port):
         assert (code, b"not valid" in answer) == (550, True)
         first = lmtp.data(signed(msg))
         replies = [first, lmtp.getreply(), lmtp.getreply(), lmtp.getreply()]
-    assert [code for code, _ in replies] == [250, 250, 550, 250]
+    assert [code for code, _ in replies] == [250, 250, 550, 550]
     assert b"belongs to another person" in replies[2][1]
-    # The proven member learns what became of each, but not that an address does not exist.
-    assert replies[3][1] == b"2.0.0 Received."
+    # The proven member learns what became of each, a wrong address included.
+    assert replies[3][1] == b"5.7.1 There is no such address here."
     assert Reply.objects.get(thread=thread).body == "Both places, please."
     assert Thread.objects.get(title="Launch notes").author == world.member
     assert sorted(InboundMessage.objects.values_list("result", flat=True)) == [

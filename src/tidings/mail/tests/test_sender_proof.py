@@ -261,6 +261,26 @@ def test_unknown_private_and_real_addresses_answer_alike(world, smtp_port):
     assert not Thread.objects.exists()
 
 
+def test_a_proven_member_learns_of_a_wrong_address_as_of_a_space_they_may_not_see(
+    world, smtp_port
+):
+    """A typo bounces for someone proven (mail is not dropped unseen), and a private space
+    they may not see answers exactly as a wrong address does."""
+    wrong = f"genral.acme@{DOMAIN}"
+    private = addresses.space_address(world.private_space)  # Mia is not in it
+    answers = {
+        to: send(smtp_port, signed(message("mia@acme.test", to, "Hi")), to, "mia@acme.test")
+        for to in (wrong, private)
+    }
+    assert answers[wrong] == answers[private], answers
+    assert answers[wrong][1] == (550, b"5.7.1 There is no such address here.")
+    # Unproven, the same two addresses say nothing at all.
+    unproven = {to: send(smtp_port, message("mia@acme.test", to, "Hi").as_bytes(), to)
+                for to in (wrong, private)}  # fmt: skip
+    assert set(unproven.values()) == {((250, b"OK"), (250, b"2.0.0 Received."))}
+    assert not Thread.objects.exists()
+
+
 def test_a_private_space_s_address_cannot_be_guessed(world, settings):
     private = addresses.space_address(world.private_space)
     assert re.fullmatch(rf"leadership\.acme\.[0-9a-f]{{12}}@{DOMAIN}", private)

@@ -3,7 +3,9 @@ Debian's Chromium through Playwright. Screenshots go to test-artifacts/screensho
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,41 @@ def snap(page, name: str) -> None:
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
     page.set_viewport_size(original)
+
+
+@pytest.fixture(scope="module")
+def orm_beside_playwright() -> Iterator[None]:
+    """For tests that fill the test database between browser steps (with `live_server`):
+    Playwright's sync API keeps an event loop in this thread, and those database calls (and the
+    test database's teardown) are not async code."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page_for(browser, live_server, orm_beside_playwright):
+    """page_for(person, viewport=, scheme=): a page on the `live_server` in its own browser
+    context, signed in as `person` (None: signed out). Every context closes after the test,
+    so no page of it goes on polling the server once the test database is gone."""
+    from django.conf import settings
+    from django.test import Client
+
+    contexts = []
+
+    def open_page(person, *, viewport: dict, scheme: str = "light"):
+        context = browser.new_context(viewport=viewport, color_scheme=scheme)
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        if person is not None:
+            client = Client()
+            client.force_login(person)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            context.add_cookies(
+                [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+            )
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

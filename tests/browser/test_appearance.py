@@ -5,13 +5,8 @@ through the actions, so each check starts from a known world in seconds."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
@@ -38,40 +33,6 @@ lamps.replace(kind="led", count=12)
 Run `check_lamps --all` after each swap."""
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _orm_beside_playwright() -> Iterator[None]:
-    # Playwright's sync API keeps an event loop in this thread; the database calls made
-    # here between browser steps (and the test database's teardown) are not async code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-@pytest.fixture
-def page_for(browser, live_server):
-    """page_for(person, viewport=, scheme=): a page in its own browser context, signed in as
-    `person` (None: signed out). Every context closes after the test, so no page of it goes
-    on polling the server once the test database is gone."""
-    contexts = []
-
-    def open_page(person, *, viewport: dict, scheme: str = "light") -> Page:
-        context = browser.new_context(viewport=viewport, color_scheme=scheme)
-        contexts.append(context)
-        context.set_default_timeout(10_000)
-        if person is not None:
-            client = Client()
-            client.force_login(person)
-            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-            context.add_cookies(
-                [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
-            )
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def shoot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
@@ -87,6 +48,9 @@ def transcribed(recording, text: str) -> None:
         transcript=transcript, index=0, start_ms=0, end_ms=words[-1][1], text=text, words=words
     )
 
+
+# The test database is filled between browser steps: first thing, before `world`.
+pytestmark = pytest.mark.usefixtures("orm_beside_playwright")
 
 @pytest.fixture
 def harbour(world) -> dict[str, str]:

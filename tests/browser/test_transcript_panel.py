@@ -5,15 +5,12 @@ the test database (`live_server`)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.test_appearance import SCHEMES, page_for, shoot
+from tests.browser.test_appearance import SCHEMES, shoot
 from tests.browser.test_journeys import accessibility_violations
 from tidings.recordings.tests.factories import posted_recording, webm_bytes
 from tidings.threads.tests.factories import reply_to, thread_in
@@ -41,12 +38,8 @@ def model_words(said: str) -> list[str]:
     return pieces
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _orm_beside_playwright() -> Iterator[None]:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
+# The test database is filled between browser steps: first thing, before `world`.
+pytestmark = pytest.mark.usefixtures("orm_beside_playwright")
 
 @pytest.fixture
 def call(world) -> str:
@@ -73,11 +66,11 @@ def call(world) -> str:
     return f"/t/{thread.pk}/"
 
 
-def test_the_transcript_panel_reads_right(live_server, world, call, browser) -> None:
+def test_the_transcript_panel_reads_right(live_server, world, call, page_for) -> None:
     problems = {}
     for scheme in SCHEMES:
         for viewport in (DESKTOP, PHONE):
-            page = page_for(browser, live_server, world.member, viewport=viewport, scheme=scheme)
+            page = page_for(world.member, viewport=viewport, scheme=scheme)
             page.goto(live_server.url + call)
             ready, waiting = page.locator(".transcript").all()
             ready.scroll_into_view_if_needed()
@@ -97,5 +90,4 @@ def test_the_transcript_panel_reads_right(live_server, world, call, browser) -> 
             ready.scroll_into_view_if_needed()
             shoot(page, f"transcript-panel-{width}-{scheme}")
             problems[f"{width} {scheme}"] = accessibility_violations(page)
-            page.context.close()
     assert {where: found for where, found in problems.items() if found} == {}

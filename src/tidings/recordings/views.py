@@ -24,9 +24,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from tidings.recordings import actions, media, queries
-from tidings.recordings.actions import clock
 from tidings.recordings.media import media_url
 from tidings.recordings.models import Collection, Recording, RenditionState, Source, State
+from tidings.recordings.queries import clock
 from tidings.threads import queries as thread_queries
 from tidings.threads.models import Thread, ThreadKind
 from tidings.threads.queries import Post

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from tidings.recordings.actions import clock
+from tidings.recordings.queries import clock
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
 from tidings.transcripts.queries import first_mentions

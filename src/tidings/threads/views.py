@@ -453,7 +453,7 @@ def _moment_prefill(shown: list[dict], composer: dict) -> dict:
             if token and player["token"] == token:
                 ms = composer.get("moment_ms", "")
                 plain = ms.isascii() and ms.isdigit() and len(ms) <= 12
-                time = recording_actions.clock(int(ms)) if plain else ""
+                time = recording_queries.clock(int(ms)) if plain else ""
                 return {"moment_title": player["title"], "moment_time": time}
     return {"moment_recording": "", "moment_ms": ""}
 

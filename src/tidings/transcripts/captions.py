@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tidings.recordings.actions import clock
+from tidings.recordings.queries import clock
 from tidings.transcripts.words import TranscriptWord, spelt
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual limit for readable captions

@@ -168,15 +168,19 @@ def can_correct_transcript(person: User | None, recording: Recording) -> bool:
     return can_view_recording(person, recording) and _author_or_admin(person, recording)
 
 
-def can_create_space(person: User | None, workspace: Workspace) -> bool:
+def is_full_member(person: User | None, workspace: Workspace) -> bool:
+    """A member of any role but guest: creates spaces and sees the member list."""
     found = membership(person, workspace)
     return found is not None and found.role != Role.GUEST
+
+
+def can_create_space(person: User | None, workspace: Workspace) -> bool:
+    return is_full_member(person, workspace)
 
 
 def can_see_people(person: User | None, workspace: Workspace) -> bool:
     """The member list is for members; guests only meet the people in their spaces."""
-    found = membership(person, workspace)
-    return found is not None and found.role != Role.GUEST
+    return is_full_member(person, workspace)
 
 
 def can_manage_space(person: User | None, space: Space) -> bool:

@@ -13,7 +13,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tidings.accounts.models import User
+from tidings.accounts.actions import create_access_token
+from tidings.accounts.models import TokenScope, User
+from tidings.apikit.testing import ApiClient
 from tidings.threads.models import Space, SpaceMember, Visibility
 from tidings.workspaces.models import Membership, Role, Workspace
 
@@ -139,3 +141,18 @@ def skip_reason(report) -> str:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:  # (path, line, "Skipped: why")
         return str(longrepr[2]).removeprefix("Skipped: ")
     return str(longrepr)
+
+
+@pytest.fixture
+def api_for(world):
+    """api_for("member") gives an ApiClient with a fresh token of that role's person, with
+    every scope (test_scopes.py takes scopes away)."""
+
+    def make(role: str) -> ApiClient:
+        person = world.person(role)
+        if person is None:
+            return ApiClient(None)
+        _, raw = create_access_token(person, f"{role} tests", scopes=TokenScope.values)
+        return ApiClient(raw)
+
+    return make

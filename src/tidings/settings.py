@@ -73,7 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "tidings.api.middleware.JSONErrorsForAPI",
+    "tidings.apikit.middleware.JSONErrorsForAPI",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,6 +87,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tidings.urls"
+# Who listens to which event (see tidings.events): the table above all apps.
+EVENT_HANDLERS = "tidings.handlers.HANDLERS"
 WSGI_APPLICATION = "tidings.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign-in"

@@ -52,6 +52,7 @@ def transcribed(recording, text: str) -> None:
 # The test database is filled between browser steps: first thing, before `world`.
 pytestmark = pytest.mark.usefixtures("orm_beside_playwright")
 
+
 @pytest.fixture
 def harbour(world) -> dict[str, str]:
     """A thread with Markdown, replies, a reaction and a transcribed recording; the owner has

@@ -41,6 +41,7 @@ def model_words(said: str) -> list[str]:
 # The test database is filled between browser steps: first thing, before `world`.
 pytestmark = pytest.mark.usefixtures("orm_beside_playwright")
 
+
 @pytest.fixture
 def call(world) -> str:
     """A thread with a transcribed minute-long call, and a reply whose recording waits behind

@@ -10,8 +10,8 @@ from ninja.operation import Operation
 
 from tidings.accounts.api import router as accounts
 from tidings.accounts.token_auth import PersonalAccessToken
-from tidings.api import errors
-from tidings.api.parser import JSONObjectParser
+from tidings.apikit import errors
+from tidings.apikit.parser import JSONObjectParser
 from tidings.inbox.api import router as inbox
 from tidings.recordings.api import router as recordings
 from tidings.search.api import router as search

@@ -1,8 +1,8 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 
-from tidings.api.errors import NOT_FOUND
 from tidings.api.main import api
+from tidings.apikit.errors import NOT_FOUND
 
 
 def unknown_path(request: HttpRequest, rest: str = "") -> JsonResponse:

@@ -11,8 +11,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut, person_out
-from tidings.api.errors import ErrorOut
-from tidings.api.pagination import PageParams
+from tidings.apikit.errors import ErrorOut
+from tidings.apikit.pagination import PageParams
 from tidings.bounds import Id
 from tidings.inbox import actions, queries
 from tidings.inbox.models import (

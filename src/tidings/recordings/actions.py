@@ -441,9 +441,9 @@ def release_for_later(recording_token: str) -> int:
 
 
 def _queue_processing(recording_id: int) -> None:
-    from tidings.recordings import tasks  # The worker's module imports these actions.
+    from tidings.recordings import jobs  # The worker's module imports these actions.
 
-    tasks.process_recording(recording_id)
+    jobs.process_recording(recording_id)
 
 
 def _held_prefix(recording: Recording) -> tuple[int, bool]:
@@ -891,9 +891,9 @@ def _finish(job: _Job, recording: Recording) -> None:
 
     request_transcript(recording)
     if rendition_state == RenditionState.PENDING:
-        from tidings.recordings import tasks  # The worker's module imports these actions.
+        from tidings.recordings import jobs  # The worker's module imports these actions.
 
-        tasks.make_rendition(recording.pk)
+        jobs.make_rendition(recording.pk)
 
 
 def _give_up(job: _Job, recording: Recording) -> None:
@@ -1032,7 +1032,7 @@ def requeue_stalled_recordings(*, at_startup: bool = False) -> int:
     (the every-minute sweep takes it once that ends), and nothing is scheduled for later.
     Each is released by a conditional UPDATE first, so one sweep queues it once and a live
     job is never disturbed. Returns how many jobs were queued."""
-    from tidings.recordings import tasks  # The worker's module imports these actions.
+    from tidings.recordings import jobs  # The worker's module imports these actions.
 
     now = timezone.now()
     live = Recording.objects.filter(deleted_at__isnull=True)
@@ -1045,15 +1045,18 @@ def requeue_stalled_recordings(*, at_startup: bool = False) -> int:
         if gone := [token for token in tokens if leases.holder_is_gone(token)]:
             lost |= Q(job_claimed_by__in=gone)
     queued = 0
-    jobs = ((UNFINISHED, tasks.process_recording), (RENDITION_UNFINISHED, tasks.make_rendition))
-    for work, task in jobs:
+    work_and_job = (
+        (UNFINISHED, jobs.process_recording),
+        (RENDITION_UNFINISHED, jobs.make_rendition),
+    )
+    for work, job in work_and_job:
         for pk in live.filter(work, lost).values_list("pk", flat=True):
             released = live.filter(work, lost, pk=pk).update(
                 job_lease_until=None, job_claimed_by="", updated_at=now
             )
             if released:
                 log.warning("recording %s: its job stalled or its worker is gone; queued again", pk)
-                task(pk)
+                job(pk)
                 queued += 1
     if at_startup:
         _remove_stale_work_dirs()

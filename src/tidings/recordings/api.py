@@ -17,8 +17,8 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut
-from tidings.api.errors import ErrorOut
-from tidings.api.pagination import LimitOffset
+from tidings.apikit.errors import ErrorOut
+from tidings.apikit.pagination import LimitOffset
 from tidings.bounds import Id
 from tidings.recordings import actions, queries
 from tidings.recordings.media import VARIANTS, media_url

@@ -7,8 +7,8 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from tidings.api.errors import ErrorOut
-from tidings.api.pagination import MAX_LIMIT
+from tidings.apikit.errors import ErrorOut
+from tidings.apikit.pagination import MAX_LIMIT
 from tidings.bounds import Day, Id
 from tidings.search import queries
 from tidings.threads.models import ThreadKind

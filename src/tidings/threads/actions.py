@@ -768,9 +768,9 @@ def _record_read(person: User, thread: Thread) -> ReadMark:
 
 
 def _inbox_tasks():
-    from tidings.inbox import tasks
+    from tidings.inbox import jobs
 
-    return tasks
+    return jobs
 
 
 def _recording_actions():

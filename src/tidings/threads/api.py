@@ -13,7 +13,7 @@ from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import User
-from tidings.api.pagination import LimitOffset, PageParams
+from tidings.apikit.pagination import LimitOffset, PageParams
 from tidings.bounds import Id
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions, queries

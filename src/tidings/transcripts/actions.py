@@ -95,9 +95,9 @@ def _queue(transcript_id: int) -> None:
 
 
 def _queue_chain(transcript_id: int, ticket: str) -> None:
-    from tidings.transcripts import tasks  # The worker's module imports these actions.
+    from tidings.transcripts import jobs  # The worker's module imports these actions.
 
-    tasks.transcribe_recording(transcript_id, ticket)
+    jobs.transcribe_recording(transcript_id, ticket)
 
 
 @transaction.atomic
@@ -436,9 +436,9 @@ def correct_word(
 
 
 def _queue_summary(transcript_id: int) -> None:
-    from tidings.transcripts import tasks  # The worker's module imports these actions.
+    from tidings.transcripts import jobs  # The worker's module imports these actions.
 
-    tasks.summarise_transcript(transcript_id)
+    jobs.summarise_transcript(transcript_id)
 
 
 def summarise(transcript: Transcript) -> None:

@@ -7,6 +7,8 @@ class TranscriptsConfig(AppConfig):
     name = "tidings.transcripts"
 
     def ready(self) -> None:
+        from tidings.transcripts import jobs  # noqa: F401  Registers its Huey jobs with the worker.
+
         checks.register(speech_model_check, "transcripts", deploy=True)
 
 

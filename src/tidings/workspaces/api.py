@@ -11,7 +11,7 @@ from ninja.responses import Status
 from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import TokenScope
 from tidings.accounts.token_auth import needs
-from tidings.api.errors import ErrorOut
+from tidings.apikit.errors import ErrorOut
 from tidings.bounds import Id
 from tidings.workspaces import actions, queries
 from tidings.workspaces.models import Invite, Membership, Role

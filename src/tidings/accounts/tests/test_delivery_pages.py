@@ -12,7 +12,7 @@ from conftest import ROLES, by_role
 from tidings.accounts import delivery
 from tidings.accounts.actions import create_access_token, update_delivery_settings
 from tidings.accounts.models import DeliverySettings, EmailCadence
-from tidings.api.tests.conftest import ApiClient
+from tidings.apikit.testing import ApiClient
 from tidings.threads.models import SpaceLevel, SpaceSubscription
 
 PAGE = "/settings/delivery"

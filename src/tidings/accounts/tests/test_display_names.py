@@ -9,7 +9,7 @@ from django.test import Client
 
 from conftest import PASSWORD
 from tidings.accounts.actions import create_access_token
-from tidings.api.tests.conftest import ApiClient
+from tidings.apikit.testing import ApiClient
 from tidings.workspaces.actions import create_invite
 
 BAD_NAMES = [

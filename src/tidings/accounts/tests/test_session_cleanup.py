@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
-from tidings.accounts import actions, tasks
+from tidings.accounts import actions, jobs
 from tidings.accounts.models import SignedInSession
 
 
@@ -22,5 +22,5 @@ def test_expired_sessions_and_their_rows_are_forgotten(world):
 
 def test_cleanup_is_a_scheduled_job(world):
     # Huey's scheduler checks naive UTC times once a minute.
-    assert tasks.forget_expired_sessions.s().validate_datetime(datetime(2026, 1, 1, 3, 17))
-    assert not tasks.forget_expired_sessions.s().validate_datetime(datetime(2026, 1, 1, 4, 17))
+    assert jobs.forget_expired_sessions.s().validate_datetime(datetime(2026, 1, 1, 3, 17))
+    assert not jobs.forget_expired_sessions.s().validate_datetime(datetime(2026, 1, 1, 4, 17))

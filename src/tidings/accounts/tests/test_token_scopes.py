@@ -15,7 +15,7 @@ from django.utils import timezone
 from conftest import PASSWORD
 from tidings.accounts.actions import create_access_token, person_for_token
 from tidings.accounts.models import AccessToken, TokenScope, default_token_scopes
-from tidings.api.tests.conftest import ApiClient
+from tidings.apikit.testing import ApiClient
 
 ALL = TokenScope.values
 

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from tidings.accounts.actions import create_access_token, revoke_access_token
-from tidings.api.errors import NOT_FOUND
 from tidings.api.main import api
+from tidings.apikit.errors import NOT_FOUND
 
 
 @pytest.mark.parametrize(

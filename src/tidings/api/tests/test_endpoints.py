@@ -9,8 +9,8 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tidings.api.errors import NOT_FOUND
 from tidings.api.tests.conftest import PRIVATE_TITLE
+from tidings.apikit.errors import NOT_FOUND
 from tidings.workspaces.models import Membership, Role
 
 # --- Workspaces and people.

@@ -132,7 +132,7 @@ def test_an_unexpected_failure_is_json_with_an_id_that_is_in_the_log(api_for, mo
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("tidings.search.queries.search", broken)
-    with caplog.at_level(logging.ERROR, logger="tidings.api.middleware"):
+    with caplog.at_level(logging.ERROR, logger="tidings.apikit.middleware"):
         response = api_for("member").get("/search", {"q": "style"})
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"

@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from conftest import ROLES, by_role
-from tidings.api.errors import NOT_FOUND
 from tidings.api.tests.conftest import PRIVATE_WORDS
+from tidings.apikit.errors import NOT_FOUND
 from tidings.threads import actions
 from tidings.workspaces.models import Membership
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tidings.inbox import tasks
+from tidings.inbox import jobs
 from tidings.inbox.actions import (
     fan_out_reply_posted,
     fan_out_thread_posted,
@@ -67,8 +67,8 @@ def test_mentioning_yourself_or_someone_who_cannot_see_gives_nothing(world):
 
 def test_thread_task_is_idempotent(world):
     thread = make_thread(world.open_space, world.member)
-    tasks.deliver_thread_posted(thread.pk, [world.owner.pk])
-    tasks.deliver_thread_posted(thread.pk, [world.owner.pk])
+    jobs.deliver_thread_posted(thread.pk, [world.owner.pk])
+    jobs.deliver_thread_posted(thread.pk, [world.owner.pk])
     assert InboxItem.objects.filter(thread=thread).count() == 3
     assert item_for(world.owner, thread).activity_count == 1
     assert item_for(world.owner, thread).reason == Reason.MENTION
@@ -89,11 +89,11 @@ def test_reply_reaches_thread_followers_except_the_replier(world):
 def test_reply_task_twice_counts_once(world):
     thread = make_thread(world.open_space, world.member)
     first = make_reply(thread, world.owner)
-    tasks.deliver_reply_posted(first.pk, [])
+    jobs.deliver_reply_posted(first.pk, [])
     second = make_reply(thread, world.admin)
-    tasks.deliver_reply_posted(second.pk, [])
-    tasks.deliver_reply_posted(second.pk, [])
-    tasks.deliver_reply_posted(first.pk, [])
+    jobs.deliver_reply_posted(second.pk, [])
+    jobs.deliver_reply_posted(second.pk, [])
+    jobs.deliver_reply_posted(first.pk, [])
     item = item_for(world.member, thread)
     assert item.activity_count == 2
     assert item.latest_reply == second
@@ -219,8 +219,8 @@ def test_resolution_task_twice_tells_once_and_brings_a_done_item_back(world):
     item = item_for(world.member, thread)
     mark_done(world.member, item.pk)
     resolved(thread, world.owner)
-    tasks.deliver_thread_resolved(thread.pk, thread.resolved_at.isoformat())
-    tasks.deliver_thread_resolved(thread.pk, thread.resolved_at.isoformat())
+    jobs.deliver_thread_resolved(thread.pk, thread.resolved_at.isoformat())
+    jobs.deliver_thread_resolved(thread.pk, thread.resolved_at.isoformat())
     item.refresh_from_db()
     assert (item.reason, item.done_at, item.activity_count) == (Reason.RESOLUTION, None, 1)
 

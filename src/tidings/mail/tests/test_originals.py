@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import ROLES, by_role
-from tidings.mail import addresses, inbound, tasks
+from tidings.mail import addresses, inbound, jobs
 from tidings.mail.models import InboundMessage, UnknownSenders
 from tidings.mail.tests.conftest import signed
 from tidings.threads.tests.factories import thread_in
@@ -113,7 +113,7 @@ def test_originals_are_forgotten_after_the_kept_days(world, settings):
     assert member.get(original_url(fresh)).status_code == 200
     # The daily job runs the same action; with 0 days nothing is kept at all.
     settings.MAIL_KEEP_ORIGINAL_DAYS = 0
-    tasks.forget_old_originals()
+    jobs.forget_old_originals()
     fresh.refresh_from_db()
     assert fresh.original.name == ""
     later = receive(world.member, addresses.space_address(world.open_space), subject="Later")

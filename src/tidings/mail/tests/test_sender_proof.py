@@ -261,9 +261,7 @@ def test_unknown_private_and_real_addresses_answer_alike(world, smtp_port):
     assert not Thread.objects.exists()
 
 
-def test_a_proven_member_learns_of_a_wrong_address_as_of_a_space_they_may_not_see(
-    world, smtp_port
-):
+def test_a_proven_member_learns_of_a_wrong_address_as_of_a_space_they_may_not_see(world, smtp_port):
     """A typo bounces for someone proven (mail is not dropped unseen), and a private space
     they may not see answers exactly as a wrong address does."""
     wrong = f"genral.acme@{DOMAIN}"

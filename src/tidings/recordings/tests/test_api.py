@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from tidings.accounts.actions import create_access_token
-from tidings.api.tests.conftest import ApiClient
+from tidings.apikit.testing import ApiClient
 from tidings.recordings.models import Recording, State
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
 from tidings.threads.tests.factories import thread_in

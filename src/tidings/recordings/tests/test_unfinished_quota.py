@@ -12,7 +12,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.api.tests.conftest import api_for  # noqa: F401 (a fixture)
 from tidings.recordings import actions
 from tidings.recordings.models import Recording, RecordingChunk
 from tidings.recordings.tests.factories import recording_with_chunks

@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.api.tests.conftest import api_for  # noqa: F401 (a fixture)
 from tidings.threads import actions
 from tidings.threads.models import Attachment, Thread
 

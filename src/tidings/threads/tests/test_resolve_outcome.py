@@ -4,7 +4,6 @@ refused beside the field, the form still open."""
 import pytest
 
 from conftest import ROLES
-from tidings.api.tests.conftest import api_for  # noqa: F401 (a fixture)
 from tidings.search import index
 from tidings.search.models import SearchDocument
 from tidings.threads import actions
@@ -113,10 +112,7 @@ def test_rebuilt_index_keeps_the_outcome(world, thread):
     actions.resolve_thread(world.member, thread, OUTCOME)
     index.rebuild()
     opening = SearchDocument.objects.get(thread=thread, reply=None, recording=None)
-    assert (
-        opening.body
-        == "Pick one by Friday.\n\nWe chose Postgres over the flamingo datastore."
-    )
+    assert opening.body == "Pick one by Friday.\n\nWe chose Postgres over the flamingo datastore."
 
 
 def test_the_word_outcome_does_not_find_every_resolved_thread(world, thread):

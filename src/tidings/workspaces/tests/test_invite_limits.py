@@ -7,7 +7,7 @@ from django.core import mail
 
 from tidings.accounts.actions import create_access_token
 from tidings.accounts.models import TokenScope
-from tidings.api.tests.conftest import ApiClient
+from tidings.apikit.testing import ApiClient
 from tidings.workspaces.actions import (
     INVITE_RATE_PER_ADDRESS,
     INVITE_RATE_PER_INVITER,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conftest import ROLES
 from tidings.accounts.actions import create_access_token, person_for_token
-from tidings.api.tests.conftest import ApiClient
+from tidings.apikit.testing import ApiClient
 from tidings.inbox.actions import schedule_post
 from tidings.inbox.models import ScheduleState
 from tidings.threads import actions as thread_actions

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from tidings.api.errors import NOT_FOUND
+from tidings.apikit.errors import NOT_FOUND
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
-from tidings.api.parser import BODY_ERROR_ATTRIBUTE
+from tidings.apikit.parser import BODY_ERROR_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
 

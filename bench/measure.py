@@ -33,10 +33,10 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from tidings.access import threads as access  # noqa: E402
 from tidings.accounts.models import User  # noqa: E402
 from tidings.search.queries import search  # noqa: E402
 from tidings.threads.models import Reply, Thread  # noqa: E402
-from tidings.workspaces import access  # noqa: E402
 
 RAW_THREAD_SQL = """
 SELECT t.id, t.title, t.body_html, t.kind, t.created_at, t.resolved_at, t.outcome_html,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from tidings.access.threads import visible_spaces
 from tidings.accounts import actions, delivery, queries
 from tidings.accounts.forms import (
     AccessTokenForm,
@@ -31,7 +32,6 @@ from tidings.accounts.forms import (
 from tidings.accounts.models import DeliverySettings
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import SpaceLevel, SpaceSubscription
-from tidings.workspaces.access import visible_spaces
 
 # Attempts allowed per account (the email posted) and per client address.
 SIGN_IN_RATE_PER_ACCOUNT = "10/15m"

@@ -11,6 +11,12 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from tidings.access.threads import (
+    can_post_in_space,
+    mentionable_people,
+    visible_spaces,
+    visible_threads,
+)
 from tidings.accounts import delivery
 from tidings.bounds import as_id, day_in_range
 from tidings.inbox.models import (
@@ -24,12 +30,6 @@ from tidings.inbox.models import (
     ScheduleState,
 )
 from tidings.threads.models import SpaceLevel, SpaceSubscription, ThreadFollow
-from tidings.workspaces.access import (
-    can_post_in_space,
-    mentionable_people,
-    visible_spaces,
-    visible_threads,
-)
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

@@ -10,6 +10,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from tidings.access.threads import visible_spaces, visible_threads
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -22,7 +23,6 @@ from tidings.inbox.models import (
 from tidings.recordings import queries as recording_queries
 from tidings.search.index import OUTCOME_SEPARATOR, plain_text
 from tidings.search.models import SearchDocument
-from tidings.workspaces.access import visible_spaces, visible_threads
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

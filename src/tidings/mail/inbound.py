@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
+from tidings.access import threads as access
 from tidings.mail import addresses, letters, outbox, proof, reading
 from tidings.mail.models import (
     InboundMessage,
@@ -42,7 +43,6 @@ from tidings.mail.models import (
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Space, Thread, ThreadKind
-from tidings.workspaces import access
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

@@ -34,12 +34,12 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from tidings import leases
+from tidings.access.threads import can_view_space, can_view_thread
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
 from tidings.accounts.models import EmailCadence, header_safe_name
 from tidings.mail.addresses import read_unsubscribe_address, unsubscribe_address
 from tidings.mail.models import EmailEvent, OutboxEmail, Outcome
 from tidings.recordings import queries as recording_queries
-from tidings.workspaces.access import can_view_thread
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
@@ -540,7 +540,6 @@ def unsubscribe_target(token: str) -> tuple[User, Space] | None:
 def _target(found: tuple[int, int] | None) -> tuple[User, Space] | None:
     from tidings.accounts.models import User
     from tidings.threads.models import Space
-    from tidings.workspaces.access import can_view_space
 
     if found is None:
         return None

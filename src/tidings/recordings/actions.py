@@ -31,6 +31,7 @@ from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from tidings import leases, uploads
+from tidings.access import recordings as access
 from tidings.inbox import actions as inbox_actions
 from tidings.recordings import processing
 from tidings.recordings.models import (
@@ -48,7 +49,6 @@ from tidings.recordings.models import (
 from tidings.recordings.queries import clock
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Space, Thread, ThreadKind
-from tidings.workspaces import access
 from tidings.workspaces.models import Workspace
 
 if TYPE_CHECKING:

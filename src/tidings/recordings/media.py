@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date
 
+from tidings.access import recordings as access
 from tidings.recordings.models import Recording, State
-from tidings.workspaces import access
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

@@ -6,10 +6,10 @@ from django import forms
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from tidings.access.threads import visible_spaces
 from tidings.bounds import validate_day
 from tidings.search.queries import author_choices
 from tidings.threads.models import ThreadKind
-from tidings.workspaces.access import visible_spaces
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

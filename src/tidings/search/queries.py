@@ -1,6 +1,6 @@
 """Search: one interface over two backends (SQLite FTS5, PostgreSQL full text).
 
-Visibility comes from workspaces.access: documents are filtered to the spaces the person may
+Visibility comes from tidings.access: documents are filtered to the spaces the person may
 see before ranking or counting, so private spaces never leak through results or totals.
 """
 
@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from tidings.access.threads import visible_spaces, visible_workspaces
 from tidings.recordings.queries import clock
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
 from tidings.transcripts.queries import first_mentions
-from tidings.workspaces.access import visible_spaces, visible_workspaces
 from tidings.workspaces.models import Membership
 
 if TYPE_CHECKING:

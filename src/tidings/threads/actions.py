@@ -28,6 +28,7 @@ from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
 from tidings import uploads
+from tidings.access import threads as access
 from tidings.inbox import actions as inbox_actions
 from tidings.search import index as search_index
 from tidings.threads.markdown import plain_text, render_markdown, render_post
@@ -48,7 +49,6 @@ from tidings.threads.models import (
     ThreadKind,
     Visibility,
 )
-from tidings.workspaces import access
 from tidings.workspaces.models import Membership, Workspace
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Read side of spaces and threads: every query starts from workspaces.access."""
+"""Read side of spaces and threads: every query starts from tidings.access."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from tidings.access import threads as access
 from tidings.threads.models import (
     REACTION_PALETTE,
     Attachment,
@@ -22,7 +23,6 @@ from tidings.threads.models import (
     ThreadFollow,
     ThreadKind,
 )
-from tidings.workspaces import access
 from tidings.workspaces.models import Workspace
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from tidings.access import threads as access
 from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
@@ -39,7 +40,6 @@ from tidings.threads.models import (
     Visibility,
 )
 from tidings.threads.templatetags.threads_tags import long_time, short_time
-from tidings.workspaces import access
 from tidings.workspaces.queries import workspace_for
 
 PAGE_SIZE = 30

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tidings import leases
+from tidings.access import recordings as access
 from tidings.recordings.models import Recording
 from tidings.search import index as search_index
 from tidings.transcripts import engine, summary
@@ -31,7 +32,6 @@ from tidings.transcripts.models import (
     TranscriptState,
 )
 from tidings.transcripts.words import TranscriptWord, joins_previous, spelt, transcript_words
-from tidings.workspaces import access
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

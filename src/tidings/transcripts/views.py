@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from tidings.access import recordings as access
 from tidings.recordings.queries import recording_for
 from tidings.transcripts import actions, queries
 from tidings.transcripts.models import TranscriptState
 from tidings.transcripts.words import transcript_words
-from tidings.workspaces import access
 
 
 def _transcript(request: HttpRequest, token: str):

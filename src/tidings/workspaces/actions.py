@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
+from tidings.access import threads as access
 from tidings.accounts.models import (
     AccessToken,
     User,
@@ -26,7 +27,6 @@ from tidings.accounts.models import (
     validate_display_name,
     validate_time_zone,
 )
-from tidings.workspaces import access
 from tidings.workspaces.models import Invite, Membership, Role, SetupToken, Workspace
 
 
@@ -392,7 +392,7 @@ def change_role(actor: User, workspace: Workspace, membership_id: int, role: str
     target = _lock_member(workspace, membership_id)
     if target.role == role:
         return target
-    if Role.OWNER in (target.role, role) and mine.role != Role.OWNER:
+    if not (access.may_handle_role(mine, target.role) and access.may_handle_role(mine, role)):
         raise PermissionDenied("Only an owner can give or take the owner role.")
     if target.role == Role.OWNER and not _other_active_owners(workspace, target):
         raise ValidationError(
@@ -414,11 +414,10 @@ def deactivate_member(actor: User, workspace: Workspace, membership_id: int) -> 
     target = _lock_member(workspace, membership_id)
     if target.pk == mine.pk:
         raise ValidationError("You cannot remove yourself. Ask another owner or admin.")
-    if target.role == Role.OWNER:
-        if mine.role != Role.OWNER:
-            raise PermissionDenied("Only an owner can remove an owner.")
-        if not _other_active_owners(workspace, target):
-            raise ValidationError("A workspace needs at least one owner.")
+    if not access.may_handle_role(mine, target.role):
+        raise PermissionDenied("Only an owner can remove an owner.")
+    if target.role == Role.OWNER and not _other_active_owners(workspace, target):
+        raise ValidationError("A workspace needs at least one owner.")
     target.deactivated_at = timezone.now()
     target.save(update_fields=["deactivated_at"])
     _forget_access(target.person, workspace)

@@ -2,6 +2,8 @@ from functools import partial
 
 from django.http import HttpRequest
 
+from tidings.access.workspaces import visible_workspaces
+
 
 def navigation(request: HttpRequest) -> dict:
     """What the top navigation needs on every page: workspaces and the open inbox count."""
@@ -9,7 +11,6 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     from tidings.inbox.queries import open_inbox_count
-    from tidings.workspaces.access import visible_workspaces
 
     return {
         "nav_workspaces": list(visible_workspaces(user)),

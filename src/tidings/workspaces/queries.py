@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from tidings.access import threads as access
 from tidings.accounts.models import User, hash_token
-from tidings.workspaces import access
 from tidings.workspaces.models import Invite, Membership, Role, Workspace
 
 if TYPE_CHECKING:
@@ -73,14 +73,13 @@ def member_rows(viewer: Membership) -> list[Membership]:
     `can_manage`: owners and admins manage others, but only owners touch owners.
     `role_choices`: only owners hand out the owner role.
     """
-    is_owner = viewer.role == Role.OWNER
     rows = active_members(viewer.workspace_id)
     for row in rows:
         row.can_manage = (
-            viewer.is_admin and row.pk != viewer.pk and (row.role != Role.OWNER or is_owner)
+            viewer.is_admin and row.pk != viewer.pk and access.may_handle_role(viewer, row.role)
         )
         row.role_choices = [
-            (value, label) for value, label in Role.choices if value != Role.OWNER or is_owner
+            (value, label) for value, label in Role.choices if access.may_handle_role(viewer, value)
         ]
     return rows
 

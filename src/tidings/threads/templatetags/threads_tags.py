@@ -8,6 +8,8 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
+from tidings.access.workspaces import can_create_space
+
 register = template.Library()
 
 
@@ -75,7 +77,6 @@ def workspace_sidebar(context, workspace) -> dict:
     """What the sidebar shows: spaces the viewer can see, whether they may add one, and
     whether the member list opens for them (no link that leads to a refusal)."""
     from tidings.threads.queries import sidebar_spaces
-    from tidings.workspaces.access import can_create_space
 
     request = context.get("request")
     if workspace is None or request is None:

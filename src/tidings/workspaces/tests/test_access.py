@@ -1,7 +1,7 @@
 import pytest
 
 from conftest import ROLES
-from tidings.workspaces import access
+from tidings.access import threads as access
 
 # Who sees which space in the standard world.
 SEES_OPEN = {

@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD, ROLES, by_role
+from tidings.access import threads as access
 from tidings.accounts.models import User
 from tidings.threads.models import Space, SpaceMember
-from tidings.workspaces import access
 from tidings.workspaces.actions import (
     accept_invite,
     accept_invite_as,

@@ -4,8 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from conftest import ROLES, by_role
+from tidings.access import threads as access
 from tidings.threads.models import Space, SpaceMember
-from tidings.workspaces import access
 from tidings.workspaces.actions import change_role, create_invite, deactivate_member
 from tidings.workspaces.models import Invite, Membership, Role
 

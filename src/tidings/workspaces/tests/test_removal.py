@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import ROLES
+from tidings.access import threads as access
 from tidings.accounts.actions import create_access_token, person_for_token
 from tidings.apikit.testing import ApiClient
 from tidings.inbox.actions import schedule_post
@@ -16,7 +17,6 @@ from tidings.inbox.models import ScheduleState
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import SpaceMember, SpaceSubscription, ThreadFollow
 from tidings.threads.tests.factories import thread_in
-from tidings.workspaces import access
 from tidings.workspaces.actions import accept_invite_as, create_invite, deactivate_member
 from tidings.workspaces.models import Invite, Role
 

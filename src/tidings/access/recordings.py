@@ -60,7 +60,7 @@ def can_see_recording_viewers(
     workspace, among those who can see it (the caller found it visible). `is_admin` saves the
     membership read when the caller already knows it (`thread_rights`)."""
     return is_author_or_admin(
-        person, recording.owner_id, recording.space.workspace_id, is_admin=is_admin
+        person, recording.owner_id, lambda: recording.space.workspace_id, is_admin=is_admin
     )
 
 
@@ -79,5 +79,5 @@ def can_correct_transcript(person: User | None, recording: Recording) -> bool:
     """A recording's transcript is corrected by its author or an admin of its workspace,
     among those who can see the recording."""
     return can_view_recording(person, recording) and is_author_or_admin(
-        person, recording.owner_id, recording.space.workspace_id
+        person, recording.owner_id, lambda: recording.space.workspace_id
     )

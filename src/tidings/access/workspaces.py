@@ -10,6 +10,8 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 
 from tidings.accounts.models import User
@@ -74,15 +76,22 @@ def can_invite(person: User | None, workspace: Workspace) -> bool:
 
 
 def is_author_or_admin(
-    person: User | None, author_id: int | None, workspace_id: int, *, is_admin: bool | None = None
+    person: User | None,
+    author_id: int | None,
+    workspace_id: int | Callable[[], int],
+    *,
+    is_admin: bool | None = None,
 ) -> bool:
     """The author of something, or an admin of its workspace. `is_admin` saves the membership
-    read when the caller already knows it."""
+    read when the caller already knows it; `workspace_id` may be a function, called only when
+    the answer needs it (finding the workspace can cost a query the author never needs)."""
     if not is_active_person(person):
         return False
     if author_id == person.pk:
         return True
-    return is_workspace_admin(person, workspace_id) if is_admin is None else is_admin
+    if is_admin is not None:
+        return is_admin
+    return is_workspace_admin(person, workspace_id() if callable(workspace_id) else workspace_id)
 
 
 def may_handle_role(mine: Membership, role: str) -> bool:

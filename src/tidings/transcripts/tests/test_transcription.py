@@ -260,7 +260,9 @@ def test_pieces_of_words_are_joined_as_the_model_spelt_them(tmp_path, requested,
     thread = thread_in(world.open_space, world.member)
     recording = recording_with_audio(world.member, thread, speech_wav(tmp_path, SPELT), tmp_path)
     transcript = requested(recording)
-    for spelt in (r"28\.8%", r"www\.\w+\.org", "non-administrator", "self-sufficient"):
+    # The model may hear the host's name differently on another processor ("us.us"); what
+    # counts is that the address comes out as one word.
+    for spelt in (r"28\.8%", r"www\.[\w.]+\.org", "non-administrator", "self-sufficient"):
         assert re.search(rf"(^| ){spelt}", transcript.text), transcript.text
     glued = [w[2] for s in transcript.segments.all() for w in s.words if w[4]]
     assert ".org" in glued and "-administrator" in glued, glued

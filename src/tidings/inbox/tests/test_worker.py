@@ -83,7 +83,9 @@ def test_real_worker_delivers_a_reply(world, real_queue):
     guest_mention = InboxItem.objects.filter(person=world.guest, reason=Reason.MENTION)
 
     def delivered() -> bool:
-        return owner_item.exists() and guest_mention.exists()
+        # A starting worker also queues its own outbox run for later; wait until the consumer
+        # has taken that too, so the queue is seen empty, not caught between two messages.
+        return owner_item.exists() and guest_mention.exists() and real_queue.pending_count() == 0
 
     assert run_consumer_until(real_queue, delivered), "the worker did not deliver the reply"
     item = owner_item.get()

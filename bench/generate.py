@@ -59,6 +59,9 @@ WORDS = (
     "the a to of and in that is for on it with as was be this are by we you they our "
     "will can should would could not have has had more some any all about after before"
 ).split()
+# Recording tokens are 32 hex digits, as the URLs require; this prefix marks the generated ones.
+TOKEN_PREFIX = "bec0"
+
 RARE_WORDS = ["zeppelin", "quokka", "marzipan", "obsidian", "kerfuffle"]
 TITLES = [
     "Q{q} roadmap: {w1} and {w2}",
@@ -272,7 +275,7 @@ def recordings(
     by_pk = {t.pk: t for t in threads}
     rows = [
         Recording(
-            token=f"bench{index:027d}",
+            token=f"{TOKEN_PREFIX}{index:028x}",
             owner=rng.choice(people),
             space_id=by_pk[thread_id].space_id if reply_id else thread.space_id,
             thread_id=thread_id if reply_id else thread.pk,
@@ -283,8 +286,8 @@ def recordings(
             duration_ms=rng.randint(5_000, 600_000),
             has_video=True,
             has_audio=True,
-            poster=f"recordings/bench{index:027d}/poster.jpg",
-            playable=f"recordings/bench{index:027d}/playable.webm",
+            poster=f"recordings/{TOKEN_PREFIX}{index:028x}/poster.jpg",
+            playable=f"recordings/{TOKEN_PREFIX}{index:028x}/playable.webm",
         )
         for index, (thread, reply_id, thread_id) in enumerate(
             [(t, None, t.pk) for t, _ in chosen] + [(None, pk, tid) for pk, tid in chosen_replies]
@@ -300,7 +303,7 @@ def recordings(
                 duration_ms=recording.duration_ms,
                 progress=100,
             )
-            for recording in Recording.objects.filter(token__startswith="bench").only(
+            for recording in Recording.objects.filter(token__startswith=TOKEN_PREFIX).only(
                 "pk", "duration_ms"
             )
         ),

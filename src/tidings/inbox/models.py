@@ -139,11 +139,6 @@ class RequestRecipient(models.Model):
 # --- Send later.
 
 
-class SendMode(models.TextChoices):
-    AT = "at", "At a time"
-    WORKING_HOURS = "working_hours", "In each recipient's working hours"
-
-
 class ScheduleState(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     SENT = "sent", "Sent"

@@ -1,7 +1,7 @@
 """The floor plan holds: each app imports only the apps below it, at any level (function-level
 and TYPE_CHECKING imports included), so the folders say which app builds on which.
 
-    foundation (bounds, security, leases, uploads, events, apikit)
+    foundation (bounds, security, leases, uploads, events, apikit, environment)
       < accounts < workspaces < threads < recordings < transcripts < search < inbox < mail
       < wiring (handlers, api root, urls, views, cli)
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "tidings"
 
-FOUNDATION = ("bounds", "security", "leases", "uploads", "events", "apikit")
+FOUNDATION = ("bounds", "security", "leases", "uploads", "events", "apikit", "environment")
 APPS = (
     "accounts",
     "workspaces",

@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 
+from tidings.environment import ConfigurationError, env_int, env_port, env_str
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
@@ -47,12 +49,12 @@ def _print_setup_link_if_needed() -> None:
 
 def serve(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="tidings serve")
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--host", default=env_str("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=env_port("PORT", 8000))
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_WORKERS", "3")),
+        default=env_int("WEB_WORKERS", 3, min=1),
         help="web worker processes (default 3)",
     )
     parser.add_argument(
@@ -61,8 +63,10 @@ def serve(argv: list[str]) -> None:
         help="do not start the background worker (when workers run on other machines)",
     )
     args = parser.parse_args(argv)
+    threads = env_int("WEB_THREADS", 4, min=1)
     # Links printed and mailed must point at this server unless SITE_URL says otherwise.
-    os.environ.setdefault("SITE_URL", f"http://{args.host}:{args.port}")
+    host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address
+    os.environ.setdefault("SITE_URL", f"http://{host}:{args.port}")
     _setup_django()
     _prepare_database()
     _print_setup_link_if_needed()
@@ -86,7 +90,7 @@ def serve(argv: list[str]) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", int(os.environ.get("WEB_THREADS", "4")))
+            self.cfg.set("threads", threads)
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", "-")
             self.cfg.set("on_exit", lambda _server: stop_worker())
@@ -117,7 +121,7 @@ def createadmin(argv: list[str]) -> None:
     parser.add_argument("--workspace", default="My team", help="name of the first workspace")
     parser.add_argument(
         "--password",
-        default=os.environ.get("TIDINGS_ADMIN_PASSWORD"),
+        default=env_str("TIDINGS_ADMIN_PASSWORD") or None,
         help="defaults to TIDINGS_ADMIN_PASSWORD, else asked for",
     )
     args = parser.parse_args(argv)
@@ -157,6 +161,14 @@ def mail_server(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    try:
+        dispatch(argv)
+    except ConfigurationError as error:
+        # A setting the operator can fix: one sentence, no traceback.
+        sys.exit(f"Tidings cannot start: {error}")
+
+
+def dispatch(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv else "help"
     rest = argv[1:]

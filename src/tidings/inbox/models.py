@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.threads.models import Reply, Thread
+from tidings.threads.models import Reply, Thread, ThreadKind
 
 
 class Reason(models.TextChoices):
@@ -139,11 +139,6 @@ class RequestRecipient(models.Model):
 # --- Send later.
 
 
-class SendMode(models.TextChoices):
-    AT = "at", "At a time"
-    WORKING_HOURS = "working_hours", "In each recipient's working hours"
-
-
 class ScheduleState(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     SENT = "sent", "Sent"
@@ -162,7 +157,8 @@ class ScheduledPost(models.Model):
     thread = models.ForeignKey(
         Thread, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=20, blank=True)
+    # The kind of thread to start; empty for a reply.
+    kind = models.CharField(max_length=20, choices=ThreadKind.choices, blank=True)
     title = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
     # Files and a recording made now, held until the post is made with them.

@@ -197,20 +197,6 @@ def _join_or_create(row: OutboxEmail) -> None:
         found.save(update_fields=["events", "due_at"])
 
 
-def schedule_email(
-    person: User,
-    thread: Thread,
-    event: str,
-    *,
-    reply: Reply | None = None,
-    actor_id: int | None = None,
-    at: dt.datetime | None = None,
-) -> bool:
-    """Queue one event for one person (reminders, requests): see `schedule_emails`. The caller
-    has checked the person may see the thread."""
-    return bool(schedule_emails(thread, {person.pk: event}, reply=reply, actor_id=actor_id, at=at))
-
-
 # --- Sending.
 
 

@@ -57,7 +57,6 @@ _HEADER_LINE = re.compile(
     rf"^\**\s*(?P<key>{_FROM_KEYS}|{_OTHER_KEYS})\s?\**\s?[:：]\s?\**\s?(?P<value>.*)$",
     re.IGNORECASE,
 )
-_FROM_LINE = re.compile(rf"^\**\s*(?:{_FROM_KEYS})\s?\**\s?[:：]", re.IGNORECASE)
 # Lines that only separate: a rule (Markdown's, or Outlook's underscores), "Original Message".
 _SEPARATOR = re.compile(
     r"^(?:\*\s?\*\s?\*[\s*]*|-{3,}|_{10,}|-+\s?(?:Original Message|Ursprüngliche Nachricht|"

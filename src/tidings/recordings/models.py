@@ -117,10 +117,6 @@ class Recording(models.Model):
         return self.title or f"Recording {self.token}"
 
     @property
-    def is_ready(self) -> bool:
-        return self.state == State.READY
-
-    @property
     def is_posted(self) -> bool:
         return self.posted_at is not None
 

@@ -402,14 +402,6 @@ def unfinished_recordings(person: User | None, workspace: Workspace) -> QuerySet
     )
 
 
-def unfinished_for(person: User | None, workspace: Workspace, token: str) -> Recording:
-    unfinished = unfinished_recordings(person, workspace)
-    recording = unfinished.filter(token=str(token)[:TOKEN_MAX]).first()
-    if recording is None:
-        raise Http404("No such unfinished recording.")
-    return recording
-
-
 def _with_item_counts(person: User | None, collections: QuerySet[Collection]):
     """Each collection with `item_count`: only the recordings this person may see count."""
     visible = access.visible_recordings(person).filter(posted_at__isnull=False).values("pk")

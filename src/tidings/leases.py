@@ -258,21 +258,19 @@ class Claimable:
         now: dt.datetime | None = None,
         at_startup: bool = False,
         also: Q | None = None,
-    ) -> list[int]:
+    ) -> Iterator[int]:
         """Let go of the claims on `queryset`'s rows whose lease ended (and, when a worker
         starts, of those a gone process of this host held; and of rows matching `also`),
         each with its own conditional UPDATE, so one sweep lets each go once and a claim
-        taken meanwhile is never disturbed. Returns the ids let go of, in order: their jobs
-        are to be queued again."""
+        taken meanwhile is never disturbed. Yields each id as it is let go of, in order, for
+        its job to be queued again before the next is let go of."""
         now = now or timezone.now()
         lost = self.expired(now) | (also or Q())
         if at_startup and (gone := self.gone_holders(queryset)):
             lost |= Q(**{f"{self.by}__in": gone})
-        released = []
-        for pk in queryset.filter(lost).order_by("pk").values_list("pk", flat=True):
+        for pk in list(queryset.filter(lost).order_by("pk").values_list("pk", flat=True)):
             if queryset.filter(lost, pk=pk).update(**self._letting_go(now)):
-                released.append(pk)
-        return released
+                yield pk
 
 
 class Claim:

@@ -195,6 +195,10 @@ class Claimable:
             taking[self.touched] = now
         return taking | fields
 
+    def new_claim(self) -> Claim:
+        """A claim that holds nothing yet, to take rows into one at a time (`Claim.take`)."""
+        return Claim(self, new_token())
+
     def claim(
         self, pk: int, *, where: Q | None = None, now: dt.datetime | None = None, **fields
     ) -> Claim | None:

@@ -155,7 +155,7 @@ class ClaimLost(Exception):
 class Claimable:
     """The claims on one model's rows, named by its fields: `by` holds the claim's token,
     `until` the end of its lease; `tries` (when given) counts each claim, `touched` (when
-    given) is set to the time of each write; `open` is what a row must be for a claim to take
+    given) is set to the time of each write; `open_work` is what a row must be for a claim to take
     it and for a renewal to extend it (unfinished, say).
 
     A row is free when it has no lease or its lease has ended. `claim` and `claim_batch`
@@ -171,14 +171,14 @@ class Claimable:
         until: str = "claimed_until",
         tries: str | None = "attempts",
         touched: str | None = None,
-        open: Q | None = None,  # noqa: A002 - the rows' state, as the models name it
+        open_work: Q | None = None,
     ) -> None:
         self.model = model
         self.by = by
         self.until = until
         self.tries = tries
         self.touched = touched
-        self.open = open or Q()
+        self.open = open_work or Q()
 
     def free(self, now: dt.datetime) -> Q:
         return Q(**{self.until: None}) | Q(**{f"{self.until}__lte": now})
@@ -229,9 +229,8 @@ class Claimable:
                 self.model.objects.filter(self.open, free, pk__in=candidates)
                 .update(**self._taking(token, now, fields))
             )  # fmt: skip
-            if won:
-                pks = self.model.objects.filter(pk__in=candidates, **{self.by: token})
-                return Claim(self, token, list(pks.values_list("pk", flat=True)))
+            if won:  # the rows it holds are those of the candidates under its token
+                return Claim(self, token, candidates)
 
     def gone_holders(self, queryset: QuerySet | None = None) -> list[str]:
         """The tokens of claims on `queryset`'s rows taken by a process of this host that no

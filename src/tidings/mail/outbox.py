@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 # An email's claim: each counts a try; a finished row is never claimed or renewed. An expired
 # claim is never cleared, only taken again (a row with no claim may have a newer open row of
 # the same person and thread waiting beside it).
-CLAIMS = leases.Claimable(OutboxEmail, open=Q(finished_at=None))
+CLAIMS = leases.Claimable(OutboxEmail, open_work=Q(finished_at=None))
 MAX_ATTEMPTS = 8
 # Why a row was given up whose last tries were cut short (their worker stopped midway).
 STOPPED_MIDWAY = (

@@ -57,7 +57,7 @@ OPEN_WORK = Q(state__in=[TranscriptState.QUEUED, TranscriptState.TRANSCRIBING])
 # A transcript waiting this long with no job of it seen is taken to be lost from the queue.
 LOST_AFTER = dt.timedelta(minutes=15)
 # One job at a time holds a transcript; each claim counts an attempt.
-CLAIMS = leases.Claimable(Transcript, touched="updated_at", open=OPEN_WORK)
+CLAIMS = leases.Claimable(Transcript, touched="updated_at", open_work=OPEN_WORK)
 
 
 class Step(Enum):

@@ -9,6 +9,13 @@ holds its work back by one lease at most, not by the longest step's length.
 A token names the worker that took it (a fingerprint of its host and its process id), so a
 worker starting on the same host releases at once the claims of a process of that host that
 is gone: a crashed and restarted worker goes on with its work within seconds.
+
+Every kind of background work claims the same way, through a `Claimable` that names the
+model's claim fields: `claim(pk)` or `claim_batch(queryset, limit)` take free rows in one
+conditional UPDATE (two workers never both win a row) and give a `Claim`, which writes only
+while it still holds its rows (`ClaimLost` otherwise), is renewed by the heartbeat inside
+`kept()`, and never brings a lease end nearer (a retry time stays). `sweep` and
+`release_gone` let go of claims whose lease ended or whose worker is gone.
 """
 
 from __future__ import annotations
@@ -155,8 +162,8 @@ class ClaimLost(Exception):
 class Claimable:
     """The claims on one model's rows, named by its fields: `by` holds the claim's token,
     `until` the end of its lease; `tries` (when given) counts each claim, `touched` (when
-    given) is set to the time of each write; `open_work` is what a row must be for a claim to take
-    it and for a renewal to extend it (unfinished, say).
+    given) is set to the time of each write; `open_work` is what a row must be for a claim to
+    take it and for a renewal to extend it (unfinished, say).
 
     A row is free when it has no lease or its lease has ended. `claim` and `claim_batch`
     take free rows with one conditional UPDATE, so two workers never both win a row; a

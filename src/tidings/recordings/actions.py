@@ -578,13 +578,12 @@ class ProcessingFailed(Exception):
 CLAIMS = leases.Claimable(
     Recording, by="job_claimed_by", until="job_lease_until", touched="updated_at"
 )
-_LeaseLost = leases.ClaimLost
 
 
 def _settle(job: _Job, *, until: datetime | None = None, **fields) -> None:
     """Write a job's outcome and let the recording go, unless another job has taken it over
     meanwhile."""
-    with suppress(_LeaseLost):
+    with suppress(leases.ClaimLost):
         job.release(until=until, **fields)
 
 
@@ -913,7 +912,7 @@ def finalize_recording(recording_id: int) -> Recording | None:
                 _give_up(job, recording)
             else:
                 _process(job, recording)
-        except _LeaseLost:
+        except leases.ClaimLost:
             log.warning("recording %s: another job took over; this one stops", recording_id)
         except ProcessingFailed as failure:
             log.info("recording %s could not be processed: %s", recording_id, failure)
@@ -929,7 +928,7 @@ def finalize_recording(recording_id: int) -> Recording | None:
             log.exception("recording %s: attempt %s failed", recording_id, recording.attempts)
             if recording.attempts >= MAX_ATTEMPTS:
                 recording.refresh_from_db()
-                with suppress(_LeaseLost):
+                with suppress(leases.ClaimLost):
                     _give_up(job, recording)
             else:
                 _settle(job, until=timezone.now())  # the next sweep queues the job again
@@ -974,7 +973,7 @@ def make_rendition(recording_id: int) -> Recording | None:
                 job.release(**failed)
             else:
                 _render(job, recording)
-        except _LeaseLost:
+        except leases.ClaimLost:
             log.warning("recording %s: another job took the rendition over", recording_id)
         except (av.FFmpegError, processing.NotMedia):
             log.warning("recording %s: the rendition failed", recording_id, exc_info=True)

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A digest's claim: each counts a try; a finished digest is never claimed or renewed.
+CLAIMS = leases.Claimable(Digest, open_work=Q(finished_at=None))
+
 KIND_OF_CADENCE = {EmailCadence.DAILY: DigestKind.DAILY, EmailCadence.WEEKLY: DigestKind.WEEKLY}
 PERIOD = {DigestKind.DAILY: dt.timedelta(days=1), DigestKind.WEEKLY: dt.timedelta(days=7)}
 BATCH = 500
@@ -181,8 +184,8 @@ def send_due_digests(now: dt.datetime | None = None) -> int:
     due = Digest.objects.filter(due_at__lte=now).order_by("due_at", "pk")
     connection = open_connection()
     try:
-        while rows := _claim(due, now):
-            sent += _send_claimed(rows, now, connection=connection, run=run)
+        while claim := _claim(due, now):
+            sent += _send_claimed(claim, now, connection=connection, run=run)
     finally:
         connection.close()
     return sent
@@ -196,64 +199,49 @@ def deliver_digest(
     run: DigestRun | None = None,
 ) -> int:
     """Claim, build, send and finish one digest, then schedule the person's next one."""
-    claimed = _claim(Digest.objects.filter(pk=row.pk), now)
-    return _send_claimed(claimed, now, connection=connection, run=run or DigestRun())
+    claim = _claim(Digest.objects.filter(pk=row.pk), now)
+    if claim is None:
+        return 0
+    return _send_claimed(claim, now, connection=connection, run=run or DigestRun())
 
 
-def _claim(rows: QuerySet[Digest], now: dt.datetime) -> list[Digest]:
+def _claim(rows: QuerySet[Digest], now: dt.datetime) -> leases.Claim | None:
     """Claim up to BATCH unfinished, unclaimed rows of `rows` in one UPDATE (atomic on both
-    databases, so two workers never win the same row) and fix their Message-IDs; returns the
-    rows this call won, all under one token that names this worker. Counts the try (attempts
+    databases, so two workers never win the same row) and fix their Message-IDs; the rows
+    this call won are all under one token that names this worker. Counts the try (attempts
     never go back: a digest that never gets through ends failed)."""
-    token = leases.new_token()
-    free = Q(claimed_until=None) | Q(claimed_until__lte=now)
-    while True:
-        candidates = list(rows.filter(free, finished_at=None).values_list("pk", flat=True)[:BATCH])
-        if not candidates:
-            return []
-        won = Digest.objects.filter(free, pk__in=candidates, finished_at=None).update(
-            claimed_until=leases.lease_until(now),
-            claimed_by=token,
-            attempts=F("attempts") + 1,
-            # A retry after a crash keeps its Message-ID: the mail client shows one message.
-            message_id=Coalesce(
-                NullIf("message_id", Value("")),
-                Concat(Value("<digest-"), Cast("pk", CharField()), Value(f"@{mail_domain()}>")),
-            ),
-        )
-        if won:  # else another worker took all of these a moment ago: look again
-            return list(
-                Digest.objects.filter(pk__in=candidates, claimed_by=token, finished_at=None)
-                .select_related("person__delivery_settings")
-                .order_by("due_at", "pk")
-            )
+    return CLAIMS.claim_batch(
+        rows,
+        BATCH,
+        now=now,
+        # A retry after a crash keeps its Message-ID: the mail client shows one message.
+        message_id=Coalesce(
+            NullIf("message_id", Value("")),
+            Concat(Value("<digest-"), Cast("pk", CharField()), Value(f"@{mail_domain()}>")),
+        ),
+    )
 
 
 def _send_claimed(
-    rows: list[Digest],
+    claim: leases.Claim,
     now: dt.datetime,
     *,
     connection: BaseEmailBackend | None,
     run: DigestRun,
 ) -> int:
     """Build, send and finish claimed rows, then schedule each person's next digest. The
-    heartbeat keeps the claims while this runs."""
+    heartbeat keeps the claims while this runs (their unfinished rows, never over a retry
+    time that a failure set further away than a lease)."""
+    rows = list(
+        claim.rows()
+        .filter(finished_at=None)
+        .select_related("person__delivery_settings")
+        .order_by("due_at", "pk")
+    )
     if not rows:
         return 0
-    with leases.held(_renewal(rows[0].claimed_by)):
+    with claim.kept():
         return _send_held(rows, now, connection=connection, run=run)
-
-
-def _renewal(token: str) -> leases.Renewal:
-    """The heartbeat's renewal of a claim's unfinished rows, never over a retry time that a
-    failure set further away than a lease."""
-
-    def renew(until: dt.datetime) -> None:
-        Digest.objects.filter(claimed_by=token, finished_at=None, claimed_until__lte=until).update(
-            claimed_until=until
-        )
-
-    return renew
 
 
 def _send_held(
@@ -356,13 +344,10 @@ def release_claims_of_gone_workers(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     held = Digest.objects.filter(
         finished_at=None, claimed_until__gt=now, claimed_until__lte=leases.lease_until(now)
-    ).exclude(claimed_by="")
-    tokens = set(held.values_list("claimed_by", flat=True))
-    gone = [token for token in tokens if leases.holder_is_gone(token)]
-    if not gone:
-        return 0
-    released = held.filter(claimed_by__in=gone).update(claimed_until=None, claimed_by="")
-    log.warning("released %s digests held by a worker that is gone", released)
+    )
+    released = CLAIMS.release_gone(held)
+    if released:
+        log.warning("released %s digests held by a worker that is gone", released)
     return released
 
 

@@ -46,6 +46,7 @@ class OutboxEmail(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)  # which claim won the row
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=200, blank=True)

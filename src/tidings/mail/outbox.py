@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# An email's claim: each counts a try; a finished row is never claimed or renewed. An expired
+# claim is never cleared, only taken again (a row with no claim may have a newer open row of
+# the same person and thread waiting beside it).
+CLAIMS = leases.Claimable(OutboxEmail, open_work=Q(finished_at=None))
 MAX_ATTEMPTS = 8
 # Why a row was given up whose last tries were cut short (their worker stopped midway).
 STOPPED_MIDWAY = (
@@ -243,11 +247,11 @@ def deliver(
     row: OutboxEmail, now: dt.datetime, *, connection: BaseEmailBackend | None = None
 ) -> int:
     """Check, claim, send and finish one outbox row. Returns 1 when an email went out."""
-    if _ready(row, now) is None or not _claim(row, now):
+    if _ready(row, now) is None or not (claim := _claim(row, now)):
         return 0  # finished, moved past quiet hours, or another worker has it
     if give_up_if_stuck(row, now):
         return 0
-    with leases.held(_renewal([row])):
+    with claim.kept():
         events = _claimed_events(row, now)
         if not events:
             return 0
@@ -273,14 +277,15 @@ def deliver_batch(
     # A batch retried after a crash keeps the Message-ID it was claimed with.
     message_id = next((row.message_id for row, _ in ready if row.message_id), "")
     message_id = message_id or f"<batch-{ready[0][0].pk}@{mail_domain()}>"
+    claim = CLAIMS.new_claim()  # the batch's rows, each taken into one claim
     taken = [
         row
         for row, _events in ready
-        if _claim(row, now, message_id) and not give_up_if_stuck(row, now)
+        if _claim(row, now, message_id, into=claim) and not give_up_if_stuck(row, now)
     ]
     if not taken:
         return 0
-    with leases.held(_renewal(taken)):
+    with claim.kept():
         claimed = [(row, events) for row in taken if (events := _claimed_events(row, now))]
         if not claimed:
             return 0
@@ -372,39 +377,22 @@ def _finish(row: OutboxEmail, now: dt.datetime, outcome: str) -> int:
     return 1 if outcome == Outcome.SENT else 0
 
 
-def _claim(row: OutboxEmail, now: dt.datetime, message_id: str = "") -> bool:
-    """Take the row for this worker until the lease ends, fixing its Message-ID first; counts
-    the try (attempts never go back: a row that never gets through ends failed)."""
+def _claim(
+    row: OutboxEmail, now: dt.datetime, message_id: str = "", *, into: leases.Claim | None = None
+) -> leases.Claim | None:
+    """Take the row for this worker until the lease ends (into the claim `into`, when given),
+    fixing its Message-ID first; counts the try (attempts never go back: a row that never
+    gets through ends failed). The claim's renewal touches the row only while it is
+    unfinished and not claimed again since, and never brings a retry time that a failure set
+    further away than a lease nearer."""
     message_id = row.message_id or message_id or message_id_for(row)
-    won = (
-        OutboxEmail.objects.filter(pk=row.pk, finished_at=None)
-        .filter(Q(claimed_until=None) | Q(claimed_until__lte=now))
-        .update(
-            claimed_until=leases.lease_until(now),
-            attempts=F("attempts") + 1,
-            message_id=message_id,
-        )
-    )
-    if won:
-        row.message_id = message_id
-        row.attempts += 1
-    return bool(won)
-
-
-def _renewal(rows: list[OutboxEmail]) -> leases.Renewal:
-    """The heartbeat's renewal of claimed rows: only while unfinished and not claimed again
-    since (their attempts as this claim left them), and never over a retry time that a
-    failure set further away than a lease."""
-    held = Q()
-    for row in rows:
-        held |= Q(pk=row.pk, attempts=row.attempts)
-
-    def renew(until: dt.datetime) -> None:
-        OutboxEmail.objects.filter(held, finished_at=None, claimed_until__lte=until).update(
-            claimed_until=until
-        )
-
-    return renew
+    claim = into or CLAIMS.new_claim()
+    if not claim.take(row.pk, now=now, message_id=message_id):
+        return None
+    row.message_id = message_id
+    row.attempts += 1
+    row.claimed_by = claim.token
+    return claim
 
 
 def _events_to_tell(row: OutboxEmail, person: User, thread: Thread) -> list[dict] | None:

@@ -573,68 +573,48 @@ class ProcessingFailed(Exception):
     """The recording cannot be processed; the message is the sentence its page shows."""
 
 
-class _LeaseLost(Exception):
-    """Another job took the recording over after this one outlived its lease."""
-
-
-def _lease_free(now: datetime) -> Q:
-    return Q(job_lease_until__isnull=True) | Q(job_lease_until__lt=now)
+# Recordings' processing and rendition jobs: each claim counts an attempt (attempts go back
+# to 0 only when the work is done, so a job that never gets through fails after MAX_ATTEMPTS).
+CLAIMS = leases.Claimable(
+    Recording, by="job_claimed_by", until="job_lease_until", touched="updated_at"
+)
 
 
 def _settle(job: _Job, *, until: datetime | None = None, **fields) -> None:
     """Write a job's outcome and let the recording go, unless another job has taken it over
     meanwhile."""
-    with suppress(_LeaseLost):
+    with suppress(leases.ClaimLost):
         job.release(until=until, **fields)
 
 
 def _take_lease(recording_id: int, open_work: Q, **fields) -> _Job | None:
     """Check and take the recording's lease in one UPDATE, so two workers handed the same
-    recording never both run it; counts the attempt (attempts go back to 0 only when the
-    work is done, so a job that never gets through fails after MAX_ATTEMPTS)."""
-    now = timezone.now()
-    token = leases.new_token()
-    taken = Recording.objects.filter(
-        open_work, _lease_free(now), pk=recording_id, deleted_at__isnull=True
-    ).update(
-        job_claimed_by=token,
-        job_lease_until=leases.lease_until(now),
-        attempts=F("attempts") + 1,
-        updated_at=now,
-        **fields,
-    )
-    return _Job(recording_id, token) if taken else None
+    recording never both run it; counts the attempt."""
+    claim = CLAIMS.claim(recording_id, where=open_work & Q(deleted_at__isnull=True), **fields)
+    return _Job(recording_id, claim) if claim else None
 
 
 class _Job:
-    """One worker's hold on one recording, named by its claim token. Every write goes
+    """One worker's hold on one recording, a claim named by its token. Every write goes
     through `update`, which also renews the lease, and only while this job still holds it;
     `release` writes the last fields and lets the recording go."""
 
-    def __init__(self, recording_id: int, token: str) -> None:
+    def __init__(self, recording_id: int, claim: leases.Claim) -> None:
         self.recording_id = recording_id
-        self.token = token
-        self.renewed = time.monotonic()
+        self.claim = claim
         self.percent = 0
 
-    def _held(self) -> QuerySet[Recording]:
-        return Recording.objects.filter(pk=self.recording_id, job_claimed_by=self.token)
+    @property
+    def renewed(self) -> float:
+        return self.claim.renewed
 
     def update(self, **fields) -> None:
-        now = timezone.now()
-        fields.setdefault("job_lease_until", leases.lease_until(now))
-        if not self._held().update(updated_at=now, **fields):
-            raise _LeaseLost
-        self.renewed = time.monotonic()
+        self.claim.write(**fields)
 
     def release(self, *, until: datetime | None = None, **fields) -> None:
         """The job's last write: the claim ends, and with `until` the next sweep (the one
         after that time) queues the job again."""
-        self.update(job_lease_until=until, job_claimed_by="", **fields)
-
-    def renew(self, until: datetime) -> None:
-        """The heartbeat's renewal: extends the lease while this job still holds it."""
-        self._held().update(job_lease_until=until)
+        self.claim.release(until=until, **fields)
 
     def stage(self, stage: str, percent: int) -> None:
         self.percent = max(self.percent, percent)
@@ -926,13 +906,13 @@ def finalize_recording(recording_id: int) -> Recording | None:
         log.info("recording %s: nothing to process, or another job holds it", recording_id)
         return None
     recording = Recording.objects.get(pk=recording_id)
-    with leases.held(job.renew):
+    with job.claim.kept():
         try:
             if recording.attempts > MAX_ATTEMPTS:
                 _give_up(job, recording)
             else:
                 _process(job, recording)
-        except _LeaseLost:
+        except leases.ClaimLost:
             log.warning("recording %s: another job took over; this one stops", recording_id)
         except ProcessingFailed as failure:
             log.info("recording %s could not be processed: %s", recording_id, failure)
@@ -948,7 +928,7 @@ def finalize_recording(recording_id: int) -> Recording | None:
             log.exception("recording %s: attempt %s failed", recording_id, recording.attempts)
             if recording.attempts >= MAX_ATTEMPTS:
                 recording.refresh_from_db()
-                with suppress(_LeaseLost):
+                with suppress(leases.ClaimLost):
                     _give_up(job, recording)
             else:
                 _settle(job, until=timezone.now())  # the next sweep queues the job again
@@ -984,7 +964,7 @@ def make_rendition(recording_id: int) -> Recording | None:
         return None
     recording = Recording.objects.get(pk=recording_id)
     failed = {"rendition_state": RenditionState.FAILED, "attempts": 0}
-    with leases.held(job.renew):
+    with job.claim.kept():
         try:
             if recording.attempts > MAX_ATTEMPTS:
                 log.error(
@@ -993,7 +973,7 @@ def make_rendition(recording_id: int) -> Recording | None:
                 job.release(**failed)
             else:
                 _render(job, recording)
-        except _LeaseLost:
+        except leases.ClaimLost:
             log.warning("recording %s: another job took the rendition over", recording_id)
         except (av.FFmpegError, processing.NotMedia):
             log.warning("recording %s: the rendition failed", recording_id, exc_info=True)
@@ -1036,28 +1016,17 @@ def requeue_stalled_recordings(*, at_startup: bool = False) -> int:
 
     now = timezone.now()
     live = Recording.objects.filter(deleted_at__isnull=True)
-    lost = Q(job_lease_until__lt=now) | Q(
-        job_lease_until__isnull=True, updated_at__lt=now - UNTAKEN_WAIT
-    )
-    if at_startup:
-        claims = live.filter(UNFINISHED | RENDITION_UNFINISHED, job_lease_until__gte=now)
-        tokens = set(claims.exclude(job_claimed_by="").values_list("job_claimed_by", flat=True))
-        if gone := [token for token in tokens if leases.holder_is_gone(token)]:
-            lost |= Q(job_claimed_by__in=gone)
+    untaken = Q(job_lease_until__isnull=True, updated_at__lt=now - UNTAKEN_WAIT)
     queued = 0
     work_and_job = (
         (UNFINISHED, jobs.process_recording),
         (RENDITION_UNFINISHED, jobs.make_rendition),
     )
     for work, job in work_and_job:
-        for pk in live.filter(work, lost).values_list("pk", flat=True):
-            released = live.filter(work, lost, pk=pk).update(
-                job_lease_until=None, job_claimed_by="", updated_at=now
-            )
-            if released:
-                log.warning("recording %s: its job stalled or its worker is gone; queued again", pk)
-                job(pk)
-                queued += 1
+        for pk in CLAIMS.sweep(live.filter(work), now=now, at_startup=at_startup, also=untaken):
+            log.warning("recording %s: its job stalled or its worker is gone; queued again", pk)
+            job(pk)
+            queued += 1
     if at_startup:
         _remove_stale_work_dirs()
     return queued

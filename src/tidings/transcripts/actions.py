@@ -8,6 +8,7 @@ import logging
 import tempfile
 import time
 import uuid
+from contextlib import suppress
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -55,6 +56,8 @@ MODEL_MISSING = (
 OPEN_WORK = Q(state__in=[TranscriptState.QUEUED, TranscriptState.TRANSCRIBING])
 # A transcript waiting this long with no job of it seen is taken to be lost from the queue.
 LOST_AFTER = dt.timedelta(minutes=15)
+# One job at a time holds a transcript; each claim counts an attempt.
+CLAIMS = leases.Claimable(Transcript, touched="updated_at", open_work=OPEN_WORK)
 
 
 class Step(Enum):
@@ -145,16 +148,16 @@ def transcribe_next_piece(
     fails, saying why, and its author can try again. A job whose `ticket` is no longer the
     transcript's (another chain was started) does nothing."""
     now = now or timezone.now()
-    token = _claim(transcript_id, ticket, now)
-    if token is None:
+    claim = _claim(transcript_id, ticket, now)
+    if claim is None:
         return Step.BUSY if _waiting_for_a_slot(transcript_id, ticket, now) else Step.DONE
     transcript = Transcript.objects.select_related("recording").get(pk=transcript_id)
     if transcript.attempts > MAX_ATTEMPTS:
         _settle(transcript, TranscriptState.FAILED, FAILED_REPEATEDLY)
         return Step.DONE
     try:
-        with leases.held(_renewal(transcript_id, token)):
-            return _next_piece(transcript, token)
+        with claim.kept():
+            return _next_piece(transcript, claim)
     except engine.AudioUnreadable as error:
         log.warning("transcript %s: audio unreadable: %s", transcript_id, error)
         _settle(transcript, TranscriptState.FAILED, UNREADABLE)
@@ -162,56 +165,42 @@ def transcribe_next_piece(
     except engine.ModelUnavailable as error:
         # The operator's to fix: the recording waits, saying why, and is tried again later.
         log.error("transcript %s: the speech model is not available: %s", transcript_id, error)
-        Transcript.objects.filter(pk=transcript_id, claimed_by=token).update(
-            claimed_by="",
-            claimed_until=None,
-            attempts=0,
-            state=TranscriptState.QUEUED,
-            failure_reason=MODEL_MISSING,
-        )
+        with suppress(leases.ClaimLost):
+            claim.release(
+                touch=False, attempts=0, state=TranscriptState.QUEUED, failure_reason=MODEL_MISSING
+            )
         return Step.LATER
-    except _ClaimLost:
+    except leases.ClaimLost:
         log.warning("transcript %s: another job took over; this one stops", transcript_id)
         return Step.DONE
     except Exception:
         log.exception("transcript %s: attempt %s failed", transcript_id, transcript.attempts)
-        Transcript.objects.filter(pk=transcript_id, claimed_by=token).update(
-            claimed_by="", claimed_until=None
-        )
+        with suppress(leases.ClaimLost):
+            claim.release(touch=False)
         return Step.RETRY
-
-
-class _ClaimLost(Exception):
-    pass
-
-
-def _free(now: dt.datetime) -> Q:
-    return Q(claimed_until=None) | Q(claimed_until__lte=now)
 
 
 def _claimable(transcript_id: int, ticket: str, now: dt.datetime) -> QuerySet[Transcript]:
     """The transcript while it is open work, free, and this chain's (jobs queued before
     chains had tickets carry none: they may still run)."""
     chain = Q(queued_as=ticket) if ticket else Q()
-    return Transcript.objects.filter(OPEN_WORK, _free(now), chain, pk=transcript_id)
+    return Transcript.objects.filter(OPEN_WORK, CLAIMS.free(now), chain, pk=transcript_id)
 
 
-def _claim(transcript_id: int, ticket: str, now: dt.datetime) -> str | None:
+def _claim(transcript_id: int, ticket: str, now: dt.datetime) -> leases.Claim | None:
     """Take the transcript for this job in one UPDATE (two workers never both win), while
     fewer than TRANSCRIPTION_CONCURRENCY others are being worked on. Counts an attempt."""
     running = Transcript.objects.filter(claimed_until__gt=now).exclude(pk=transcript_id)
     if running.count() >= settings.TRANSCRIPTION_CONCURRENCY:
         return None
-    token = leases.new_token()
-    taken = _claimable(transcript_id, ticket, now).update(
+    chain = Q(queued_as=ticket) if ticket else Q()
+    return CLAIMS.claim(
+        transcript_id,
+        where=chain,
+        now=now,
         failure_reason="",
-        claimed_by=token,
-        claimed_until=leases.lease_until(now),
-        attempts=F("attempts") + 1,
         state=TranscriptState.TRANSCRIBING,
-        updated_at=now,
     )
-    return token if taken else None
 
 
 def _waiting_for_a_slot(transcript_id: int, ticket: str, now: dt.datetime) -> bool:
@@ -220,14 +209,7 @@ def _waiting_for_a_slot(transcript_id: int, ticket: str, now: dt.datetime) -> bo
     return bool(_claimable(transcript_id, ticket, now).update(updated_at=now))
 
 
-def _renewal(transcript_id: int, token: str) -> leases.Renewal:
-    def renew(until: dt.datetime) -> None:
-        Transcript.objects.filter(pk=transcript_id, claimed_by=token).update(claimed_until=until)
-
-    return renew
-
-
-def _next_piece(transcript: Transcript, token: str) -> Step:
+def _next_piece(transcript: Transcript, claim: leases.Claim) -> Step:
     recording = transcript.recording
     stated_ms = recording.duration_ms or transcript.duration_ms
     piece_ms = settings.TRANSCRIPTION_PIECE_SECONDS * 1000
@@ -235,7 +217,7 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
         audio = _fetch(recording, Path(folder))
         piece = next(engine.pieces(audio, transcript.done_ms, piece_ms), None)
         if piece is None:  # the audio ended exactly where the last piece did
-            return _finish(transcript, token, end_ms=transcript.done_ms)
+            return _finish(transcript, claim, end_ms=transcript.done_ms)
         renewed = time.monotonic()
 
         def progress(done_in_piece: int) -> None:
@@ -244,7 +226,7 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
                 return
             renewed = time.monotonic()
             done = piece.offset_ms + done_in_piece
-            _update(transcript, token, progress=_percent(done, stated_ms))
+            claim.write(progress=_percent(done, stated_ms))
 
         segments = (
             engine.transcribe(piece.samples, piece.offset_ms, on_progress=progress)
@@ -253,9 +235,7 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
         )
     reached = max(piece.end_ms, transcript.done_ms)
     with transaction.atomic():
-        _update(
-            transcript,
-            token,
+        claim.write(
             done_ms=reached,
             progress=_percent(reached, stated_ms),
             model_name=engine.model_name(),
@@ -278,22 +258,19 @@ def _next_piece(transcript: Transcript, token: str) -> Step:
         )
     # Less than a millisecond further is the end too: the audio's last crumbs.
     if piece.last or reached <= transcript.done_ms:
-        return _finish(transcript, token, end_ms=reached)
+        return _finish(transcript, claim, end_ms=reached)
     transcript.done_ms = reached
     # Let go between pieces (other recordings waiting get their turn); progress was made,
     # so the attempts so far are forgiven.
-    Transcript.objects.filter(pk=transcript.pk, claimed_by=token).update(
-        claimed_by="", claimed_until=None, attempts=0
-    )
+    with suppress(leases.ClaimLost):
+        claim.release(touch=False, attempts=0)
     return Step.MORE
 
 
-def _finish(transcript: Transcript, token: str, *, end_ms: int) -> Step:
+def _finish(transcript: Transcript, claim: leases.Claim, *, end_ms: int) -> Step:
     text = spelt(transcript_words(transcript))
     state = TranscriptState.READY if text else TranscriptState.NO_SPEECH
-    _update(
-        transcript,
-        token,
+    claim.release(
         state=state,
         failure_reason="" if text else NO_SPEECH,
         progress=100,
@@ -301,8 +278,6 @@ def _finish(transcript: Transcript, token: str, *, end_ms: int) -> Step:
         duration_ms=end_ms,
         text=text,
         finished_at=timezone.now(),
-        claimed_by="",
-        claimed_until=None,
         attempts=0,
     )
     transcript.text = text
@@ -311,15 +286,6 @@ def _finish(transcript: Transcript, token: str, *, end_ms: int) -> Step:
         summarise(transcript)
     log.info("transcript %s: %s", transcript.pk, state)
     return Step.DONE
-
-
-def _update(transcript: Transcript, token: str, **fields) -> None:
-    """Write while this job still holds the transcript, renewing its lease."""
-    now = timezone.now()
-    fields.setdefault("claimed_until", leases.lease_until(now))
-    held = Transcript.objects.filter(pk=transcript.pk, claimed_by=token)
-    if not held.update(updated_at=now, **fields):
-        raise _ClaimLost
 
 
 def _settle(transcript: Transcript, state: str, reason: str) -> None:
@@ -363,28 +329,17 @@ def requeue_stalled(now: dt.datetime | None = None, *, at_startup: bool = False)
     up. Returns how many were queued."""
     now = now or timezone.now()
     open_work = Transcript.objects.filter(OPEN_WORK)
-    # What each one was found in: the release below holds only while it still is.
-    found: dict[int, Q] = {
-        pk: Q(claimed_until__lte=now)
-        for pk in open_work.filter(claimed_until__lte=now).values_list("pk", flat=True)
-    }
     unclaimed = open_work.filter(claimed_until=None)
-    if at_startup:
-        found |= {pk: Q(claimed_until=None) for pk in unclaimed.values_list("pk", flat=True)}
-        for pk, token in open_work.exclude(claimed_by="").values_list("pk", "claimed_by"):
-            if leases.holder_is_gone(token):
-                found[pk] = Q(claimed_by=token)
+    # At start-up every unclaimed one too: the queue may have lost what it held.
+    also = Q(claimed_until=None) if at_startup else None
     renewed = []
-    for pk, still in sorted(found.items()):
-        if Transcript.objects.filter(OPEN_WORK, still, pk=pk).update(
-            claimed_by="", claimed_until=None, updated_at=now
-        ):
-            log.info("transcript %s: queued again (its worker stopped or restarted)", pk)
-            _queue(pk)
-            renewed.append(pk)
+    for pk in CLAIMS.sweep(open_work, now=now, at_startup=at_startup, also=also):
+        log.info("transcript %s: queued again (its worker stopped or restarted)", pk)
+        _queue(pk)
+        renewed.append(pk)
     # Perhaps only waiting behind much other work: another job of the same chain, so the one
     # still queued keeps its place and whichever comes first does the work.
-    lost = unclaimed.filter(updated_at__lte=now - LOST_AFTER).exclude(pk__in=found)
+    lost = unclaimed.filter(updated_at__lte=now - LOST_AFTER).exclude(pk__in=renewed)
     lost = list(lost.values_list("pk", "queued_as"))
     for pk, ticket in lost:
         Transcript.objects.filter(pk=pk).update(updated_at=now)

@@ -166,13 +166,6 @@ NOT_YET_MOVED: set[tuple[str, str]] = {
     ("tidings.workspaces.actions", "threads"),
     ("tidings.workspaces.context", "inbox"),
     ("tidings.workspaces.queries", "threads"),
-    ("tidings.workspaces.tests.test_access", "inbox"),
-    ("tidings.workspaces.tests.test_access", "threads"),
-    ("tidings.workspaces.tests.test_invite_limits", "api"),
-    ("tidings.workspaces.tests.test_invites", "threads"),
-    ("tidings.workspaces.tests.test_people", "threads"),
-    ("tidings.workspaces.tests.test_removal", "inbox"),
-    ("tidings.workspaces.tests.test_removal", "threads"),
 }
 
 
@@ -267,11 +260,6 @@ NOT_YET_EXPLAINED: set[tuple[str, str]] = {
     ("tidings.transcripts.tests.test_words", "tidings.transcripts.models"),
     ("tidings.workspaces.actions", "tidings.threads.models"),
     ("tidings.workspaces.context", "tidings.inbox.queries"),
-    ("tidings.workspaces.tests.test_access", "tidings.accounts.models"),
-    ("tidings.workspaces.tests.test_access", "tidings.inbox.models"),
-    ("tidings.workspaces.tests.test_access", "tidings.threads.models"),
-    ("tidings.workspaces.tests.test_access", "tidings.workspaces.models"),
-    ("tidings.workspaces.tests.test_invite_limits", "tidings.api.main"),
     ("tidings.workspaces.tests.test_people_queries", "tidings.workspaces.models"),
 }
 

@@ -11,10 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import ROLES
-from tidings.recordings.tests.factories import recorded_post
 from tidings.threads import actions
 from tidings.threads.models import SpaceMember
 from tidings.threads.tests.factories import thread_in
+from tidings.transcripts.tests.factories import recorded_post
 
 OPENING = "Opening words of the plan"
 SAID = "We ship on Friday once the review is done and the notes are out"

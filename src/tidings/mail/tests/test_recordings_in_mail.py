@@ -13,8 +13,8 @@ from tidings.accounts.models import EmailCadence
 from tidings.mail import digests, outbox
 from tidings.mail.models import Digest
 from tidings.mail.tests.test_outbox import later, set_delivery
-from tidings.recordings.tests.factories import recorded_post
 from tidings.threads.tests.factories import thread_in
+from tidings.transcripts.tests.factories import recorded_post
 
 OPENING = "What is left before the launch"
 SAID = "The press kit is ready and the landing page goes live on Monday morning"

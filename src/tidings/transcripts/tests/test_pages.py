@@ -24,6 +24,12 @@ def transcript_for(recording, text: str, state=TranscriptState.READY) -> Transcr
 
 @pytest.fixture
 def recordings(world) -> dict[str, str]:
+    return recordings_with_transcripts(world)
+
+
+def recordings_with_transcripts(world) -> dict[str, str]:
+    """A recording with a ready transcript in the open space and one in the private space:
+    their tokens by "open" and "private"."""
     shown = {}
     for where, space, author, words in (
         ("open", world.open_space, world.member, "we ship the harbour app on Friday"),
@@ -181,31 +187,6 @@ def test_who_may_correct_a_transcript(world, recordings, role, where):
     assert ("shipped" in transcript.text) is corrected
     if response.status_code != 200:
         assert b"Globex" not in response.content
-
-
-def test_a_corrected_word_keeps_its_time_and_reaches_captions_and_search(world, recordings):
-    from tidings.search import index
-    from tidings.search.queries import search
-
-    token = recordings["open"]
-    index.index_transcript(Transcript.objects.get(recording__token=token))
-    client = world.client_for("member")
-    assert client.post(
-        f"/recordings/{token}/transcript/words", {"at": "0.4", "text": "Harbor Master"}
-    ).json() == {"text": "Harbor Master"}
-    segment = Segment.objects.get(transcript__recording__token=token)
-    assert segment.words[4][:3] == [1600, 1900, "Harbor Master"]
-    assert segment.text == "we ship the harbour Harbor Master on Friday"
-    vtt = client.get(PATHS["vtt"].format(token)).content.decode()
-    assert "harbour Harbor Master on Friday" in vtt
-    assert search(world.member, "master").hits[0].spoken
-    assert not search(world.member, "app").hits
-    # Emptied, the word is gone from the text, the captions and the page; its neighbours stay.
-    client.post(f"/recordings/{token}/transcript/words", {"at": "0.3", "text": "  "})
-    panel = client.get(PATHS["panel"].format(token)).content.decode()
-    assert 'data-at="0.3"' not in panel and 'data-at="0.4"' in panel
-    assert "Correct words" in panel
-    assert "the Harbor Master" in client.get(PATHS["txt"].format(token)).content.decode()
 
 
 def test_bad_corrections_are_refused_with_a_reason(world, recordings):

@@ -15,6 +15,7 @@ from tidings.recordings import processing
 from tidings.recordings.models import Recording
 from tidings.recordings.tests import factories as recording_factories
 from tidings.recordings.tests.factories import posted_recording
+from tidings.transcripts import engine
 from tidings.transcripts.models import Transcript, TranscriptState
 
 needs_espeak = pytest.mark.skipif(
@@ -50,7 +51,6 @@ def speech_with_a_pause(
         check=True,
         capture_output=True,
     )
-    from tidings.transcripts import engine
 
     clean = np.concatenate(list(engine.read_audio(said)))
     peaks = np.abs(clean[: len(clean) // 160 * 160]).reshape(-1, 160).max(axis=1)

@@ -6,8 +6,11 @@ import pytest
 from django.test import Client
 
 from conftest import ROLES, by_role
+from tidings.accounts.actions import create_access_token
 from tidings.recordings.tests.factories import posted_recording
 from tidings.threads.tests.factories import thread_in
+from tidings.transcripts import actions
+from tidings.transcripts.actions import MODEL_MISSING
 from tidings.transcripts.models import Segment, Transcript, TranscriptState
 
 PRIVATE_WORDS = "the Globex acquisition closes in March"
@@ -106,8 +109,6 @@ def test_progress_while_transcribing_and_a_reason_when_there_is_none(world):
 
 
 def test_a_waiting_transcript_says_how_many_recordings_are_ahead_of_it(world):
-    from tidings.transcripts.actions import MODEL_MISSING
-
     thread = thread_in(world.open_space, world.member)
     client = world.client_for("member")
     first = posted_recording(world.member, thread)
@@ -144,8 +145,6 @@ API_SEES = {
 @pytest.mark.parametrize("where", ["open", "private"])
 @pytest.mark.parametrize("suffix", ["", ".vtt", ".txt"])
 def test_who_may_read_a_transcript_through_the_api(world, recordings, role, where, suffix):
-    from tidings.accounts.actions import create_access_token
-
     person = world.person(role)
     headers = {}
     if person is not None:
@@ -209,8 +208,6 @@ def test_bad_corrections_are_refused_with_a_reason(world, recordings):
 
 @pytest.fixture
 def meeting(world):
-    from tidings.transcripts import actions
-
     thread = thread_in(world.open_space, world.member, title="Planning call")
     recording = posted_recording(world.member, thread, title="Planning call")
     said = (
@@ -240,8 +237,6 @@ def test_suggested_action_items_name_people_and_dates(world, meeting):
     html = html.decode()
     assert "Summary" in html and "Action items" in html and "Olivia Owner" in html
     assert "Accept" not in html  # guests see them, only the author and admins decide
-    from tidings.accounts.actions import create_access_token
-
     token = create_access_token(world.guest, "tests")[1]
     body = (
         Client()
@@ -258,8 +253,6 @@ def test_suggested_action_items_name_people_and_dates(world, meeting):
 
 
 def test_a_recording_under_half_a_minute_gets_no_summary(world):
-    from tidings.transcripts import actions
-
     thread = thread_in(world.open_space, world.member, title="Quick note")
     recording = posted_recording(world.member, thread, duration_ms=25_000)
     said = (
@@ -293,8 +286,6 @@ def test_who_may_accept_or_dismiss(world, meeting, role, expected):
 
 
 def test_accepted_ones_stay_and_dismissed_ones_go(world, meeting):
-    from tidings.transcripts import actions
-
     recording, transcript = meeting
     first, second, *_ = transcript.action_items.all()
     client = world.client_for("member")
@@ -349,8 +340,6 @@ API_RETRIERS = {
 @pytest.mark.parametrize("where", ["open", "private"])
 @pytest.mark.parametrize("through", ["page", "api"])
 def test_who_may_try_a_failed_transcript_again(world, recordings, role, where, through):
-    from tidings.accounts.actions import create_access_token
-
     Transcript.objects.filter(recording__token=recordings[where]).update(
         state=TranscriptState.FAILED, failure_reason="Transcription stopped."
     )

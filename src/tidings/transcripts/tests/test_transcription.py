@@ -8,6 +8,7 @@ import jiwer
 import pytest
 from num2words import num2words
 
+from tidings.recordings.tests.factories import posted_recording
 from tidings.threads.tests.factories import thread_in
 from tidings.transcripts import actions, engine
 from tidings.transcripts.models import Transcript, TranscriptState
@@ -161,8 +162,6 @@ def test_unreadable_audio_fails_once_with_a_reason(world, tmp_path, requested):
 
 
 def test_no_sound_and_transcription_turned_off(world):
-    from tidings.recordings.tests.factories import posted_recording
-
     thread = thread_in(world.open_space, world.owner)
     silent_video = posted_recording(world.owner, thread, has_audio=False)
     transcript = actions.request_transcript(silent_video)

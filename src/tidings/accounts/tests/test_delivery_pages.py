@@ -13,7 +13,6 @@ from tidings.accounts import delivery
 from tidings.accounts.actions import create_access_token, update_delivery_settings
 from tidings.accounts.models import DeliverySettings, EmailCadence
 from tidings.apikit.testing import ApiClient
-from tidings.threads.models import SpaceLevel, SpaceSubscription
 
 PAGE = "/settings/delivery"
 PREVIEW = "/settings/delivery/preview"
@@ -158,24 +157,6 @@ def test_preview_for_a_mention_tonight_waits_for_the_end_of_quiet_hours(world):
     # Default quiet hours 20:00–08:00: the 21:00 mention goes at 08:00 next morning.
     assert "A mention at 21:00" in html
     assert "tomorrow at 08:00" in html or "at 08:00" in html
-
-
-def test_space_levels_table_saves_visible_spaces_only(world):
-    client = world.client_for("member")
-    response = client.post(
-        SPACES,
-        {
-            f"level-{world.open_space.pk}": SpaceLevel.ALL,
-            f"level-{world.private_space.pk}": SpaceLevel.MUTED,
-        },
-    )
-    assert response.status_code == 302
-    assert SpaceSubscription.objects.get(person=world.member).level == SpaceLevel.ALL
-    assert not SpaceSubscription.objects.filter(space=world.private_space).exists()
-    response = client.post(SPACES, {f"level-{world.open_space.pk}": "loud"})
-    assert response.status_code == 400
-    assert "General: pick one of the levels in the list." in response.content.decode()
-    assert SpaceSubscription.objects.get(person=world.member).level == SpaceLevel.ALL
 
 
 def test_action_rejects_unknown_fields_and_keeps_everything(world):

@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from conftest import PASSWORD, ROLES, by_role
+from tidings.accounts import actions
 from tidings.accounts.models import AccessToken, SignedInSession
 
 SETTINGS = "/settings/"
@@ -158,8 +159,6 @@ def test_token_created_shown_once_then_listed_and_revoked(world):
 
 
 def test_changing_the_password_revokes_tokens_unless_unticked(world):
-    from tidings.accounts import actions
-
     client = world.client_for("member")
     actions.create_access_token(world.member, "laptop script")
     page = client.get(SETTINGS).content.decode()

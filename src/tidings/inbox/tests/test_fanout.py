@@ -12,6 +12,7 @@ from tidings.inbox.actions import (
 )
 from tidings.inbox.models import InboxItem, Reason
 from tidings.inbox.queries import open_items, tab_items
+from tidings.threads.actions import reopen_thread, resolve_thread
 from tidings.threads.models import SpaceLevel, SpaceMember, SpaceSubscription, ThreadFollow
 
 from .factories import make_reply, make_thread
@@ -180,8 +181,6 @@ def test_items_of_deleted_threads_leave_the_inbox(world):
 
 
 def resolved(thread, person, outcome: str = "We ship on **Friday**."):
-    from tidings.threads.actions import resolve_thread
-
     return resolve_thread(person, thread, outcome)
 
 
@@ -235,8 +234,6 @@ def test_a_mention_waiting_unread_outranks_the_resolution(world):
 
 
 def test_a_thread_reopened_before_the_task_ran_tells_nobody(world):
-    from tidings.threads.actions import reopen_thread
-
     thread = make_thread(world.open_space, world.member)
     resolved(thread, world.owner)
     at = thread.resolved_at

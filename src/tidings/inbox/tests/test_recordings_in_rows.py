@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import ROLES
-from tidings.recordings.tests.factories import recorded_post
+from tidings.inbox.models import InboxItem, Reason
 from tidings.threads import actions
 from tidings.threads.models import SpaceMember
 from tidings.threads.tests.factories import thread_in
+from tidings.transcripts.tests.factories import recorded_post
 
 OPENING = "Opening words of the plan"
 SAID = "We ship on Friday once the review is done and the notes are out"
@@ -78,7 +79,6 @@ def private_recording(world):
     """Olivia's recorded reply in a private thread Adam follows; Mia, Gus and Otto are not on
     the space's list. Every role is given a stale item on the thread, as if they had been
     told of it before losing access."""
-    from tidings.inbox.models import InboxItem, Reason
 
     thread = thread_in(world.private_space, world.admin, title="Quiet acquisition")
     recording = recorded_post(world.owner, thread=thread, said=SAID)

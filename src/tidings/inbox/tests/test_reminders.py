@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from conftest import ROLES
 from tidings.inbox import actions, queries
+from tidings.inbox.jobs import fire_due_reminders
 from tidings.inbox.models import InboxItem, Reason, Reminder
 from tidings.threads.models import SpaceMember
 
@@ -180,8 +181,6 @@ def test_thread_page_offers_remind_me_on_each_post(world, thread):
 
 
 def test_the_periodic_task_fires_due_reminders(world, thread):
-    from tidings.inbox.jobs import fire_due_reminders
-
     Reminder.objects.create(
         person=world.member, thread=thread, remind_at=timezone.now() - dt.timedelta(minutes=1)
     )

@@ -8,11 +8,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from conftest import ROLES
+from tidings.accounts import delivery
 from tidings.inbox import actions
 from tidings.inbox.models import InboxItem, ScheduledDelivery, ScheduledPost, ScheduleState
+from tidings.recordings.models import Recording
+from tidings.recordings.queries import unfinished_recordings
+from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
 from tidings.search.models import SearchDocument
 from tidings.threads import actions as thread_actions
-from tidings.threads.models import Reply, SpaceMember, Thread
+from tidings.threads.models import Attachment, Reply, SpaceMember, Thread
+from tidings.threads.tests.factories import png_bytes
 
 from .factories import make_thread
 
@@ -129,8 +134,6 @@ def test_working_hours_delivery_waits_for_each_reader(world, django_capture_on_c
 
 
 def test_held_reply_reaches_a_follower_only_in_their_window(world, thread, monkeypatch):
-    from tidings.accounts import delivery
-
     start = NOW + dt.timedelta(hours=5)
     monkeypatch.setattr(delivery, "next_working_start", lambda settings, after: start)
     reply = Reply.objects.create(thread=thread, author=world.admin, body="Held reply")
@@ -275,24 +278,16 @@ def test_new_thread_delivered_in_working_hours_from_the_composer(
 def _png(name: str = "plan.png"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tidings.threads.tests.factories import png_bytes
-
     return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
 
 
 def _unposted_recording(owner, space, thread=None):
-    from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
-
     return recording_with_chunks(owner, space, split(webm_bytes(seconds=1), 3), thread=thread)
 
 
 def test_a_reply_sent_later_keeps_its_files_and_recording_until_then(
     world, thread, django_capture_on_commit_callbacks
 ):
-    from tidings.recordings.models import Recording
-    from tidings.recordings.queries import unfinished_recordings
-    from tidings.threads.models import Attachment
-
     attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
     recording = _unposted_recording(world.member, world.open_space, thread)
     Attachment.objects.filter(pk=attachment.pk).update(created_at=NOW - dt.timedelta(days=3))
@@ -317,10 +312,6 @@ def test_a_reply_sent_later_keeps_its_files_and_recording_until_then(
 
 
 def test_cancelling_lets_go_of_the_files_and_the_recording(world, thread):
-    from tidings.recordings.models import Recording
-    from tidings.recordings.queries import unfinished_recordings
-    from tidings.threads.models import Attachment
-
     attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
     recording = _unposted_recording(world.member, world.open_space)
     recording.chunks.update(received_at=NOW - dt.timedelta(hours=2))
@@ -336,8 +327,6 @@ def test_cancelling_lets_go_of_the_files_and_the_recording(world, thread):
 
 
 def test_a_post_that_cannot_be_made_lets_go_of_its_files(world, thread):
-    from tidings.threads.models import Attachment
-
     attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
     actions.schedule_post(
         world.member, thread=thread, body="See attached", send_at=NOW + dt.timedelta(hours=1),

@@ -13,9 +13,11 @@ from django.utils import timezone
 from tidings import leases
 from tidings.accounts.models import EmailCadence
 from tidings.inbox.models import InboxItem, Reason
-from tidings.mail import digests, outbox
+from tidings.mail import digests, inbound, outbox
+from tidings.mail.addresses import reply_address
 from tidings.mail.models import Digest, InboundResult, Outcome
 from tidings.mail.tests.conftest import signed
+from tidings.mail.tests.test_inbound import message
 from tidings.mail.tests.test_outbox import (
     FAULTS,
     Killed,
@@ -196,10 +198,6 @@ def test_a_resolution_shows_its_outcome_in_the_digest(world, sent_mail, committe
 
 
 def test_each_digest_entry_can_be_answered_by_email(world, sent_mail, committed, settings):
-    from tidings.mail import inbound
-    from tidings.mail.addresses import reply_address
-    from tidings.mail.tests.test_inbound import message
-
     settings.MAIL_DOMAIN = "tidings.test"
     for person in (world.owner, world.admin, world.guest):
         set_delivery(person, EmailCadence.NEVER)

@@ -10,11 +10,12 @@ import datetime as dt
 import pytest
 
 from tidings.accounts.models import EmailCadence
+from tidings.inbox.models import InboxItem, Reason
 from tidings.mail import digests, outbox
 from tidings.mail.models import Digest
 from tidings.mail.tests.test_outbox import later, set_delivery
-from tidings.recordings.tests.factories import recorded_post
 from tidings.threads.tests.factories import thread_in
+from tidings.transcripts.tests.factories import recorded_post
 
 OPENING = "What is left before the launch"
 SAID = "The press kit is ready and the landing page goes live on Monday morning"
@@ -116,8 +117,6 @@ def test_a_digest_entry_about_a_recorded_reply_is_about_that_reply(world, launch
 
 @pytest.mark.parametrize("role", ["owner", "admin", "member", "guest"])
 def test_a_digest_shows_a_private_recording_only_to_people_on_the_space(world, committed, role):
-    from tidings.inbox.models import InboxItem, Reason
-
     person = world.person(role)
     set_delivery(person, EmailCadence.DAILY, digest_time=dt.time(9, 0))
     digests.schedule_digests()

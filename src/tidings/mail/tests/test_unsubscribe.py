@@ -7,8 +7,10 @@ import pytest
 from django.test import Client
 
 from tidings.accounts.models import EmailCadence
-from tidings.mail import outbox
-from tidings.mail.models import OutboxEmail
+from tidings.mail import inbound, outbox
+from tidings.mail.addresses import unsubscribe_address
+from tidings.mail.models import InboundResult, OutboxEmail
+from tidings.mail.tests.test_inbound import message
 from tidings.mail.tests.test_outbox import later, set_delivery
 from tidings.threads.models import SpaceLevel, SpaceSubscription
 from tidings.threads.tests.factories import reply_to, thread_in
@@ -93,9 +95,6 @@ def test_other_methods_are_refused(link, client):
 
 def test_mailing_the_unsubscribe_address_stops_the_space(world, notification):
     """The mailto form of List-Unsubscribe, for mail clients that offer only that."""
-    from tidings.mail import inbound
-    from tidings.mail.models import InboundResult
-    from tidings.mail.tests.test_inbound import message
 
     https, mailto = list_unsubscribe(notification)
     assert https.startswith("http") and mailto.startswith("mailto:unsubscribe+")
@@ -112,11 +111,6 @@ def test_mailing_the_unsubscribe_address_stops_the_space(world, notification):
 
 
 def test_a_forged_unsubscribe_address_is_refused(world, settings):
-    from tidings.mail import inbound
-    from tidings.mail.addresses import unsubscribe_address
-    from tidings.mail.models import InboundResult
-    from tidings.mail.tests.test_inbound import message
-
     settings.MAIL_DOMAIN = "tidings.test"
     genuine = unsubscribe_address(world.member, world.open_space)
     forged = genuine.replace(genuine.split("@")[0][-4:], "0000")

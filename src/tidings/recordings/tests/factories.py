@@ -16,9 +16,12 @@ from unittest import mock
 import av
 import numpy as np
 from django.core.files.base import ContentFile
+from django.test import TestCase
+from django.utils import timezone
 
 from tidings import leases
-from tidings.recordings.models import Recording, RecordingChunk, Source
+from tidings.recordings.models import Recording, RecordingChunk, Source, State
+from tidings.threads import actions as thread_actions
 
 
 class _Stream(io.RawIOBase):
@@ -134,10 +137,6 @@ def recording_with_chunks(
 def posted_recording(owner, thread, *, reply=None, title="", duration_ms=60_000, **fields):
     """A processed recording posted with a thread (or one of its replies), written straight to
     the tables: for tests of what lists and pages show, not of processing."""
-    from django.utils import timezone
-
-    from tidings.recordings.models import State
-
     fields = {
         "state": State.READY,
         "source": Source.CAMERA,
@@ -159,17 +158,11 @@ def posted_recording(owner, thread, *, reply=None, title="", duration_ms=60_000,
 
 
 def recorded_post(
-    author, *, thread=None, space=None, body: str = "", said: str = "", audio: bool = False, **kw
+    author, *, thread=None, space=None, body: str = "", audio: bool = False, **kw
 ) -> Recording:
     """A recording posted as a reply to `thread` (or opening a walkthrough in `space`) through
     the posting action, with its on-commit work run as after a real commit: the inbox fan-out
-    and the processing that finds its length and makes its poster. With `said`, a finished
-    transcript of those words (the speech model is not run)."""
-    from django.test import TestCase
-
-    from tidings.threads import actions as thread_actions
-    from tidings.transcripts.models import Transcript, TranscriptState
-
+    and the processing that finds its length and makes its poster."""
     media = webm_bytes(3.0, video=not audio)
     source = Source.AUDIO if audio else Source.CAMERA
     recording = recording_with_chunks(
@@ -189,10 +182,6 @@ def recorded_post(
         else:
             thread_actions.post_reply(author, thread, body=body, recording_token=recording.token)
     recording.refresh_from_db()
-    if said:
-        Transcript.objects.create(
-            recording=recording, state=TranscriptState.READY, text=said, progress=100
-        )
     return recording
 
 

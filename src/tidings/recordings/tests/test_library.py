@@ -21,6 +21,7 @@ from tidings.recordings.tests.factories import (
 )
 from tidings.threads import actions as thread_actions
 from tidings.threads.tests.factories import reply_to, thread_in
+from tidings.workspaces.models import Membership
 
 PRIVATE_TITLE = "Layoff plan walkthrough"
 
@@ -407,8 +408,6 @@ def test_the_page_costs_the_same_queries_for_few_or_many_cards(world):
 
 
 def test_forms_answer_only_under_the_recordings_own_workspace(world, shelf):
-    from tidings.workspaces.models import Membership
-
     Membership.objects.create(workspace=world.other_workspace, person=world.member)
     url = reverse(
         "recordings:library-rename",

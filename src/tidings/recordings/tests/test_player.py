@@ -8,13 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.template.loader import render_to_string
 
 from conftest import ROLES, by_role
-from tidings.recordings import actions, queries
+from tidings.recordings import actions
 from tidings.recordings.models import Recording, RenditionState, Source, State
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
-from tidings.recordings.views import player_context
 from tidings.threads import actions as thread_actions
 from tidings.threads.tests.factories import thread_in
 
@@ -118,26 +116,6 @@ def test_the_mp4_rendition_is_a_second_source_once_made(world):
     html = player_html(page(world.client_for("member"), recording), recording)
     types = re.findall(r'<source src="[^"]+" type="([^"]+)"', html)
     assert types == ["video/webm", "video/mp4"]
-
-
-def test_a_ready_transcript_gives_the_player_its_captions_and_panel(world):
-    from tidings.transcripts.models import Transcript, TranscriptState
-
-    recording = ready(posted_opening(world.member, world.open_space))
-    found = queries.recording_media(world.member, recording)
-    # Processing asked for the transcript: the panel shows how it goes, no captions yet.
-    assert Transcript.objects.get(recording=recording).state == TranscriptState.QUEUED
-    html = render_to_string(
-        "recordings/_player.html", {"player": player_context(world.member, recording, found)}
-    )
-    assert "<track" not in html
-    assert f'hx-get="/recordings/{recording.token}/transcript"' in html
-    Transcript.objects.filter(recording=recording).update(state=TranscriptState.READY)
-    recording = queries.recording_for(world.member, recording.token)
-    html = render_to_string(
-        "recordings/_player.html", {"player": player_context(world.member, recording, found)}
-    )
-    assert f'<track kind="captions" src="/recordings/{recording.token}/transcript.vtt"' in html
 
 
 # --- While processing.

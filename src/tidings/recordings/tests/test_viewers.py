@@ -1,7 +1,6 @@
 """Viewers: the player reports watched ranges; they are merged per person, clamped to the
-recording's length and turned into a percent; the author's own watching is not counted;
-watching marks the viewer's inbox item read; only the author and workspace admins see who
-watched, and bad reports get a sentence, never a 500."""
+recording's length and turned into a percent; the author's own watching is not counted; only
+the author and workspace admins see who watched, and bad reports get a sentence, never a 500."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from django.test import Client
 
 from conftest import ROLES, by_role
 from tidings.accounts.actions import create_access_token
-from tidings.inbox.models import InboxItem
 from tidings.recordings.actions import merge_ranges, record_viewing, watched_share
 from tidings.recordings.models import RecordingView
 from tidings.recordings.queries import recording_viewers
@@ -143,19 +141,6 @@ def test_only_people_who_can_see_it_report(world):
         with pytest.raises(Http404):
             record_viewing(person, private, [[0, 1000]])
     assert record_viewing(world.admin, private, [[0, 1000]]).watched_ms == 1000
-
-
-def test_watching_marks_the_viewers_inbox_item_read(world, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        recording = posted_opening(world.member, world.open_space)
-    item = InboxItem.objects.get(person=world.admin, thread=recording.thread)
-    assert item.read_at is None
-    others = InboxItem.objects.filter(thread=recording.thread).exclude(person=world.admin)
-    assert others.filter(read_at=None).exists()
-    record_viewing(world.admin, recording, [[0, 500]])
-    item.refresh_from_db()
-    assert item.read_at is not None
-    assert others.filter(read_at=None).exists()  # only the viewer's own item
 
 
 # --- Over HTTP.

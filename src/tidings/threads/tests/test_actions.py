@@ -7,7 +7,6 @@ from tidings.threads import actions
 from tidings.threads.models import (
     Attachment,
     Reaction,
-    ReadMark,
     Reply,
     Revision,
     Space,
@@ -50,8 +49,6 @@ def test_space_slug_says_nothing_of_hidden_spaces(world):
 
 
 def test_space_slug_steps_around_an_older_slug_of_the_same_shape(world):
-    from tidings.threads.models import Space
-
     old = Space.objects.create(workspace=world.workspace, name="Old", slug="old")
     old.slug = f"{old.pk + 1}-plans"  # the slug the next space named Plans would get
     old.save()
@@ -300,23 +297,6 @@ def test_resolve_and_reopen(world):
     actions.reopen_thread(world.member, thread)
     thread.refresh_from_db()
     assert thread.resolved_at is None and thread.outcome == ""
-
-
-def test_follow_and_mark_read(world, monkeypatch):
-    calls = []
-    from tidings.inbox import actions as inbox_actions
-
-    monkeypatch.setattr(
-        inbox_actions, "mark_thread_read", lambda p, t: calls.append((p, t)), raising=False
-    )
-    thread = thread_in(world.open_space, world.member)
-    actions.follow_thread(world.member, thread, False)
-    assert not ThreadFollow.objects.get(thread=thread, person=world.member).following
-    actions.mark_thread_read(world.guest, thread)
-    assert ReadMark.objects.filter(thread=thread, person=world.guest).exists()
-    assert calls == [(world.guest, thread)]
-    with pytest.raises(Http404):
-        actions.follow_thread(world.outsider, thread, True)
 
 
 # --- Attachments

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from conftest import ROLES, by_role
 from tidings.threads import actions
-from tidings.threads.models import Attachment, Space, Thread
+from tidings.threads.models import Attachment, Space, SpaceMember, Thread
 from tidings.threads.tests.factories import png_bytes
 
 OPEN_TITLE = "Roadmap for the open team"
@@ -555,8 +555,6 @@ def test_create_private_space_with_members_through_the_form(world):
 
 
 def test_admin_not_on_the_private_list_gets_404_everywhere(scene, world):
-    from tidings.threads.models import SpaceMember
-
     SpaceMember.objects.filter(space=world.private_space, person=world.admin).delete()
     client = world.client_for("admin")
     thread = scene.threads["private"]

@@ -13,7 +13,10 @@ from django.core.files import File
 
 from tidings.recordings import processing
 from tidings.recordings.models import Recording
+from tidings.recordings.tests import factories as recording_factories
 from tidings.recordings.tests.factories import posted_recording
+from tidings.transcripts import engine
+from tidings.transcripts.models import Transcript, TranscriptState
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None,
@@ -48,7 +51,6 @@ def speech_with_a_pause(
         check=True,
         capture_output=True,
     )
-    from tidings.transcripts import engine
 
     clean = np.concatenate(list(engine.read_audio(said)))
     peaks = np.abs(clean[: len(clean) // 160 * 160]).reshape(-1, 160).max(axis=1)
@@ -96,4 +98,15 @@ def recording_with_audio(owner, thread, source: Path, folder: Path, **fields) ->
     recording = posted_recording(owner, thread, duration_ms=duration_ms, has_video=False, **fields)
     with track.open("rb") as handle:
         recording.audio_track.save("audio-16k.flac", File(handle), save=True)
+    return recording
+
+
+def recorded_post(author, *, said: str = "", **kw) -> Recording:
+    """A recording posted through the posting action, as `recordings.tests.factories.recorded_post`
+    makes it; with `said`, a finished transcript of those words (the speech model is not run)."""
+    recording = recording_factories.recorded_post(author, **kw)
+    if said:
+        Transcript.objects.create(
+            recording=recording, state=TranscriptState.READY, text=said, progress=100
+        )
     return recording

@@ -24,7 +24,7 @@ from tidings.recordings.tests.factories import posted_recording
 from tidings.threads.tests.factories import thread_in
 from tidings.transcripts import actions, engine
 from tidings.transcripts.models import Transcript, TranscriptState
-from tidings.transcripts.tests.factories import needs_espeak, silence_wav, speech_wav
+from tidings.transcripts.tests.factories import silence_wav
 
 RUNS_ALLOWED = 12
 FINAL = {TranscriptState.READY, TranscriptState.NO_SPEECH, TranscriptState.FAILED}
@@ -137,28 +137,6 @@ def test_audio_that_ends_before_the_stated_length_finishes(
     assert transcript.progress == 100 and transcript.claimed_by == ""
     assert transcript.done_ms <= recording.duration_ms
     assert actions.transcribe_next_piece(transcript.pk) is actions.Step.DONE
-
-
-@needs_espeak
-@pytest.mark.slow
-def test_speech_in_a_cut_short_webm_is_transcribed_and_found(world, tmp_path, settings):
-    from tidings.search.queries import search
-
-    settings.TRANSCRIPTION_PIECE_SECONDS = 4
-    thread = thread_in(world.open_space, world.owner)
-    wav = speech_wav(tmp_path, "Alice will send the budget by Friday. Thank you all.")
-    with av.open(str(wav)) as source:
-        spoken_ms = int(source.duration * 1000 // av.time_base)
-    media = media_file(
-        tmp_path / "call.webm", video_ms=spoken_ms + 30, audio_ms=spoken_ms + 10, speech=wav
-    )
-    recording = processed(world.owner, thread, media, tmp_path)
-
-    transcript, runs = run_to_the_end(transcript_of(recording))
-
-    assert transcript.state == TranscriptState.READY and runs <= 4
-    assert "budget" in transcript.text.lower() and transcript.progress == 100
-    assert search(world.member, "budget").hits
 
 
 def test_a_truncated_file_is_transcribed_up_to_where_it_breaks(world, tmp_path, settings):

@@ -6,8 +6,11 @@ import pytest
 from django.test import Client
 
 from conftest import ROLES, by_role
+from tidings.accounts.actions import create_access_token
 from tidings.recordings.tests.factories import posted_recording
 from tidings.threads.tests.factories import thread_in
+from tidings.transcripts import actions
+from tidings.transcripts.actions import MODEL_MISSING
 from tidings.transcripts.models import Segment, Transcript, TranscriptState
 
 PRIVATE_WORDS = "the Globex acquisition closes in March"
@@ -24,6 +27,12 @@ def transcript_for(recording, text: str, state=TranscriptState.READY) -> Transcr
 
 @pytest.fixture
 def recordings(world) -> dict[str, str]:
+    return recordings_with_transcripts(world)
+
+
+def recordings_with_transcripts(world) -> dict[str, str]:
+    """A recording with a ready transcript in the open space and one in the private space:
+    their tokens by "open" and "private"."""
     shown = {}
     for where, space, author, words in (
         ("open", world.open_space, world.member, "we ship the harbour app on Friday"),
@@ -100,8 +109,6 @@ def test_progress_while_transcribing_and_a_reason_when_there_is_none(world):
 
 
 def test_a_waiting_transcript_says_how_many_recordings_are_ahead_of_it(world):
-    from tidings.transcripts.actions import MODEL_MISSING
-
     thread = thread_in(world.open_space, world.member)
     client = world.client_for("member")
     first = posted_recording(world.member, thread)
@@ -138,8 +145,6 @@ API_SEES = {
 @pytest.mark.parametrize("where", ["open", "private"])
 @pytest.mark.parametrize("suffix", ["", ".vtt", ".txt"])
 def test_who_may_read_a_transcript_through_the_api(world, recordings, role, where, suffix):
-    from tidings.accounts.actions import create_access_token
-
     person = world.person(role)
     headers = {}
     if person is not None:
@@ -183,31 +188,6 @@ def test_who_may_correct_a_transcript(world, recordings, role, where):
         assert b"Globex" not in response.content
 
 
-def test_a_corrected_word_keeps_its_time_and_reaches_captions_and_search(world, recordings):
-    from tidings.search import index
-    from tidings.search.queries import search
-
-    token = recordings["open"]
-    index.index_transcript(Transcript.objects.get(recording__token=token))
-    client = world.client_for("member")
-    assert client.post(
-        f"/recordings/{token}/transcript/words", {"at": "0.4", "text": "Harbor Master"}
-    ).json() == {"text": "Harbor Master"}
-    segment = Segment.objects.get(transcript__recording__token=token)
-    assert segment.words[4][:3] == [1600, 1900, "Harbor Master"]
-    assert segment.text == "we ship the harbour Harbor Master on Friday"
-    vtt = client.get(PATHS["vtt"].format(token)).content.decode()
-    assert "harbour Harbor Master on Friday" in vtt
-    assert search(world.member, "master").hits[0].spoken
-    assert not search(world.member, "app").hits
-    # Emptied, the word is gone from the text, the captions and the page; its neighbours stay.
-    client.post(f"/recordings/{token}/transcript/words", {"at": "0.3", "text": "  "})
-    panel = client.get(PATHS["panel"].format(token)).content.decode()
-    assert 'data-at="0.3"' not in panel and 'data-at="0.4"' in panel
-    assert "Correct words" in panel
-    assert "the Harbor Master" in client.get(PATHS["txt"].format(token)).content.decode()
-
-
 def test_bad_corrections_are_refused_with_a_reason(world, recordings):
     client = world.client_for("member")
     url = f"/recordings/{recordings['open']}/transcript/words"
@@ -228,8 +208,6 @@ def test_bad_corrections_are_refused_with_a_reason(world, recordings):
 
 @pytest.fixture
 def meeting(world):
-    from tidings.transcripts import actions
-
     thread = thread_in(world.open_space, world.member, title="Planning call")
     recording = posted_recording(world.member, thread, title="Planning call")
     said = (
@@ -259,8 +237,6 @@ def test_suggested_action_items_name_people_and_dates(world, meeting):
     html = html.decode()
     assert "Summary" in html and "Action items" in html and "Olivia Owner" in html
     assert "Accept" not in html  # guests see them, only the author and admins decide
-    from tidings.accounts.actions import create_access_token
-
     token = create_access_token(world.guest, "tests")[1]
     body = (
         Client()
@@ -277,8 +253,6 @@ def test_suggested_action_items_name_people_and_dates(world, meeting):
 
 
 def test_a_recording_under_half_a_minute_gets_no_summary(world):
-    from tidings.transcripts import actions
-
     thread = thread_in(world.open_space, world.member, title="Quick note")
     recording = posted_recording(world.member, thread, duration_ms=25_000)
     said = (
@@ -312,8 +286,6 @@ def test_who_may_accept_or_dismiss(world, meeting, role, expected):
 
 
 def test_accepted_ones_stay_and_dismissed_ones_go(world, meeting):
-    from tidings.transcripts import actions
-
     recording, transcript = meeting
     first, second, *_ = transcript.action_items.all()
     client = world.client_for("member")
@@ -368,8 +340,6 @@ API_RETRIERS = {
 @pytest.mark.parametrize("where", ["open", "private"])
 @pytest.mark.parametrize("through", ["page", "api"])
 def test_who_may_try_a_failed_transcript_again(world, recordings, role, where, through):
-    from tidings.accounts.actions import create_access_token
-
     Transcript.objects.filter(recording__token=recordings[where]).update(
         state=TranscriptState.FAILED, failure_reason="Transcription stopped."
     )

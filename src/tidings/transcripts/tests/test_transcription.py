@@ -8,7 +8,7 @@ import jiwer
 import pytest
 from num2words import num2words
 
-from tidings.search.queries import search
+from tidings.recordings.tests.factories import posted_recording
 from tidings.threads.tests.factories import thread_in
 from tidings.transcripts import actions, engine
 from tidings.transcripts.models import Transcript, TranscriptState
@@ -42,9 +42,12 @@ def normalised(text: str) -> str:
 def requested(django_capture_on_commit_callbacks):
     """requested(recording): ask for its transcript and run the job (the test's Huey runs
     tasks at once), as when the recording's processing commits."""
+    return requester(django_capture_on_commit_callbacks)
 
+
+def requester(capture_on_commit_callbacks):
     def request(recording) -> Transcript:
-        with django_capture_on_commit_callbacks(execute=True):
+        with capture_on_commit_callbacks(execute=True):
             transcript = actions.request_transcript(recording)
         return Transcript.objects.get(pk=transcript.pk)
 
@@ -96,29 +99,6 @@ def test_reading_resumes_from_a_point_in_the_audio(tmp_path):
     later = next(engine.pieces(wav, 2_000, 3_600_000))
     assert later.offset_ms == 2_000
     assert len(later.samples) == len(everything) - 2 * engine.SAMPLE_RATE
-
-
-def test_the_job_transcribes_a_recording_once(world, tmp_path, settings, requested):
-    settings.TRANSCRIPTION_PIECE_SECONDS = 15
-    thread = thread_in(world.open_space, world.owner)
-    wav = speech_wav(tmp_path, ". ".join(SCRIPTS * 2), gap_ms=700)
-    recording = recording_with_audio(world.owner, thread, wav, tmp_path)
-
-    transcript = requested(recording)
-    actions.transcribe_next_piece(transcript.pk)  # nothing left to do: changes nothing
-    assert transcript.state == TranscriptState.READY, transcript.failure_reason
-    assert transcript.progress == 100 and transcript.model_name == "tiny.en (bundled)"
-    assert jiwer.wer(normalised(" ".join(SCRIPTS * 2)), normalised(transcript.text)) <= 0.10
-    segments = list(transcript.segments.all())
-    assert [s.index for s in segments] == list(range(len(segments)))
-    starts = [word[0] for s in segments for word in s.words]
-    assert starts == sorted(starts) and starts[-1] <= recording.duration_ms
-    assert requested(recording).pk == transcript.pk  # asked again: the same, not again
-    [hit] = search(world.member, "budget").hits  # what was said is found
-    assert hit.spoken and hit.moment_ms == next(
-        w[0] for s in segments for w in s.words if w[2].lower().startswith("budget")
-    )
-    assert Transcript.objects.get(pk=transcript.pk).segments.count() == len(segments)
 
 
 def test_a_worker_that_died_mid_way_is_resumed_without_repeating(
@@ -182,8 +162,6 @@ def test_unreadable_audio_fails_once_with_a_reason(world, tmp_path, requested):
 
 
 def test_no_sound_and_transcription_turned_off(world):
-    from tidings.recordings.tests.factories import posted_recording
-
     thread = thread_in(world.open_space, world.owner)
     silent_video = posted_recording(world.owner, thread, has_audio=False)
     transcript = actions.request_transcript(silent_video)

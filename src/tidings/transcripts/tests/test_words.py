@@ -9,9 +9,8 @@ import pytest
 import webvtt
 
 from tidings.recordings.tests.factories import posted_recording
-from tidings.search.queries import search
 from tidings.threads.tests.factories import thread_in
-from tidings.transcripts import actions, captions, summary
+from tidings.transcripts import captions, summary
 from tidings.transcripts.models import Segment, Transcript
 from tidings.transcripts.words import TranscriptWord, spelt
 
@@ -75,6 +74,10 @@ def test_sentences_of_a_summary_are_spelt_as_said():
 
 @pytest.fixture
 def spoken(world):
+    return spoken_figures(world)
+
+
+def spoken_figures(world):
     """A posted recording whose transcript's words were stored by the job, with their
     spacing."""
     thread = thread_in(world.open_space, world.member, title="Figures")
@@ -92,68 +95,3 @@ def spoken(world):
     transcript.text = spelt(words)
     transcript.save()
     return recording, transcript
-
-
-def test_the_page_captions_and_search_read_glued_pieces_as_one(world, spoken):
-    recording, transcript = spoken
-    client = world.client_for("guest")
-    html = client.get(f"/recordings/{recording.token}/transcript").content.decode()
-    # No space between a word's span and the piece glued to it; a space before a new word.
-    assert '28</span><span class="w"' in html and 'rate</span> <span class="w"' in html
-    for fmt in ("txt", "srt", "vtt"):
-        text = client.get(f"/recordings/{recording.token}/transcript.{fmt}").content.decode()
-        assert "28.8%." in text and "www.asterisk.org." in text and " .8" not in text
-    # A correction keeps the spacing: the corrected piece stays glued.
-    actions.correct_word(world.member, recording, segment_index=0, word_index=4, text=".9%.")
-    transcript.refresh_from_db()
-    assert transcript.text == "The rate is 28.9%. Visit www.asterisk.org."
-    [hit] = search(world.guest, "rate").hits
-    assert "28.9%. Visit www.asterisk.org" in str(hit.snippet)
-
-
-def test_transcripts_stored_before_are_spelt_again(world):
-    """Words stored without their spacing: a piece starting with punctuation is taken to be
-    glued to the word before; the texts made from them, search and summaries follow."""
-    import importlib
-
-    from django.apps import apps
-
-    from tidings.search.index import index_transcript
-    from tidings.transcripts.models import ActionItem
-
-    migration = importlib.import_module("tidings.transcripts.migrations.0004_words_spelt_as_said")
-    thread = thread_in(world.open_space, world.member, title="Rates")
-    recording = posted_recording(world.member, thread, title="Rates call")
-    old_words = [
-        [0, 300, "Olivia", 0.9], [300, 600, "will", 0.9], [600, 900, "check", 0.9],
-        [900, 1200, "the", 0.9], [1200, 1500, "self", 0.9], [1500, 1800, "-service", 0.9],
-        [1800, 2100, "rate", 0.9], [2100, 2400, "of", 0.9], [2400, 2700, "28", 0.9],
-        [2700, 3000, ".8%", 0.9], [3000, 3300, "by", 0.9], [3300, 3600, "Friday.", 0.9],
-    ]  # fmt: skip
-    spaced = " ".join(w[2] for w in old_words)
-    transcript = Transcript.objects.create(
-        recording=recording, state="ready", text=spaced, duration_ms=60_000,
-        summary=[[0, spaced]],
-    )  # fmt: skip
-    Segment.objects.create(
-        transcript=transcript, index=0, start_ms=0, end_ms=3600, text=spaced, words=old_words
-    )
-    ActionItem.objects.create(transcript=transcript, start_ms=0, text=spaced)
-    index_transcript(transcript)
-    short = Transcript.objects.create(
-        recording=posted_recording(world.member, thread, duration_ms=12_000), state="ready",
-        text="Hello all.", duration_ms=12_000, summary=[[0, "Hello all."]],
-    )  # fmt: skip
-
-    migration.spell_again(apps, None)
-
-    expected = "Olivia will check the self-service rate of 28.8% by Friday."
-    transcript.refresh_from_db()
-    assert transcript.text == expected and transcript.summary == [[0, expected]]
-    assert transcript.segments.get().text == expected
-    assert [w[4] for w in transcript.segments.get().words][4:6] == [False, True]
-    assert transcript.action_items.get().text == expected
-    [hit] = search(world.member, "service rate").hits
-    assert "self-" in str(hit.snippet) and " .8" not in str(hit.snippet)
-    short.refresh_from_db()
-    assert short.summary == []

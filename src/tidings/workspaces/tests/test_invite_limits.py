@@ -63,14 +63,3 @@ def test_the_api_answers_429_with_a_sentence(world, rate_limits):
     assert response.status_code == 429
     assert response.json()["detail"].endswith("Try again in a day.")
     assert response["Retry-After"]
-
-
-def test_the_api_documents_the_429_of_invitations(world):
-    from tidings.api.main import api
-
-    paths = api.get_openapi_schema()["paths"]
-    for path in (
-        "/api/workspaces/{workspace_id}/invites",
-        "/api/workspaces/{workspace_id}/invites/{invite_id}/resend",
-    ):
-        assert "429" in {str(code) for code in paths[path]["post"]["responses"]}, path

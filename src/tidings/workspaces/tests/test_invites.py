@@ -10,9 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD, ROLES, by_role
-from tidings.access import threads as access
+from tidings.access import workspaces as access
 from tidings.accounts.models import User
-from tidings.threads.models import Space, SpaceMember
 from tidings.workspaces.actions import (
     accept_invite,
     accept_invite_as,
@@ -66,34 +65,6 @@ def test_invite_rules(world):
     with pytest.raises(ValidationError) as error:
         create_invite(world.owner, world.workspace, email="x@new.test", role=Role.ADMIN)
     assert "Resend" in error.value.message_dict["email"][0]
-
-
-def test_guest_invite_needs_spaces_the_inviter_can_see(world):
-    secret = Space.objects.create(
-        workspace=world.workspace, name="Board", slug="board", visibility="private"
-    )
-    SpaceMember.objects.create(space=secret, person=world.owner)
-    with pytest.raises(ValidationError) as error:
-        create_invite(world.admin, world.workspace, email="c@client.test", role=Role.GUEST)
-    assert "at least one space" in error.value.message_dict["spaces"][0]
-    with pytest.raises(ValidationError):
-        create_invite(
-            world.admin,
-            world.workspace,
-            email="c@client.test",
-            role=Role.GUEST,
-            space_ids=[world.open_space.pk, secret.pk],
-        )
-    invite, raw = create_invite(
-        world.admin,
-        world.workspace,
-        email="c@client.test",
-        role=Role.GUEST,
-        space_ids=[world.open_space.pk],
-    )
-    person, workspace = accept_invite(raw, **NEW)
-    assert Membership.objects.get(person=person).role == Role.GUEST
-    assert set(access.visible_spaces(person)) == {world.open_space}
 
 
 def test_accept_creates_account_membership_and_signs_in(world):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from tidings.workspaces import actions, queries
+from tidings.workspaces.models import Invite
 
 
 def test_people_for(world):
@@ -40,8 +41,6 @@ def test_pending_invites_for(world):
 
 
 def test_invite_spaces_are_shown_only_where_the_viewer_can_see(world):
-    from tidings.workspaces.models import Invite
-
     actions.create_invite(
         world.owner, world.workspace, email="new@client.test", role="guest",
         space_ids=[world.private_space.pk, world.open_space.pk],

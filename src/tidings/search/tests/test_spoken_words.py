@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+from tidings.recordings.queries import library_recordings
 from tidings.recordings.tests.factories import posted_recording
 from tidings.search import index
 from tidings.search.models import SearchDocument
@@ -71,8 +72,6 @@ def test_reindex_keeps_transcripts_and_a_resolved_thread_updates_them(world):
 
 
 def test_the_library_finds_recordings_by_what_is_said_in_them(world):
-    from tidings.recordings.queries import library_recordings
-
     _thread, _reply, recording, _ = spoken(
         world, world.open_space, world.member, "the lighthouse lamp needs new bulbs"
     )

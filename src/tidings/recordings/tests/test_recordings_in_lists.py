@@ -1,22 +1,17 @@
 """Recordings in thread lists (a space's page and the workspace's recent threads): a row shows
 the poster and length of its opening recording, else of its newest recorded reply, and how many
-recordings the thread holds; only recordings the viewer may see; one query for the page."""
+recordings the thread holds; only recordings the viewer may see. Rows of recordings with
+transcripts, and the one query for the page, are tested with transcripts."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from conftest import ROLES, by_role
 from tidings.recordings.tests.factories import recorded_post, recording_with_chunks, split
 from tidings.recordings.tests.test_player import VIDEO
 from tidings.threads import actions
 from tidings.threads.tests.factories import thread_in
-
-SAID = "Here is the new onboarding flow from the first screen"
 
 
 def page(world, role: str, url: str) -> str:
@@ -29,17 +24,6 @@ def row_of(html: str, title: str) -> str:
     at = html.index(f">{title}</a>")
     start = html.rindex('<li class="thread-row', 0, at)
     return html[start : html.index("</li>", at)]
-
-
-def test_a_walkthrough_row_shows_its_poster_length_and_who_recorded_it(world):
-    recorded_post(world.member, space=world.open_space, title="Onboarding tour", said=SAID)
-
-    row = row_of(page(world, "owner", "/w/acme/s/general/"), "Onboarding tour")
-    assert "▶ Recording, 0:03 by Mia Member" in row
-    poster = re.search(r'<img src="([^"]+)"', row).group(1)
-    assert poster.startswith("/media/r/")
-    assert world.client_for("owner").get(poster)["Content-Type"] == "image/jpeg"
-    assert 'class="rec-duration">0:03<' in row
 
 
 def test_a_thread_of_recorded_replies_shows_the_newest_and_how_many(world):
@@ -81,21 +65,3 @@ def test_a_private_recording_is_listed_only_for_people_on_the_space(world, role)
         assert ("Board memo" in html) is may_see
         assert ("▶ Recording, 0:03" in html) is may_see
         assert recording.token not in html
-
-
-def test_thread_lists_read_recordings_in_one_query(world):
-    def queries_for(url: str) -> int:
-        client = world.client_for("member")
-        client.get(url)
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200
-        return len(captured)
-
-    recorded_post(world.owner, space=world.open_space, title="Tour 0")
-    with_one = {url: queries_for(url) for url in ("/w/acme/", "/w/acme/s/general/")}
-    for number in range(1, 5):
-        recorded_post(world.owner, space=world.open_space, title=f"Tour {number}", said=SAID)
-        thread_in(world.open_space, world.owner, title=f"Words {number}")
-    assert page(world, "member", "/w/acme/s/general/").count("rec-thumb-small") == 5
-    for url, count in with_one.items():
-        assert queries_for(url) == count

@@ -37,6 +37,7 @@ WIRING = (
     "views",
     "cli",
     "settings",
+    "static_files",
     "apps",
     "asgi",
     "wsgi",

@@ -36,7 +36,8 @@ def test_reply_composer_records_into_its_thread(world, settings) -> None:
     assert '<input type="hidden" name="recording" value="" disabled>' in html
     assert '<input type="hidden" name="recording_chunks" value="" disabled>' in html
     assert 'href="/w/acme/library/"' in html
-    assert "js/recorder.js" in html
+    # One module, which imports the rest of the recorder itself.
+    assert '<script type="module" src="/static/js/recorder/main.js"></script>' in html
 
 
 def test_new_thread_composer_records_into_its_space(world) -> None:

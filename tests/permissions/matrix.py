@@ -141,9 +141,11 @@ def ask(scene: Scene, row: Row, place_name: str, role: str, sessions: dict[str, 
 
 
 def body_of(response) -> str:
+    """The whole body. Never response.close(): that signals the end of a request, and Django
+    then closes the database connection, which holds the scene's transaction; the test
+    client closes a streamed answer once it is read, with that signal held back."""
     if getattr(response, "streaming", False):
         raw = b"".join(response.streaming_content)
     else:
         raw = response.content
-    response.close()
     return raw.decode("utf-8", errors="replace")

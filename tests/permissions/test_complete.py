@@ -13,6 +13,16 @@ EXEMPT = {
 }
 
 
+def test_the_url_conf_is_walked_through_its_includes() -> None:
+    routes = page_routes()
+    assert {"home", "healthz", "threads:thread", "transcripts:captions", "mail:unsubscribe"} <= set(
+        routes
+    )
+    assert routes["threads:reply-edit"].params == ("thread_id", "reply_id")
+    assert routes["transcripts:decide"].params == ("token", "item_id")
+    assert not [name for name in routes if name.startswith("api:")]
+
+
 def test_every_page_route_has_a_row() -> None:
     routes = set(page_routes())
     with_rows = {row.target for row in ROWS if not row.is_api}

@@ -35,7 +35,12 @@ def scene(django_db_setup, django_db_blocker, scene_media) -> Scene:
     with (
         django_db_blocker.unblock(),
         override_settings(
-            MEDIA_ROOT=scene_media, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+            MEDIA_ROOT=scene_media,
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            STORAGES={
+                **settings.STORAGES,
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            },
         ),
         transaction.atomic(),
     ):
@@ -56,3 +61,22 @@ def sessions(scene: Scene, django_db_blocker) -> dict[str, str]:
                 client.force_login(person)
                 cookies[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return cookies
+
+
+# Addresses that name nothing, one for each kind of 404 a page route gives.
+NOTHING = ("/t/999999999/", "/recordings/0123456789abcdef0123456789abcdef/status")
+
+
+@pytest.fixture(scope="module")
+def not_found(scene: Scene, sessions: dict[str, str], django_db_blocker) -> dict:
+    """(role, content type) → the 404 answer for an address that names nothing."""
+    answers = {}
+    with django_db_blocker.unblock():
+        for role, cookie in sessions.items():
+            client = Client()
+            client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+            for path in NOTHING:
+                response = client.get(path)
+                assert response.status_code == 404, path
+                answers[(role, response["Content-Type"])] = response.content.decode()
+    return answers

@@ -12,7 +12,7 @@ The URL's parameters come from the place (PARAMS, by parameter name, or the row'
 `kwargs`). Roles: the workspace's owner, admin, member and guest (who was added to the open
 space only), the outsider (the owner of the other workspace), and the signed-out. A row with
 `link` (the names of its secret parameters) adds the link holder, signed out with the real
-link; the signed-out then comes with a forged one."""
+link, as the signed-in roles ask too; the signed-out then comes with a forged one."""
 
 from __future__ import annotations
 

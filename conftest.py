@@ -82,8 +82,8 @@ def _huey_immediate():
     HUEY.immediate = previous
 
 
-@pytest.fixture
-def world(db) -> World:
+def build_world() -> World:
+    """The world, written to the database; for fixtures of a wider scope than a test."""
     workspace = Workspace.objects.create(name="Acme", slug="acme")
     other = Workspace.objects.create(name="Other Co", slug="other")
     owner = make_person("olivia@acme.test", "Olivia Owner", "Europe/Berlin")
@@ -113,6 +113,11 @@ def world(db) -> World:
     SpaceMember.objects.create(space=private_space, person=owner)
     SpaceMember.objects.create(space=private_space, person=admin)
     return World(workspace, other, owner, admin, member, guest, outsider, open_space, private_space)
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
 
 
 ROLES = ["owner", "admin", "member", "guest", "outsider", "anonymous"]

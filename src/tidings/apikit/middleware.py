@@ -8,7 +8,8 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from tidings.apikit.errors import NOT_FOUND
 
@@ -44,9 +45,15 @@ class JSONErrorsForAPI:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """A failure nobody handled: logged with an id the person can quote."""
+        """A failure nobody handled: logged with an id the person can quote. A 404 or 403
+        raised outside the API's handlers (its root address, say) is no failure: it gets the
+        API's JSON answer for that status."""
         if not request.path.startswith(API_PREFIX):
             return None
+        if isinstance(exception, Http404):
+            return JsonResponse({"detail": SENTENCES[404]}, status=404)
+        if isinstance(exception, PermissionDenied):
+            return JsonResponse({"detail": str(exception) or SENTENCES[403]}, status=403)
         error_id = secrets.token_hex(6)
         logger.error(
             "API error %s on %s %s",

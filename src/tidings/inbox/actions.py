@@ -29,12 +29,11 @@ from tidings.inbox.models import (
     ScheduledPost,
     ScheduleState,
 )
-from tidings.threads.models import SpaceLevel, SpaceSubscription, ThreadFollow
+from tidings.threads.models import Reply, SpaceLevel, SpaceSubscription, ThreadFollow
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
-    from tidings.threads.models import Reply, Space, Thread
-    from tidings.workspaces.models import Workspace
+    from tidings.threads.models import Space, Thread
 
 # Strength of a reason: a stronger one replaces a weaker one while the item is unread.
 REASON_RANK = {
@@ -445,11 +444,16 @@ def mark_read(person: User, item_id: int) -> InboxItem:
     return item
 
 
-def mark_thread_read(person: User, thread: Thread) -> int:
+def mark_thread_read(person: User | None, thread: Thread) -> int:
     """The person has seen the thread: their item for it (if any) is read. Returns 0 or 1."""
     if person is None or not person.is_authenticated:
         return 0
-    return InboxItem.objects.filter(person=person, thread=thread, read_at=None).update(
+    return read_thread(person.pk, thread.pk)
+
+
+def read_thread(person_id: int, thread_id: int) -> int:
+    """As `mark_thread_read`, for a signed-in person known by id."""
+    return InboxItem.objects.filter(person_id=person_id, thread_id=thread_id, read_at=None).update(
         read_at=timezone.now()
     )
 
@@ -674,6 +678,12 @@ def mark_answered(
     return row
 
 
+def answer_requests_by_reply_id(reply_id: int) -> int:
+    """As `answer_requests_by_reply`, for a reply known by id (0 when it is gone)."""
+    reply = Reply.objects.filter(pk=reply_id).first()
+    return 0 if reply is None else answer_requests_by_reply(reply)
+
+
 def answer_requests_by_reply(reply: Reply) -> int:
     """A reply answers every open request made to its author in its thread before it.
     Running twice changes nothing more. Returns how many requests it answered."""
@@ -845,12 +855,12 @@ def cancel_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
     return found
 
 
-def cancel_scheduled_posts_in(author: User, workspace: Workspace) -> int:
+def cancel_scheduled_posts_in(author_id: int, workspace_id: int) -> int:
     """Drop every post the author still has waiting to be sent in the workspace (they were
     removed from it). Returns how many."""
     waiting = list(
         ScheduledPost.objects.select_for_update(of=("self",)).filter(
-            author=author, space__workspace=workspace, state=ScheduleState.SCHEDULED
+            author_id=author_id, space__workspace_id=workspace_id, state=ScheduleState.SCHEDULED
         )
     )
     for post in waiting:

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from tidings import leases, uploads
 from tidings.access import recordings as access
-from tidings.inbox import actions as inbox_actions
+from tidings.events import publish
 from tidings.recordings import processing
 from tidings.recordings.models import (
     Collection,
@@ -1155,7 +1155,7 @@ def record_viewing(person: User, recording: Recording, ranges: object) -> Record
         view.last_viewed_at = now
         view.save(update_fields=["watched", "watched_ms", "percent", "last_viewed_at"])
         if recording.thread_id is not None:
-            inbox_actions.mark_thread_read(person, recording.thread)
+            publish("thread_read", person_id=person.pk, thread_id=recording.thread_id)
     return view
 
 

@@ -29,7 +29,7 @@ from PIL import Image, UnidentifiedImageError
 
 from tidings import uploads
 from tidings.access import threads as access
-from tidings.inbox import actions as inbox_actions
+from tidings.events import publish
 from tidings.search import index as search_index
 from tidings.threads.markdown import plain_text, render_markdown, render_post
 from tidings.threads.mentions import find_mentions
@@ -264,14 +264,15 @@ def set_space_members(person: User, space: Space, member_ids: Iterable[int | str
     )
 
 
-def forget_person_in_workspace(person: User, workspace: Workspace) -> None:
+def forget_person_in_workspace(person_id: int, workspace_id: int) -> None:
     """Take a person removed from a workspace off every space list, space level and thread
-    follow there, and drop their posts waiting to be sent: none of it comes back if they are
-    invited again, when they get exactly what the new invitation gives."""
-    SpaceMember.objects.filter(person=person, space__workspace=workspace).delete()
-    SpaceSubscription.objects.filter(person=person, space__workspace=workspace).delete()
-    ThreadFollow.objects.filter(person=person, thread__space__workspace=workspace).delete()
-    inbox_actions.cancel_scheduled_posts_in(person, workspace)
+    follow there: none of it comes back if they are invited again, when they get exactly what
+    the new invitation gives."""
+    SpaceMember.objects.filter(person_id=person_id, space__workspace_id=workspace_id).delete()
+    SpaceSubscription.objects.filter(person_id=person_id, space__workspace_id=workspace_id).delete()
+    ThreadFollow.objects.filter(
+        person_id=person_id, thread__space__workspace_id=workspace_id
+    ).delete()
 
 
 @transaction.atomic
@@ -356,10 +357,13 @@ def post_thread(
             )
         _follow(person, thread)
         search_index.index_thread(thread)
-        mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
         # Held: each reader gets it at the start of their own working hours (send later).
-        deliver = "hold_thread_delivery" if hold_delivery else "deliver_thread_posted"
-        transaction.on_commit(lambda: getattr(_inbox_tasks(), deliver)(thread.id, mentioned_ids))
+        publish(
+            "thread_posted",
+            thread_id=thread.pk,
+            mentioned_ids=[p.pk for p in rendered.mentioned if p.pk != person.pk],
+            hold_delivery=hold_delivery,
+        )
     return thread
 
 
@@ -371,9 +375,12 @@ def _notify_new_mentions(
     before = {p.pk for p in find_mentions(old_body, thread.space)}
     added = [p.pk for p in now_mentioned if p.pk not in before | {person.pk}]
     if added:
-        reply_id = reply.pk if reply else None
-        transaction.on_commit(
-            lambda: _inbox_tasks().deliver_mentions_added(thread.pk, reply_id, added, person.pk)
+        publish(
+            "mentions_added",
+            thread_id=thread.pk,
+            reply_id=reply.pk if reply else None,
+            mentioned_ids=added,
+            actor_id=person.pk,
         )
 
 
@@ -493,11 +500,13 @@ def post_reply(
         thread.refresh_from_db(fields=["last_activity_at", "reply_count"])
         _follow(person, thread)
         search_index.index_reply(reply)
-        # Answering is one update: done here, the asker sees it the moment the reply lands.
-        inbox_actions.answer_requests_by_reply(reply)
-        mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
-        deliver = "hold_reply_delivery" if hold_delivery else "deliver_reply_posted"
-        transaction.on_commit(lambda: getattr(_inbox_tasks(), deliver)(reply.id, mentioned_ids))
+        publish(
+            "reply_posted",
+            reply_id=reply.pk,
+            thread_id=thread.pk,
+            mentioned_ids=[p.pk for p in rendered.mentioned if p.pk != person.pk],
+            hold_delivery=hold_delivery,
+        )
         if mark_read:
             _record_read(person, thread)
     return reply
@@ -589,8 +598,7 @@ def resolve_thread(person: User, thread: Thread, outcome: str) -> Thread:
     thread.resolved_by = person
     thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
     search_index.index_thread(thread)
-    resolved_at = thread.resolved_at.isoformat()
-    transaction.on_commit(lambda: _inbox_tasks().deliver_thread_resolved(thread.pk, resolved_at))
+    publish("thread_resolved", thread_id=thread.pk, resolved_at=thread.resolved_at.isoformat())
     return thread
 
 
@@ -763,14 +771,8 @@ def _record_read(person: User, thread: Thread) -> ReadMark:
             mark, _ = ReadMark.objects.update_or_create(
                 thread=thread, person=person, defaults={"read_at": now}
             )
-        inbox_actions.mark_thread_read(person, thread)
+        publish("thread_read", person_id=person.pk, thread_id=thread.pk)
     return mark
-
-
-def _inbox_tasks():
-    from tidings.inbox import jobs
-
-    return jobs
 
 
 def _recording_actions():

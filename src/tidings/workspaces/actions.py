@@ -27,6 +27,7 @@ from tidings.accounts.models import (
     validate_display_name,
     validate_time_zone,
 )
+from tidings.events import publish
 from tidings.workspaces.models import Invite, Membership, Role, SetupToken, Workspace
 
 
@@ -436,7 +437,4 @@ def _forget_access(person: User, workspace: Workspace) -> None:
     """Everything a person held in a workspace beside their membership: private spaces,
     levels, follows and posts waiting to be sent. Emptied on removal, and again when a removed
     person joins anew (people removed before this was done kept theirs)."""
-    # Up a layer on purpose: removal must take effect in the same transaction, not later.
-    from tidings.threads.actions import forget_person_in_workspace
-
-    forget_person_in_workspace(person, workspace)
+    publish("member_removed", person_id=person.pk, workspace_id=workspace.pk)

@@ -125,11 +125,9 @@ def test_space_level(world):
 
 
 def test_post_thread_follows_and_indexes(world, monkeypatch, django_capture_on_commit_callbacks):
-    indexed, delivered = [], []
+    indexed, published = [], []
     monkeypatch.setattr(actions.search_index, "index_thread", indexed.append)
-    monkeypatch.setattr(
-        actions._inbox_tasks(), "deliver_thread_posted", lambda *args: delivered.append(args)
-    )
+    monkeypatch.setattr(actions, "publish", lambda event, **kw: published.append((event, kw)))
     with django_capture_on_commit_callbacks(execute=True):
         thread = actions.post_thread(
             world.member,
@@ -140,7 +138,12 @@ def test_post_thread_follows_and_indexes(world, monkeypatch, django_capture_on_c
         )
     assert thread.title == "Which DB?"
     assert indexed == [thread]
-    assert delivered == [(thread.id, [world.admin.pk])]
+    assert published == [
+        (
+            "thread_posted",
+            {"thread_id": thread.id, "mentioned_ids": [world.admin.pk], "hold_delivery": False},
+        )
+    ]
     assert ThreadFollow.objects.get(thread=thread, person=world.member).following
 
 
@@ -304,17 +307,13 @@ def test_resolve_and_reopen(world):
 
 def test_follow_and_mark_read(world, monkeypatch):
     calls = []
-    from tidings.inbox import actions as inbox_actions
-
-    monkeypatch.setattr(
-        inbox_actions, "mark_thread_read", lambda p, t: calls.append((p, t)), raising=False
-    )
     thread = thread_in(world.open_space, world.member)
+    monkeypatch.setattr(actions, "publish", lambda event, **kw: calls.append((event, kw)))
     actions.follow_thread(world.member, thread, False)
     assert not ThreadFollow.objects.get(thread=thread, person=world.member).following
     actions.mark_thread_read(world.guest, thread)
     assert ReadMark.objects.filter(thread=thread, person=world.guest).exists()
-    assert calls == [(world.guest, thread)]
+    assert calls == [("thread_read", {"person_id": world.guest.pk, "thread_id": thread.pk})]
     with pytest.raises(Http404):
         actions.follow_thread(world.outsider, thread, True)
 

@@ -56,3 +56,21 @@ def test_each_handler_takes_the_payload_it_is_published_with(event):
                 inspect.signature(handler).bind(**dict.fromkeys(keywords))
             except TypeError as error:
                 pytest.fail(f"{handler.__module__}.{handler.__qualname__}({event}): {error}")
+
+
+def test_a_posted_thread_is_indexed_at_once_and_delivered_on_commit(
+    world, django_capture_on_commit_callbacks
+):
+    from tidings.inbox.models import InboxItem  # the wiring under test spans the apps
+    from tidings.search.models import SearchDocument
+    from tidings.threads.actions import post_thread
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        thread = post_thread(
+            world.member, world.open_space, kind="question", title="Which DB?", body="@adam?"
+        )
+        assert SearchDocument.objects.filter(thread=thread, reply=None).exists()
+        assert not InboxItem.objects.filter(thread=thread).exists()
+    for callback in queued:
+        callback()
+    assert InboxItem.objects.filter(thread=thread, person=world.admin).exists()

@@ -9,17 +9,30 @@ from __future__ import annotations
 
 from tidings.events import Listeners
 from tidings.inbox import handlers as inbox
+from tidings.search import handlers as search
 from tidings.threads import handlers as threads
 
 HANDLERS: dict[str, Listeners] = {
     # workspaces
     "member_removed": Listeners(at_once=(threads.forget_member, inbox.cancel_scheduled_posts)),
     # threads
-    "thread_posted": Listeners(after_commit=(inbox.deliver_thread_posted,)),
-    "thread_resolved": Listeners(after_commit=(inbox.deliver_thread_resolved,)),
-    "reply_posted": Listeners(
-        at_once=(inbox.answer_requests,), after_commit=(inbox.deliver_reply_posted,)
+    "thread_posted": Listeners(
+        at_once=(search.index_thread,), after_commit=(inbox.deliver_thread_posted,)
     ),
+    "thread_edited": Listeners(at_once=(search.index_thread,)),
+    "thread_deleted": Listeners(at_once=(search.remove_thread,)),
+    "thread_resolved": Listeners(
+        at_once=(search.index_thread,), after_commit=(inbox.deliver_thread_resolved,)
+    ),
+    "thread_reopened": Listeners(at_once=(search.index_thread,)),
+    "reply_posted": Listeners(
+        at_once=(search.index_reply, inbox.answer_requests),
+        after_commit=(inbox.deliver_reply_posted,),
+    ),
+    "reply_edited": Listeners(at_once=(search.index_reply,)),
+    "reply_deleted": Listeners(at_once=(search.remove_reply,)),
     "mentions_added": Listeners(after_commit=(inbox.deliver_mentions_added,)),
     "thread_read": Listeners(at_once=(inbox.mark_thread_read,)),
+    # transcripts
+    "transcript_changed": Listeners(at_once=(search.index_transcript,)),
 }

@@ -30,7 +30,6 @@ from PIL import Image, UnidentifiedImageError
 from tidings import uploads
 from tidings.access import threads as access
 from tidings.events import publish
-from tidings.search import index as search_index
 from tidings.threads.markdown import plain_text, render_markdown, render_post
 from tidings.threads.mentions import find_mentions
 from tidings.threads.models import (
@@ -356,7 +355,6 @@ def post_thread(
                 person, recording_token, thread=thread, chunk_count=recording_chunks
             )
         _follow(person, thread)
-        search_index.index_thread(thread)
         # Held: each reader gets it at the start of their own working hours (send later).
         publish(
             "thread_posted",
@@ -402,7 +400,7 @@ def edit_thread(person: User, thread: Thread, *, title: str, body: str) -> Threa
     thread.body_html = rendered.html
     thread.edited_at = timezone.now()
     thread.save(update_fields=["title", "body", "body_html", "edited_at"])
-    search_index.index_thread(thread)
+    publish("thread_edited", thread_id=thread.pk)
     return thread
 
 
@@ -414,7 +412,7 @@ def delete_thread(person: User, thread: Thread) -> None:
         raise PermissionDenied("Only the author or a workspace admin can delete this thread.")
     thread.deleted_at = timezone.now()
     thread.save(update_fields=["deleted_at"])
-    search_index.remove_thread(thread)
+    publish("thread_deleted", thread_id=thread.pk)
 
 
 # --- Replies.
@@ -499,7 +497,6 @@ def post_reply(
         )
         thread.refresh_from_db(fields=["last_activity_at", "reply_count"])
         _follow(person, thread)
-        search_index.index_reply(reply)
         publish(
             "reply_posted",
             reply_id=reply.pk,
@@ -536,7 +533,7 @@ def edit_reply(person: User, reply: Reply, *, body: str) -> Reply:
     reply.body_html = rendered.html
     reply.edited_at = timezone.now()
     reply.save(update_fields=["body", "body_html", "edited_at"])
-    search_index.index_reply(reply)
+    publish("reply_edited", reply_id=reply.pk, thread_id=reply.thread_id)
     return reply
 
 
@@ -553,7 +550,7 @@ def delete_reply(person: User, reply: Reply) -> None:
     Thread.objects.filter(pk=reply.thread_id, reply_count__gt=0).update(
         reply_count=F("reply_count") - 1
     )
-    search_index.remove_reply(reply)
+    publish("reply_deleted", reply_id=reply.pk, thread_id=reply.thread_id)
 
 
 # --- Reactions.
@@ -597,7 +594,6 @@ def resolve_thread(person: User, thread: Thread, outcome: str) -> Thread:
     thread.resolved_at = timezone.now()
     thread.resolved_by = person
     thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
-    search_index.index_thread(thread)
     publish("thread_resolved", thread_id=thread.pk, resolved_at=thread.resolved_at.isoformat())
     return thread
 
@@ -613,7 +609,7 @@ def reopen_thread(person: User, thread: Thread) -> Thread:
     thread.outcome = ""
     thread.outcome_html = ""
     thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
-    search_index.index_thread(thread)
+    publish("thread_reopened", thread_id=thread.pk)
     return thread
 
 

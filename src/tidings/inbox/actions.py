@@ -19,6 +19,7 @@ from tidings.access.threads import (
 )
 from tidings.accounts import delivery
 from tidings.bounds import as_id, day_in_range
+from tidings.events import publish
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -213,10 +214,16 @@ def _schedule_emails(
     thread: Thread, events: dict[int, str], *, reply: Reply | None, actor_id: int | None
 ) -> None:
     """Each inbox item just created or brought back also queues an email, per the person's
-    delivery settings, so email reaches exactly the people the inbox does."""
-    from tidings.mail.outbox import schedule_emails
-
-    schedule_emails(thread, events, reply=reply, actor_id=actor_id)
+    delivery settings, so email reaches exactly the people the inbox does (the listeners of
+    `inbox_delivered` run at once, in this transaction)."""
+    if events:
+        publish(
+            "inbox_delivered",
+            thread_id=thread.pk,
+            reasons=dict(events),
+            reply_id=reply.pk if reply is not None else None,
+            actor_id=actor_id,
+        )
 
 
 def _deliver_mention(

@@ -1,9 +1,10 @@
 """Email notifications: the durable outbox of one email per person and thread.
 
 The inbox fan-out decides who hears about an event (exactly the people allowed to see it) and
-calls `schedule_emails`; this module decides when, per each person's delivery settings, and
-sends. Sending re-checks everything at send time: visibility, whether the person read the
-thread in the web UI meanwhile, quiet hours and their current settings.
+publishes `inbox_delivered`, which reaches `schedule_emails`; this module decides when, per
+each person's delivery settings, and sends. Sending re-checks everything at send time:
+visibility, whether the person read the thread in the web UI meanwhile, quiet hours and their
+current settings.
 
 Exactly once: a row is claimed with a conditional UPDATE (atomic on SQLite and PostgreSQL, so
 two workers never both win) that also fixes its Message-ID; only then is it sent, and marked

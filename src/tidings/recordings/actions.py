@@ -886,10 +886,7 @@ def _finish(job: _Job, recording: Recording) -> None:
         rendition_state=rendition_state,
     )
     log.info("recording %s processed (%s ms)", recording.pk, recording.duration_ms)
-    recording.refresh_from_db(fields=["audio_track"])
-    from tidings.transcripts.actions import request_transcript  # it imports these models
-
-    request_transcript(recording)
+    publish("recording_processed", recording_id=recording.pk)
     if rendition_state == RenditionState.PENDING:
         from tidings.recordings import jobs  # The worker's module imports these actions.
 

@@ -263,6 +263,13 @@ def set_space_members(person: User, space: Space, member_ids: Iterable[int | str
     )
 
 
+def add_to_spaces(person_id: int, space_ids: Iterable[int]) -> None:
+    """Put the person on the member list of each space (a guest joining by invitation; the
+    invitation checked who may add them). Adding someone already there changes nothing."""
+    for space_id in space_ids:
+        SpaceMember.objects.get_or_create(space_id=space_id, person_id=person_id)
+
+
 def forget_person_in_workspace(person_id: int, workspace_id: int) -> None:
     """Take a person removed from a workspace off every space list, space level and thread
     follow there: none of it comes back if they are invited again, when they get exactly what
@@ -351,9 +358,7 @@ def post_thread(
         )
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(thread=thread)
         if recording_token:
-            _recording_actions().attach_to_post(
-                person, recording_token, thread=thread, chunk_count=recording_chunks
-            )
+            _post_recording(person, recording_token, recording_chunks, thread, None)
         _follow(person, thread)
         # Held: each reader gets it at the start of their own working hours (send later).
         publish(
@@ -489,9 +494,7 @@ def post_reply(
             thread=thread, reply=reply
         )
         if recording_token:
-            _recording_actions().attach_to_post(
-                person, recording_token, thread=thread, reply=reply, chunk_count=recording_chunks
-            )
+            _post_recording(person, recording_token, recording_chunks, thread, reply)
         Thread.objects.filter(pk=thread.pk).update(
             last_activity_at=now, reply_count=F("reply_count") + 1
         )
@@ -771,7 +774,16 @@ def _record_read(person: User, thread: Thread) -> ReadMark:
     return mark
 
 
-def _recording_actions():
-    from tidings.recordings import actions  # it imports this module: import it when called
-
-    return actions
+def _post_recording(
+    person: User, token: str, chunk_count: int | None, thread: Thread, reply: Reply | None
+) -> None:
+    """The person's recording goes with the post: the recordings app takes it in this
+    transaction, and refuses it (a ValidationError) when it cannot go, which undoes the post."""
+    publish(
+        "recording_posted",
+        person_id=person.pk,
+        recording_token=token,
+        chunk_count=chunk_count,
+        thread_id=thread.pk,
+        reply_id=reply.pk if reply is not None else None,
+    )

@@ -9,3 +9,8 @@ from tidings.threads import actions
 def forget_member(person_id: int, workspace_id: int) -> None:
     """A person removed from a workspace loses their space lists, levels and follows there."""
     actions.forget_person_in_workspace(person_id, workspace_id)
+
+
+def add_guest_to_spaces(person_id: int, space_ids: list[int]) -> None:
+    """A guest who accepted an invitation joins the private spaces it named."""
+    actions.add_to_spaces(person_id, space_ids)

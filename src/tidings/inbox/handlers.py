@@ -7,7 +7,7 @@ others change the inbox in the action's own transaction.
 
 from __future__ import annotations
 
-from tidings.inbox import actions, jobs
+from tidings.inbox import actions, jobs, send_later
 
 
 def deliver_thread_posted(
@@ -48,4 +48,4 @@ def mark_thread_read(person_id: int, thread_id: int, **_: object) -> None:
 
 def cancel_scheduled_posts(person_id: int, workspace_id: int, **_: object) -> None:
     """A person removed from a workspace has nothing more sent there."""
-    actions.cancel_scheduled_posts_in(person_id, workspace_id)
+    send_later.cancel_scheduled_posts_in(person_id, workspace_id)

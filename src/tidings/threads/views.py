@@ -24,7 +24,7 @@ from tidings.accounts.views import delivery_settings_page
 from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
-from tidings.recordings import actions as recording_actions
+from tidings.recordings import moments as recording_moments
 from tidings.recordings import queries as recording_queries
 from tidings.recordings.views import thread_players
 from tidings.security import is_page_view, sandboxed_file
@@ -493,7 +493,7 @@ def _reply_poster(composer: dict) -> Callable[..., Reply]:
     if not composer["moment_recording"]:
         return actions.post_reply
     return partial(
-        recording_actions.comment_at_moment,
+        recording_moments.comment_at_moment,
         moment_recording=composer["moment_recording"],
         moment_ms=composer["moment_ms"],
     )

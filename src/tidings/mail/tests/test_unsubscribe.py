@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from tidings.accounts.models import EmailCadence
-from tidings.mail import outbox
+from tidings.mail import outbox, unsubscribe
 from tidings.mail.models import OutboxEmail
 from tidings.mail.tests.test_outbox import later, set_delivery
 from tidings.threads.models import SpaceLevel, SpaceSubscription
@@ -82,7 +82,7 @@ def test_a_forged_or_damaged_token_does_nothing(world, link, client, method):
 
 
 def test_a_token_is_void_once_the_person_cannot_see_the_space(world, client):
-    token = outbox.unsubscribe_token(world.member, world.private_space)
+    token = unsubscribe.unsubscribe_token(world.member, world.private_space)
     assert client.post(f"/email/unsubscribe/{token}").status_code == 404
     assert not SpaceSubscription.objects.filter(person=world.member).exists()
 

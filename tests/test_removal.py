@@ -12,8 +12,8 @@ from conftest import ROLES
 from tidings.access import threads as access
 from tidings.accounts.actions import create_access_token, person_for_token
 from tidings.apikit.testing import ApiClient
-from tidings.inbox.actions import schedule_post
 from tidings.inbox.models import ScheduleState
+from tidings.inbox.send_later import schedule_post
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import SpaceMember, SpaceSubscription, ThreadFollow
 from tidings.threads.tests.factories import thread_in

@@ -102,6 +102,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tidings.workspaces.context.navigation",
+                "tidings.threads.context.space_levels",
+                "tidings.inbox.context.inbox_count",
             ],
         },
     },

@@ -499,7 +499,7 @@ def test_a_recorded_reply_sent_later(server, media_browser, open_page, fresh_dat
         server.data_dir.parent,
         "import datetime as dt\n"
         "from django.utils import timezone\n"
-        "from tidings.inbox.actions import publish_due_posts\n"
+        "from tidings.inbox.send_later import publish_due_posts\n"
         "print(publish_due_posts(timezone.now() + dt.timedelta(days=3)))\n",
     )
     assert published.splitlines()[-1] == "1"

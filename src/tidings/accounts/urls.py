@@ -18,7 +18,6 @@ urlpatterns = [
     path("settings/profile", views.update_profile, name="update-profile"),
     path("settings/delivery", views.delivery_page, name="delivery"),
     path("settings/delivery/preview", views.delivery_preview, name="delivery-preview"),
-    path("settings/delivery/spaces", views.delivery_spaces, name="delivery-spaces"),
     path("settings/password", views.change_password, name="change-password"),
     path("settings/sessions/<int:session_id>/sign-out", views.end_session, name="end-session"),
     path("settings/sessions/sign-out-others", views.end_other_sessions, name="end-other-sessions"),

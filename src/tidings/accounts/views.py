@@ -12,12 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from tidings.access.threads import visible_spaces
 from tidings.accounts import actions, delivery, queries
 from tidings.accounts.forms import (
     AccessTokenForm,
@@ -30,8 +29,6 @@ from tidings.accounts.forms import (
     SignOutEverywhereForm,
 )
 from tidings.accounts.models import DeliverySettings
-from tidings.threads import actions as thread_actions
-from tidings.threads.models import SpaceLevel, SpaceSubscription
 
 # Attempts allowed per account (the email posted) and per client address.
 SIGN_IN_RATE_PER_ACCOUNT = "10/15m"
@@ -296,30 +293,17 @@ def _preview(row: DeliverySettings, now: dt.datetime) -> dict[str, object]:
     }
 
 
-def _space_levels(person) -> list[dict[str, object]]:
-    levels = dict(SpaceSubscription.objects.filter(person=person).values_list("space_id", "level"))
-    spaces = (
-        visible_spaces(person)
-        .filter(archived_at=None)
-        .select_related("workspace")
-        .order_by("workspace__name", "name")
-    )
-    return [{"space": space, "level": levels.get(space.pk, SpaceLevel.FOLLOW)} for space in spaces]
-
-
-def _delivery_page(
+def delivery_settings_page(
     request: HttpRequest, status: int = 200, form: DeliveryForm | None = None, **extra
 ) -> HttpResponse:
+    """The delivery settings page; its table of space levels comes from the threads app
+    (`tidings.threads.context.space_levels`), which also saves it."""
     row = delivery.settings_for(request.user)
     if form is None:
         form = DeliveryForm(initial=DeliveryForm.initial_for(row))
     context = {
         "form": form,
         "preview": _preview(row, timezone.now()),
-        "spaces": _space_levels(request.user),
-        # Short names in the selects; the full sentences explain them once, under the table.
-        "levels": [(value, label.split(":")[0]) for value, label in SpaceLevel.choices],
-        "level_help": [label for _, label in SpaceLevel.choices],
         **extra,
     }
     return render(request, "accounts/delivery.html", context, status=status)
@@ -329,7 +313,7 @@ def _delivery_page(
 @require_http_methods(["GET", "POST"])
 def delivery_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _delivery_page(request)
+        return delivery_settings_page(request)
     form = DeliveryForm(request.POST)
     if form.is_valid():
         try:
@@ -337,7 +321,7 @@ def delivery_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _add_errors(form, error)
     if not form.is_valid():
-        return _delivery_page(request, 400, form)
+        return delivery_settings_page(request, 400, form)
     messages.success(request, "Your delivery settings are saved.")
     return redirect("accounts:delivery")
 
@@ -364,24 +348,3 @@ def delivery_preview(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/_delivery_preview.html", {"preview": preview, "problems": problems}
     )
-
-
-@login_required
-@require_POST
-def delivery_spaces(request: HttpRequest) -> HttpResponse:
-    """Save the level of each space in the table; only spaces the person can see are read."""
-    problems = []
-    changed = 0
-    for entry in _space_levels(request.user):
-        space, level = entry["space"], request.POST.get(f"level-{entry['space'].pk}")
-        if level is None or level == entry["level"]:
-            continue
-        try:
-            thread_actions.set_space_level(request.user, space, level)
-            changed += 1
-        except ValidationError:
-            problems.append(f"{space.name}: pick one of the levels in the list.")
-    if problems:
-        return _delivery_page(request, 400, space_problems=problems)
-    messages.success(request, "Space levels saved." if changed else "No space level changed.")
-    return redirect(reverse("accounts:delivery") + "#spaces")

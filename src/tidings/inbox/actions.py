@@ -14,27 +14,23 @@ from django.utils import timezone
 from tidings.access.threads import (
     can_post_in_space,
     mentionable_people,
-    visible_spaces,
     visible_threads,
 )
 from tidings.accounts import delivery
 from tidings.bounds import as_id, day_in_range
+from tidings.events import publish
 from tidings.inbox.models import (
     InboxItem,
     Reason,
     Reminder,
     Request,
     RequestRecipient,
-    ScheduledDelivery,
-    ScheduledPost,
-    ScheduleState,
 )
-from tidings.threads.models import SpaceLevel, SpaceSubscription, ThreadFollow
+from tidings.threads.models import Reply, SpaceLevel, SpaceSubscription, ThreadFollow
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User
-    from tidings.threads.models import Reply, Space, Thread
-    from tidings.workspaces.models import Workspace
+    from tidings.threads.models import Thread
 
 # Strength of a reason: a stronger one replaces a weaker one while the item is unread.
 REASON_RANK = {
@@ -58,7 +54,7 @@ def _ids(people: Iterable[User | int] | None) -> set[int]:
     return {p if isinstance(p, int) else p.pk for p in (people or [])}
 
 
-def _viewer_ids(thread: Thread) -> set[int]:
+def viewer_ids(thread: Thread) -> set[int]:
     """Who can see the thread right now (checked at delivery, not when the event happened)."""
     if thread.deleted_at is not None:
         return set()
@@ -72,7 +68,7 @@ def fan_out_thread_posted(
     no subscription row means follow) and of mentioned people, even if they muted the space.
     Never the author, never someone who cannot see the space. Safe to run twice. Returns how
     many items it touched."""
-    viewers = _viewer_ids(thread) - {thread.author_id}
+    viewers = viewer_ids(thread) - {thread.author_id}
     if only is not None:  # a held delivery reaching these people now (send later)
         viewers &= set(only)
     quiet = set(
@@ -125,7 +121,7 @@ def fan_out_reply_posted(
     thread = reply.thread
     if reply.deleted_at is not None:
         return 0
-    viewers = _viewer_ids(thread) - {reply.author_id}
+    viewers = viewer_ids(thread) - {reply.author_id}
     if only is not None:  # a held delivery reaching these people now (send later)
         viewers &= set(only)
     followers = _thread_followers(thread)
@@ -160,7 +156,7 @@ def fan_out_thread_resolved(thread: Thread, resolved_at: dt.datetime) -> int:
     if thread.deleted_at is not None or thread.resolved_at != resolved_at:
         return 0
     actor_id = thread.resolved_by_id
-    recipients = _thread_followers(thread) & (_viewer_ids(thread) - {actor_id})
+    recipients = _thread_followers(thread) & (viewer_ids(thread) - {actor_id})
     emails = {
         person_id: Reason.RESOLUTION
         for person_id in sorted(recipients)
@@ -200,7 +196,7 @@ def fan_out_mentions_added(
     twice changes nothing more. Returns how many items it touched."""
     if thread.deleted_at is not None or (reply is not None and reply.deleted_at is not None):
         return 0
-    mentioned_ids = _ids(mentioned) & (_viewer_ids(thread) - {actor_id})
+    mentioned_ids = _ids(mentioned) & (viewer_ids(thread) - {actor_id})
     emails = {
         person_id: Reason.MENTION
         for person_id in sorted(mentioned_ids)
@@ -214,10 +210,16 @@ def _schedule_emails(
     thread: Thread, events: dict[int, str], *, reply: Reply | None, actor_id: int | None
 ) -> None:
     """Each inbox item just created or brought back also queues an email, per the person's
-    delivery settings, so email reaches exactly the people the inbox does."""
-    from tidings.mail.outbox import schedule_emails
-
-    schedule_emails(thread, events, reply=reply, actor_id=actor_id)
+    delivery settings, so email reaches exactly the people the inbox does (the listeners of
+    `inbox_delivered` run at once, in this transaction)."""
+    if events:
+        publish(
+            "inbox_delivered",
+            thread_id=thread.pk,
+            reasons=dict(events),
+            reply_id=reply.pk if reply is not None else None,
+            actor_id=actor_id,
+        )
 
 
 def _deliver_mention(
@@ -445,11 +447,16 @@ def mark_read(person: User, item_id: int) -> InboxItem:
     return item
 
 
-def mark_thread_read(person: User, thread: Thread) -> int:
+def mark_thread_read(person: User | None, thread: Thread) -> int:
     """The person has seen the thread: their item for it (if any) is read. Returns 0 or 1."""
     if person is None or not person.is_authenticated:
         return 0
-    return InboxItem.objects.filter(person=person, thread=thread, read_at=None).update(
+    return read_thread(person.pk, thread.pk)
+
+
+def read_thread(person_id: int, thread_id: int) -> int:
+    """As `mark_thread_read`, for a signed-in person known by id."""
+    return InboxItem.objects.filter(person_id=person_id, thread_id=thread_id, read_at=None).update(
         read_at=timezone.now()
     )
 
@@ -514,7 +521,7 @@ def remind_time(preset: str, person: User, now: dt.datetime | None = None) -> dt
     )
 
 
-def _future(person: User, at: dt.datetime, now: dt.datetime, what: str) -> dt.datetime:
+def future_time(person: User, at: dt.datetime, now: dt.datetime, what: str) -> dt.datetime:
     """`at` as an aware time (a naive one is in the person's zone), checked to be ahead."""
     if timezone.is_naive(at):
         at = timezone.make_aware(at, person.zone)
@@ -540,7 +547,7 @@ def create_reminder(
     now = now or timezone.now()
     thread, reply = visible_post(person, thread_id, reply_id)
     when = at if at is not None else remind_time(preset, person, now)
-    when = _future(person, when, now, "reminder")
+    when = future_time(person, when, now, "reminder")
     return Reminder.objects.create(
         person=person, thread=thread, reply=reply, remind_at=when, created_at=now
     )
@@ -674,6 +681,12 @@ def mark_answered(
     return row
 
 
+def answer_requests_by_reply_id(reply_id: int) -> int:
+    """As `answer_requests_by_reply`, for a reply known by id (0 when it is gone)."""
+    reply = Reply.objects.filter(pk=reply_id).first()
+    return 0 if reply is None else answer_requests_by_reply(reply)
+
+
 def answer_requests_by_reply(reply: Reply) -> int:
     """A reply answers every open request made to its author in its thread before it.
     Running twice changes nothing more. Returns how many requests it answered."""
@@ -709,269 +722,3 @@ def nudge_waiting_requests(now: dt.datetime | None = None) -> int:
             )  # fmt: skip
             nudged += 1
     return nudged
-
-
-# --- Send later: a post published at a time, or delivered in each reader's working hours.
-
-SCHEDULED_TITLE_MAX = 200
-SCHEDULED_BODY_MAX = 50_000
-
-
-def _clean_scheduled(
-    thread: Thread | None, kind: str, title: str, body: str, *, has_media: bool = False
-) -> dict:
-    """The fields of a scheduled post, checked as posting will check them."""
-    from tidings.threads.models import ThreadKind
-
-    title, body = " ".join((title or "").split()), (body or "").strip()
-    errors: dict[str, list[str]] = {}
-    if thread is None:
-        if kind not in ThreadKind.values or kind == ThreadKind.WALKTHROUGH:
-            errors["kind"] = ["Choose a kind: discussion, status update, decision, question or"
-                              " announcement."]  # fmt: skip
-        if not title:
-            errors["title"] = ["Give the thread a title."]
-        elif len(title) > SCHEDULED_TITLE_MAX:
-            errors["title"] = [f"Keep the title under {SCHEDULED_TITLE_MAX} characters."]
-    elif not body and not has_media:
-        errors["body"] = ["Write the reply before scheduling it."]
-    if len(body) > SCHEDULED_BODY_MAX:
-        errors["body"] = [f"Keep the text under {SCHEDULED_BODY_MAX:,} characters."]
-    if errors:
-        raise ValidationError(errors)
-    return {"kind": kind if thread is None else "", "title": title, "body": body}
-
-
-@transaction.atomic
-def schedule_post(
-    author: User,
-    *,
-    space: Space | None = None,
-    thread: Thread | None = None,
-    kind: str = "",
-    title: str = "",
-    body: str = "",
-    send_at: dt.datetime,
-    attachment_tokens: Iterable[str] = (),
-    recording_token: str = "",
-    recording_chunks: int | None = None,
-    now: dt.datetime | None = None,
-) -> ScheduledPost:
-    """Keep a new thread in `space` (or a reply in `thread`) to publish at `send_at` (naive: in
-    the author's zone), through the normal posting actions. Nobody else sees it until then.
-    Files the author uploaded and a recording they made are held until then and posted with
-    it (they are checked now as posting checks them)."""
-    from tidings.recordings import actions as recording_actions
-    from tidings.threads import actions as thread_actions
-
-    now = now or timezone.now()
-    if thread is not None:
-        if not visible_threads(author).filter(pk=thread.pk).exists():
-            raise Http404("No such thread.")
-        space = thread.space
-    if space is None or not visible_spaces(author).filter(pk=space.pk).exists():
-        raise Http404("No such space.")
-    if space.archived_at is not None:
-        raise PermissionDenied("This space is archived; nothing new can be posted in it.")
-    tokens = [t for t in dict.fromkeys(attachment_tokens) if t]
-    fields = _clean_scheduled(thread, kind, title, body, has_media=bool(tokens or recording_token))
-    send_at = _future(author, send_at, now, "post")
-    thread_actions.hold_attachments(author, space, tokens)
-    if recording_token:
-        recording_actions.hold_for_later(
-            author, recording_token, space=space, thread=thread, chunk_count=recording_chunks
-        )
-    return ScheduledPost.objects.create(
-        author=author,
-        space=space,
-        thread=thread,
-        send_at=send_at,
-        created_at=now,
-        attachment_tokens=tokens,
-        recording_token=recording_token,
-        recording_chunks=recording_chunks,
-        **fields,
-    )
-
-
-def _release(post: ScheduledPost) -> None:
-    """The post will not be made: its held files and recording go back to being unposted."""
-    from tidings.recordings import actions as recording_actions
-    from tidings.threads import actions as thread_actions
-
-    thread_actions.release_attachments(post.attachment_tokens)
-    recording_actions.release_for_later(post.recording_token)
-
-
-def _own_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
-    found = (
-        ScheduledPost.objects.select_for_update(of=("self",))
-        .filter(pk=scheduled_id, author=author, state=ScheduleState.SCHEDULED)
-        .select_related("thread", "space")
-        .first()
-    )
-    if found is None:
-        raise Http404("No such scheduled post.")
-    return found
-
-
-@transaction.atomic
-def edit_scheduled(
-    author: User,
-    scheduled_id: int,
-    *,
-    title: str,
-    body: str,
-    send_at: dt.datetime,
-    now: dt.datetime | None = None,
-) -> ScheduledPost:
-    """Change the words or the time of one's post that is still waiting to be sent."""
-    found = _own_scheduled(author, scheduled_id)
-    has_media = bool(found.attachment_tokens or found.recording_token)
-    fields = _clean_scheduled(found.thread, found.kind, title, body, has_media=has_media)
-    found.title, found.body = fields["title"], fields["body"]
-    found.send_at = _future(author, send_at, now or timezone.now(), "post")
-    found.save(update_fields=["title", "body", "send_at"])
-    return found
-
-
-@transaction.atomic
-def cancel_scheduled(author: User, scheduled_id: int) -> ScheduledPost:
-    """Drop one's post that is still waiting to be sent."""
-    found = _own_scheduled(author, scheduled_id)
-    found.state = ScheduleState.CANCELLED
-    found.save(update_fields=["state"])
-    _release(found)
-    return found
-
-
-def cancel_scheduled_posts_in(author: User, workspace: Workspace) -> int:
-    """Drop every post the author still has waiting to be sent in the workspace (they were
-    removed from it). Returns how many."""
-    waiting = list(
-        ScheduledPost.objects.select_for_update(of=("self",)).filter(
-            author=author, space__workspace=workspace, state=ScheduleState.SCHEDULED
-        )
-    )
-    for post in waiting:
-        post.state = ScheduleState.CANCELLED
-        post.save(update_fields=["state"])
-        _release(post)
-    return len(waiting)
-
-
-def publish_due_posts(now: dt.datetime | None = None) -> int:
-    """Publish every scheduled post whose time has come, exactly once: the row is claimed in
-    the same transaction that posts it, so a second run or worker finds nothing to do. A post
-    that can no longer be made (access lost, space archived) is marked failed with the reason.
-    Returns how many were published."""
-    from tidings.threads import actions as thread_actions
-
-    now = now or timezone.now()
-    due = ScheduledPost.objects.filter(state=ScheduleState.SCHEDULED, send_at__lte=now)
-    published = 0
-    for pk in list(due.values_list("pk", flat=True)):
-        with transaction.atomic():
-            claimed = ScheduledPost.objects.filter(pk=pk, state=ScheduleState.SCHEDULED).update(
-                state=ScheduleState.SENT, sent_at=now
-            )
-            if not claimed:
-                continue
-            post = ScheduledPost.objects.select_related("author", "space", "thread").get(pk=pk)
-            try:
-                with transaction.atomic():
-                    media = {
-                        "attachment_tokens": post.attachment_tokens,
-                        "recording_token": post.recording_token,
-                        "recording_chunks": post.recording_chunks,
-                    }
-                    if post.thread is None:
-                        post.sent_thread = thread_actions.post_thread(
-                            post.author, post.space, kind=post.kind, title=post.title,
-                            body=post.body, **media,
-                        )  # fmt: skip
-                    else:
-                        post.sent_reply = thread_actions.post_reply(
-                            post.author, post.thread, body=post.body, **media
-                        )
-                        post.sent_thread = post.thread
-            except (ValidationError, PermissionDenied, Http404) as error:
-                post.state = ScheduleState.FAILED
-                messages = getattr(error, "messages", None) or [str(error)]
-                post.failure = " ".join(messages)[:300]
-                _release(post)
-            else:
-                published += 1
-            post.save(update_fields=["state", "sent_thread", "sent_reply", "failure"])
-    return published
-
-
-def working_hours_deliveries(
-    thread: Thread, author_id: int | None, now: dt.datetime
-) -> list[tuple[User, dt.datetime]]:
-    """Who gets a post sent "in the recipients' working hours", and when: everyone who can see
-    the thread but its author, each at the start of their next working window (`now` when
-    they are working), soonest first."""
-    from tidings.accounts.models import User
-
-    people = User.objects.filter(pk__in=_viewer_ids(thread) - {author_id}).select_related(
-        "delivery_settings"
-    )
-    times = [(p, delivery.next_working_start(delivery.settings_for(p), now)) for p in people]
-    return sorted(times, key=lambda pair: (pair[1], pair[0].name))
-
-
-def hold_delivery(thread: Thread, reply: Reply | None, mentioned: Iterable[int]) -> int:
-    """A post sent "in the recipients' working hours" is published for its author now; each
-    person who can see it gets it in their inbox at the start of their next working window
-    (now, if they are working). Returns how many deliveries were held."""
-    author_id = reply.author_id if reply is not None else thread.author_id
-    if ScheduledDelivery.objects.filter(thread=thread, reply=reply).exists():
-        return 0  # this post's deliveries are held already (the task ran twice)
-    now = timezone.now()
-    mentioned_ids = set(mentioned)
-    rows = [
-        ScheduledDelivery(
-            thread=thread,
-            reply=reply,
-            person=person,
-            mentioned=person.pk in mentioned_ids,
-            deliver_at=deliver_at,
-        )
-        for person, deliver_at in working_hours_deliveries(thread, author_id, now)
-    ]
-    ScheduledDelivery.objects.bulk_create(rows)
-    deliver_held(now)
-    return len(rows)
-
-
-def deliver_held(now: dt.datetime | None = None) -> int:
-    """Deliver every held post to the people whose working window has started, once each
-    (rows are claimed by a conditional update); the fan-out checks access and follows again.
-    Returns how many people got an inbox item."""
-    now = now or timezone.now()
-    due = ScheduledDelivery.objects.filter(delivered_at=None, deliver_at__lte=now)
-    batches: dict[tuple[int, int | None], list[ScheduledDelivery]] = {}
-    for row in due.select_related("thread__space", "reply__thread__space").order_by("pk"):
-        batches.setdefault((row.thread_id, row.reply_id), []).append(row)
-    touched = 0
-    for rows in batches.values():
-        ids = [row.pk for row in rows]
-        with transaction.atomic():
-            claimed = list(
-                ScheduledDelivery.objects.select_for_update()
-                .filter(pk__in=ids, delivered_at=None)
-                .values_list("pk", "person_id", "mentioned")
-            )
-            ScheduledDelivery.objects.filter(pk__in=[c[0] for c in claimed]).update(
-                delivered_at=now
-            )
-        people = {person_id for _, person_id, _ in claimed}
-        mentioned = [person_id for _, person_id, was in claimed if was]
-        if not people:
-            continue
-        if rows[0].reply is None:
-            touched += fan_out_thread_posted(rows[0].thread, mentioned, only=people)
-        else:
-            touched += fan_out_reply_posted(rows[0].reply, mentioned, only=people)
-    return touched

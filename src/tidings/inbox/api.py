@@ -15,7 +15,7 @@ from tidings.accounts.api import PersonOut, person_out
 from tidings.apikit.errors import ErrorOut
 from tidings.apikit.pagination import PageParams
 from tidings.bounds import Id
-from tidings.inbox import actions, queries
+from tidings.inbox import actions, queries, send_later
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -363,7 +363,7 @@ def create_scheduled(request: HttpRequest, payload: ScheduledIn) -> Status:
         space = visible_spaces(request.auth).filter(pk=payload.space_id or 0).first()
         if space is None:
             raise Http404("No such space.")
-    post = actions.schedule_post(
+    post = send_later.schedule_post(
         request.auth, space=space, thread=thread, kind=payload.kind, title=payload.title,
         body=payload.body, send_at=payload.send_at, attachment_tokens=payload.attachments,
         recording_token=payload.recording,
@@ -373,5 +373,5 @@ def create_scheduled(request: HttpRequest, payload: ScheduledIn) -> Status:
 
 @router.delete("/scheduled/{scheduled_id}", response={204: None}, summary="Cancel a post")
 def cancel_scheduled(request: HttpRequest, scheduled_id: int) -> Status:
-    actions.cancel_scheduled(request.auth, scheduled_id)
+    send_later.cancel_scheduled(request.auth, scheduled_id)
     return Status(204, None)

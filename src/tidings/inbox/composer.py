@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.access import threads as access
-from tidings.inbox import actions, queries
+from tidings.inbox import actions, queries, send_later
 
 
 def due_text(due_on, due_at, now) -> tuple[str, bool]:
@@ -109,7 +109,7 @@ def held_delivery_notice(author, thread, *, now: dt.datetime | None = None) -> s
     because they are at work."""
     now = now or timezone.now()
     held, at_work = [], []
-    for person, deliver_at in actions.working_hours_deliveries(thread, author.pk, now):
+    for person, deliver_at in send_later.working_hours_deliveries(thread, author.pk, now):
         if deliver_at <= now:
             at_work.append(person.name)
         else:

@@ -6,6 +6,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tidings.inbox import actions
+from tidings.inbox.send_later import deliver_held, hold_delivery, publish_due_posts
 
 
 @db_task()
@@ -75,7 +76,7 @@ def hold_thread_delivery(thread_id: int, mentioned_ids: list[int]) -> None:
 
     thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
     if thread is not None:
-        actions.hold_delivery(thread, None, mentioned_ids)
+        hold_delivery(thread, None, mentioned_ids)
 
 
 @db_task()
@@ -86,12 +87,12 @@ def hold_reply_delivery(reply_id: int, mentioned_ids: list[int]) -> None:
 
     reply = Reply.objects.select_related("thread__space").filter(pk=reply_id).first()
     if reply is not None:
-        actions.hold_delivery(reply.thread, reply, mentioned_ids)
+        hold_delivery(reply.thread, reply, mentioned_ids)
 
 
 @db_periodic_task(crontab(minute="*"))
 def send_later() -> None:
     """Every minute: publish scheduled posts that are due, and deliver held posts to people
     whose working hours have started."""
-    actions.publish_due_posts()
-    actions.deliver_held()
+    publish_due_posts()
+    deliver_held()

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from tidings.inbox import actions, queries
+from tidings.inbox import actions, queries, send_later
 from tidings.inbox.composer import due_text
 from tidings.inbox.forms import AskForm, RemindForm, SendAtForm, SnoozeForm
 from tidings.inbox.models import InboxItem
@@ -302,7 +302,7 @@ def _schedule(request: HttpRequest, **where) -> HttpResponse:
         send_at = _send_at(request)
         with transaction.atomic():
             uploaded = thread_composer.upload_files(request, space)
-            actions.schedule_post(
+            send_later.schedule_post(
                 request.user, kind=fields["kind"], title=fields["title"], body=fields["body"],
                 send_at=send_at, attachment_tokens=[a.token for a in uploaded],
                 **thread_composer.recording_fields(request), **where,
@@ -349,7 +349,7 @@ def scheduled_edit(request: HttpRequest, scheduled_id: int) -> HttpResponse:
     if request.method == "POST":
         fields = {key: request.POST.get(key, "") for key in ("title", "body", "send_at")}
         try:
-            actions.edit_scheduled(
+            send_later.edit_scheduled(
                 request.user, found.pk, title=fields["title"], body=fields["body"],
                 send_at=_send_at(request),
             )  # fmt: skip
@@ -368,6 +368,6 @@ def scheduled_edit(request: HttpRequest, scheduled_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def scheduled_cancel(request: HttpRequest, scheduled_id: int) -> HttpResponse:
-    actions.cancel_scheduled(request.user, scheduled_id)
+    send_later.cancel_scheduled(request.user, scheduled_id)
     messages.success(request, "Scheduled post cancelled.")
     return redirect("inbox:later")

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
 from tidings.access import threads as access
-from tidings.mail import addresses, letters, outbox, proof, reading
+from tidings.mail import addresses, letters, outbox, proof, reading, unsubscribe
 from tidings.mail.models import (
     InboundMessage,
     InboundResult,
@@ -332,7 +332,7 @@ def _tell_reply_held(person: User, thread: Thread, verdict: proof.Proof) -> None
 
 
 def _by_unsubscribe_address(token: str, entry: InboundMessage) -> str:
-    space = outbox.unsubscribe_by_email(token)
+    space = unsubscribe.unsubscribe_by_email(token)
     if space is None:
         raise _Refused(_BAD_UNSUBSCRIBE)
     entry.space = space

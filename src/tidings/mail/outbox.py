@@ -1,9 +1,10 @@
 """Email notifications: the durable outbox of one email per person and thread.
 
 The inbox fan-out decides who hears about an event (exactly the people allowed to see it) and
-calls `schedule_emails`; this module decides when, per each person's delivery settings, and
-sends. Sending re-checks everything at send time: visibility, whether the person read the
-thread in the web UI meanwhile, quiet hours and their current settings.
+publishes `inbox_delivered`, which reaches `schedule_emails`; this module decides when, per
+each person's delivery settings, and sends. Sending re-checks everything at send time:
+visibility, whether the person read the thread in the web UI meanwhile, quiet hours and their
+current settings.
 
 Exactly once: a row is claimed with a conditional UPDATE (atomic on SQLite and PostgreSQL, so
 two workers never both win) that also fixes its Message-ID; only then is it sent, and marked
@@ -24,7 +25,6 @@ from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -34,11 +34,12 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from tidings import leases
-from tidings.access.threads import can_view_space, can_view_thread
+from tidings.access.threads import can_view_thread
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
 from tidings.accounts.models import EmailCadence, header_safe_name
-from tidings.mail.addresses import read_unsubscribe_address, unsubscribe_address
+from tidings.mail.addresses import unsubscribe_address
 from tidings.mail.models import EmailEvent, OutboxEmail, Outcome
+from tidings.mail.unsubscribe import unsubscribe_token
 from tidings.recordings import queries as recording_queries
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ BATCH = 500
 URGENT = {EmailEvent.MENTION, EmailEvent.REQUEST, EmailEvent.REMINDER}
 # Personal events reach a person even in a space they muted.
 PERSONAL = URGENT
-_UNSUBSCRIBE_SALT = "tidings.mail.unsubscribe"
 # How much of what is said in a recording an email quotes.
 SAID_WORDS = 40
 
@@ -489,63 +489,8 @@ def list_headers(person: User, space: Space) -> dict[str, str]:
     }
 
 
-def unsubscribe_token(person: User, space: Space) -> str:
-    return signing.dumps([person.pk, space.pk], salt=_UNSUBSCRIBE_SALT, compress=True)
-
-
-def read_unsubscribe_token(token: str) -> tuple[int, int] | None:
-    """(person id, space id) of a genuine token, or None."""
-    try:
-        person_id, space_id = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
-        return int(person_id), int(space_id)
-    except (signing.BadSignature, TypeError, ValueError):
-        return None
-
-
 def unsubscribe_url(person: User, space: Space) -> str:
     return absolute(reverse("mail:unsubscribe", args=[unsubscribe_token(person, space)]))
-
-
-def unsubscribe_target(token: str) -> tuple[User, Space] | None:
-    """Who and which space a genuine token unsubscribes, while that person can see it."""
-    return _target(read_unsubscribe_token(token))
-
-
-def _target(found: tuple[int, int] | None) -> tuple[User, Space] | None:
-    from tidings.accounts.models import User
-    from tidings.threads.models import Space
-
-    if found is None:
-        return None
-    person = User.objects.filter(pk=found[0], is_active=True).first()
-    space = Space.objects.select_related("workspace").filter(pk=found[1]).first()
-    if person is None or space is None or not can_view_space(person, space):
-        return None
-    return person, space
-
-
-def unsubscribe(token: str) -> Space | None:
-    """Stop email from a space for the person in a genuine token (RFC 8058 one-click: no
-    sign-in, no CSRF token; the signature is the proof). The space is muted for them: only
-    mentions of them, their requests and their reminders still come. Returns the space, or
-    None for a forged token or a space they can no longer see. Safe to repeat."""
-    return _mute(unsubscribe_target(token))
-
-
-def unsubscribe_by_email(address_token: str) -> Space | None:
-    """The same for mail sent to an unsubscribe address (`addresses.unsubscribe_address`)."""
-    return _mute(_target(read_unsubscribe_address(address_token)))
-
-
-def _mute(target: tuple[User, Space] | None) -> Space | None:
-    from tidings.threads.actions import set_space_level
-    from tidings.threads.models import SpaceLevel
-
-    if target is None:
-        return None
-    person, space = target
-    set_space_level(person, space, SpaceLevel.MUTED)
-    return space
 
 
 def _reply_address(person: User, thread: Thread) -> str | None:

@@ -10,7 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tidings.mail import inbound, outbox
+from tidings.mail import inbound
+from tidings.mail import unsubscribe as unsubscribing
 from tidings.security import sandboxed_file
 from tidings.threads.queries import space_for
 from tidings.workspaces.queries import workspace_for
@@ -22,10 +23,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for confirmation (link scanners must not unsubscribe anyone); POST, from the
     button or a mail client's one-click, mutes the space's email for the token's person."""
     if request.method == "POST":
-        space = outbox.unsubscribe(token)
+        space = unsubscribing.unsubscribe(token)
         status = 200 if space is not None else 404
         return render(request, "mail/unsubscribed.html", {"space": space}, status=status)
-    target = outbox.unsubscribe_target(token)
+    target = unsubscribing.unsubscribe_target(token)
     if target is None:
         return render(request, "mail/unsubscribed.html", {"space": None}, status=404)
     person, space = target

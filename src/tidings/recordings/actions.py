@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 import secrets
 import shutil
@@ -32,21 +31,18 @@ from django.utils import timezone
 
 from tidings import leases, uploads
 from tidings.access import recordings as access
-from tidings.inbox import actions as inbox_actions
+from tidings.events import publish
 from tidings.recordings import processing
 from tidings.recordings.models import (
     Collection,
     CollectionItem,
-    Moment,
     Recording,
     RecordingChunk,
-    RecordingView,
     RenditionState,
     Source,
     State,
     recording_path,
 )
-from tidings.recordings.queries import clock
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Space, Thread, ThreadKind
 from tidings.workspaces.models import Workspace
@@ -866,10 +862,7 @@ def _finish(job: _Job, recording: Recording) -> None:
         rendition_state=rendition_state,
     )
     log.info("recording %s processed (%s ms)", recording.pk, recording.duration_ms)
-    recording.refresh_from_db(fields=["audio_track"])
-    from tidings.transcripts.actions import request_transcript  # it imports these models
-
-    request_transcript(recording)
+    publish("recording_processed", recording_id=recording.pk)
     if rendition_state == RenditionState.PENDING:
         from tidings.recordings import jobs  # The worker's module imports these actions.
 
@@ -1037,144 +1030,6 @@ def _remove_stale_work_dirs() -> None:
     for folder in _work_root().glob(f"{WORK_DIR_PREFIX}*"):
         if folder.is_dir() and folder.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-# --- Viewers and moments.
-
-# A player reports every ~10 s, so a report holds a handful of ranges; more is not a player.
-MAX_REPORTED_RANGES = 200
-# Merged ranges kept per viewer; past this, the closest ranges are joined (seeking around a
-# long recording many times would otherwise grow the row without bound).
-MAX_KEPT_RANGES = 500
-# The longest a recording can be before its duration is known (a day, in ms).
-MAX_POSITION_MS = 24 * 60 * 60 * 1000
-
-
-def _clean_ranges(ranges: object, limit_ms: int) -> list[list[int]]:
-    """[start_ms, end_ms] pairs of numbers, clamped to 0..limit_ms; empty ones dropped."""
-    wrong = ValidationError(
-        {"ranges": ["Send what was watched as a list of [start_ms, end_ms] pairs."]}
-    )
-    if not isinstance(ranges, list | tuple):
-        raise wrong
-    if len(ranges) > MAX_REPORTED_RANGES:
-        raise ValidationError(
-            {"ranges": [f"Send at most {MAX_REPORTED_RANGES} ranges in one report."]}
-        )
-    cleaned = []
-    for pair in ranges:
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise wrong
-        if not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            for v in pair
-        ):
-            raise wrong
-        start, end = max(0, int(pair[0])), min(int(pair[1]), limit_ms)
-        if end > start:
-            cleaned.append([start, end])
-    return cleaned
-
-
-def merge_ranges(ranges: list[list[int]], keep: int = MAX_KEPT_RANGES) -> list[list[int]]:
-    """Overlapping or touching [start, end] ranges joined, in order; at most `keep` of them
-    (the smallest gaps are closed first when there are more)."""
-    merged: list[list[int]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    while len(merged) > keep:
-        narrowest = min(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
-        merged[narrowest][1] = merged.pop(narrowest + 1)[1]
-    return merged
-
-
-def watched_share(ranges: list[list[int]], duration_ms: int | None) -> tuple[int, int]:
-    """Milliseconds watched and the percent of the recording that makes (0 while its length
-    is unknown)."""
-    watched = sum(end - start for start, end in ranges)
-    if not duration_ms:
-        return watched, 0
-    return watched, min(100, round(watched * 100 / duration_ms))
-
-
-def record_viewing(person: User, recording: Recording, ranges: object) -> RecordingView | None:
-    """Add what the person watched ([start_ms, end_ms] pairs from the player) to their view of
-    the recording: ranges merged with those already reported, clamped to its length, watched
-    time and percent updated, and their inbox item for the thread marked read. Reporting the
-    same ranges twice changes nothing. The author's own watching is not counted (None), nor is
-    a report with nothing watched. Http404 for a recording the person cannot see."""
-    if not access.can_view_recording(person, recording):
-        raise Http404("No such recording.")
-    cleaned = _clean_ranges(ranges, recording.duration_ms or MAX_POSITION_MS)
-    if recording.owner_id == person.pk or not cleaned:
-        return None
-    now = timezone.now()
-    with transaction.atomic():
-        view, _ = RecordingView.objects.get_or_create(
-            recording=recording, viewer=person, defaults={"first_viewed_at": now}
-        )
-        view = RecordingView.objects.select_for_update().get(pk=view.pk)
-        limit = recording.duration_ms or MAX_POSITION_MS
-        kept = [[start, min(end, limit)] for start, end in view.watched if start < limit]
-        view.watched = merge_ranges(kept + cleaned)
-        view.watched_ms, view.percent = watched_share(view.watched, recording.duration_ms)
-        view.last_viewed_at = now
-        view.save(update_fields=["watched", "watched_ms", "percent", "last_viewed_at"])
-        if recording.thread_id is not None:
-            inbox_actions.mark_thread_read(person, recording.thread)
-    return view
-
-
-def _moment_recording(person: User, thread: Thread, token: str) -> Recording:
-    """A recording posted in this thread that the person can watch; the same sentence for
-    every other token, so a moment never tells whether a recording exists elsewhere."""
-    recording = (
-        access.visible_recordings(person)
-        .filter(token=str(token or "")[:64], thread=thread, posted_at__isnull=False)
-        .first()
-    )
-    if recording is None:
-        raise ValidationError(
-            {"moment": ["That recording is not in this thread any more. Remove the moment."]}
-        )
-    return recording
-
-
-def _clean_position(position_ms: int | str, recording: Recording) -> int:
-    limit = recording.duration_ms or MAX_POSITION_MS
-    text = str(position_ms).strip()
-    # A few plain ASCII digits only: int() would also take "٣" or "1_000", and choke on 5000.
-    plain = text.isascii() and text.isdigit() and len(text) <= 12
-    position = int(text) if plain else -1
-    if not 0 <= position <= limit:
-        length = f" (0:00 to {clock(limit)})" if recording.duration_ms else ""
-        raise ValidationError({"moment": [f"Pick a moment within the recording{length}."]})
-    return position
-
-
-def comment_at_moment(
-    person: User,
-    thread: Thread,
-    *,
-    moment_recording: str,
-    moment_ms: int | str,
-    **reply_fields,
-) -> Reply:
-    """Reply in a thread at a moment (`moment_ms`) of one of its recordings (the token
-    `moment_recording`): the reply is posted as by `threads.actions.post_reply` (same checks,
-    inboxes and index; `reply_fields` go to it) and its moment is saved with it, in one
-    transaction. The recording must be posted in this thread and watchable by the person, and
-    the moment within its length (ValidationError on the "moment" field otherwise, before
-    anything is written)."""
-    recording = _moment_recording(person, thread, moment_recording)
-    position = _clean_position(moment_ms, recording)
-    with transaction.atomic():
-        reply = thread_actions.post_reply(person, thread, **reply_fields)
-        Moment.objects.create(reply=reply, recording=recording, position_ms=position)
-    return reply
 
 
 # --- Collections.

@@ -20,7 +20,7 @@ from tidings.accounts.api import PersonOut
 from tidings.apikit.errors import ErrorOut
 from tidings.apikit.pagination import LimitOffset
 from tidings.bounds import Id
-from tidings.recordings import actions, queries
+from tidings.recordings import actions, moments, queries
 from tidings.recordings.media import VARIANTS, media_url
 from tidings.recordings.models import Recording, RenditionState, Source, State
 from tidings.recordings.views import read_chunk_body
@@ -249,7 +249,7 @@ def post_unfinished(request: HttpRequest, token: str, payload: UnfinishedIn) -> 
 class ViewingIn(Schema):
     ranges: list[tuple[int, int]] = Field(
         ...,
-        max_length=actions.MAX_REPORTED_RANGES,
+        max_length=moments.MAX_REPORTED_RANGES,
         description="What was watched since the last report: [start_ms, end_ms] pairs.",
     )
 
@@ -269,7 +269,7 @@ class ViewOut(Schema):
 )
 def report_viewing(request: HttpRequest, token: str, payload: ViewingIn) -> Status:
     recording = queries.recording_for(request.auth, token)
-    actions.record_viewing(request.auth, recording, [list(pair) for pair in payload.ranges])
+    moments.record_viewing(request.auth, recording, [list(pair) for pair in payload.ranges])
     return Status(204, None)
 
 

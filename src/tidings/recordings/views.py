@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from tidings.recordings import actions, media, queries
+from tidings.recordings import actions, media, moments, queries
 from tidings.recordings.media import media_url
 from tidings.recordings.models import Collection, Recording, RenditionState, Source, State
 from tidings.recordings.queries import clock
@@ -439,7 +439,7 @@ def recording_viewed(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(ranges, dict):
         ranges = ranges.get("ranges")
     try:
-        actions.record_viewing(request.user, recording, ranges)
+        moments.record_viewing(request.user, recording, ranges)
     except ValidationError as error:
         return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
     return HttpResponse(status=204)

@@ -29,8 +29,7 @@ from PIL import Image, UnidentifiedImageError
 
 from tidings import uploads
 from tidings.access import threads as access
-from tidings.inbox import actions as inbox_actions
-from tidings.search import index as search_index
+from tidings.events import publish
 from tidings.threads.markdown import plain_text, render_markdown, render_post
 from tidings.threads.mentions import find_mentions
 from tidings.threads.models import (
@@ -264,14 +263,22 @@ def set_space_members(person: User, space: Space, member_ids: Iterable[int | str
     )
 
 
-def forget_person_in_workspace(person: User, workspace: Workspace) -> None:
+def add_to_spaces(person_id: int, space_ids: Iterable[int]) -> None:
+    """Put the person on the member list of each space (a guest joining by invitation; the
+    invitation checked who may add them). Adding someone already there changes nothing."""
+    for space_id in space_ids:
+        SpaceMember.objects.get_or_create(space_id=space_id, person_id=person_id)
+
+
+def forget_person_in_workspace(person_id: int, workspace_id: int) -> None:
     """Take a person removed from a workspace off every space list, space level and thread
-    follow there, and drop their posts waiting to be sent: none of it comes back if they are
-    invited again, when they get exactly what the new invitation gives."""
-    SpaceMember.objects.filter(person=person, space__workspace=workspace).delete()
-    SpaceSubscription.objects.filter(person=person, space__workspace=workspace).delete()
-    ThreadFollow.objects.filter(person=person, thread__space__workspace=workspace).delete()
-    inbox_actions.cancel_scheduled_posts_in(person, workspace)
+    follow there: none of it comes back if they are invited again, when they get exactly what
+    the new invitation gives."""
+    SpaceMember.objects.filter(person_id=person_id, space__workspace_id=workspace_id).delete()
+    SpaceSubscription.objects.filter(person_id=person_id, space__workspace_id=workspace_id).delete()
+    ThreadFollow.objects.filter(
+        person_id=person_id, thread__space__workspace_id=workspace_id
+    ).delete()
 
 
 @transaction.atomic
@@ -351,15 +358,15 @@ def post_thread(
         )
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(thread=thread)
         if recording_token:
-            _recording_actions().attach_to_post(
-                person, recording_token, thread=thread, chunk_count=recording_chunks
-            )
+            _post_recording(person, recording_token, recording_chunks, thread, None)
         _follow(person, thread)
-        search_index.index_thread(thread)
-        mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
         # Held: each reader gets it at the start of their own working hours (send later).
-        deliver = "hold_thread_delivery" if hold_delivery else "deliver_thread_posted"
-        transaction.on_commit(lambda: getattr(_inbox_tasks(), deliver)(thread.id, mentioned_ids))
+        publish(
+            "thread_posted",
+            thread_id=thread.pk,
+            mentioned_ids=[p.pk for p in rendered.mentioned if p.pk != person.pk],
+            hold_delivery=hold_delivery,
+        )
     return thread
 
 
@@ -371,9 +378,12 @@ def _notify_new_mentions(
     before = {p.pk for p in find_mentions(old_body, thread.space)}
     added = [p.pk for p in now_mentioned if p.pk not in before | {person.pk}]
     if added:
-        reply_id = reply.pk if reply else None
-        transaction.on_commit(
-            lambda: _inbox_tasks().deliver_mentions_added(thread.pk, reply_id, added, person.pk)
+        publish(
+            "mentions_added",
+            thread_id=thread.pk,
+            reply_id=reply.pk if reply else None,
+            mentioned_ids=added,
+            actor_id=person.pk,
         )
 
 
@@ -395,7 +405,7 @@ def edit_thread(person: User, thread: Thread, *, title: str, body: str) -> Threa
     thread.body_html = rendered.html
     thread.edited_at = timezone.now()
     thread.save(update_fields=["title", "body", "body_html", "edited_at"])
-    search_index.index_thread(thread)
+    publish("thread_edited", thread_id=thread.pk)
     return thread
 
 
@@ -407,7 +417,7 @@ def delete_thread(person: User, thread: Thread) -> None:
         raise PermissionDenied("Only the author or a workspace admin can delete this thread.")
     thread.deleted_at = timezone.now()
     thread.save(update_fields=["deleted_at"])
-    search_index.remove_thread(thread)
+    publish("thread_deleted", thread_id=thread.pk)
 
 
 # --- Replies.
@@ -484,20 +494,19 @@ def post_reply(
             thread=thread, reply=reply
         )
         if recording_token:
-            _recording_actions().attach_to_post(
-                person, recording_token, thread=thread, reply=reply, chunk_count=recording_chunks
-            )
+            _post_recording(person, recording_token, recording_chunks, thread, reply)
         Thread.objects.filter(pk=thread.pk).update(
             last_activity_at=now, reply_count=F("reply_count") + 1
         )
         thread.refresh_from_db(fields=["last_activity_at", "reply_count"])
         _follow(person, thread)
-        search_index.index_reply(reply)
-        # Answering is one update: done here, the asker sees it the moment the reply lands.
-        inbox_actions.answer_requests_by_reply(reply)
-        mentioned_ids = [p.pk for p in rendered.mentioned if p.pk != person.pk]
-        deliver = "hold_reply_delivery" if hold_delivery else "deliver_reply_posted"
-        transaction.on_commit(lambda: getattr(_inbox_tasks(), deliver)(reply.id, mentioned_ids))
+        publish(
+            "reply_posted",
+            reply_id=reply.pk,
+            thread_id=thread.pk,
+            mentioned_ids=[p.pk for p in rendered.mentioned if p.pk != person.pk],
+            hold_delivery=hold_delivery,
+        )
         if mark_read:
             _record_read(person, thread)
     return reply
@@ -527,7 +536,7 @@ def edit_reply(person: User, reply: Reply, *, body: str) -> Reply:
     reply.body_html = rendered.html
     reply.edited_at = timezone.now()
     reply.save(update_fields=["body", "body_html", "edited_at"])
-    search_index.index_reply(reply)
+    publish("reply_edited", reply_id=reply.pk, thread_id=reply.thread_id)
     return reply
 
 
@@ -544,7 +553,7 @@ def delete_reply(person: User, reply: Reply) -> None:
     Thread.objects.filter(pk=reply.thread_id, reply_count__gt=0).update(
         reply_count=F("reply_count") - 1
     )
-    search_index.remove_reply(reply)
+    publish("reply_deleted", reply_id=reply.pk, thread_id=reply.thread_id)
 
 
 # --- Reactions.
@@ -588,9 +597,7 @@ def resolve_thread(person: User, thread: Thread, outcome: str) -> Thread:
     thread.resolved_at = timezone.now()
     thread.resolved_by = person
     thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
-    search_index.index_thread(thread)
-    resolved_at = thread.resolved_at.isoformat()
-    transaction.on_commit(lambda: _inbox_tasks().deliver_thread_resolved(thread.pk, resolved_at))
+    publish("thread_resolved", thread_id=thread.pk, resolved_at=thread.resolved_at.isoformat())
     return thread
 
 
@@ -605,7 +612,7 @@ def reopen_thread(person: User, thread: Thread) -> Thread:
     thread.outcome = ""
     thread.outcome_html = ""
     thread.save(update_fields=["outcome", "outcome_html", "resolved_at", "resolved_by"])
-    search_index.index_thread(thread)
+    publish("thread_reopened", thread_id=thread.pk)
     return thread
 
 
@@ -763,17 +770,20 @@ def _record_read(person: User, thread: Thread) -> ReadMark:
             mark, _ = ReadMark.objects.update_or_create(
                 thread=thread, person=person, defaults={"read_at": now}
             )
-        inbox_actions.mark_thread_read(person, thread)
+        publish("thread_read", person_id=person.pk, thread_id=thread.pk)
     return mark
 
 
-def _inbox_tasks():
-    from tidings.inbox import jobs
-
-    return jobs
-
-
-def _recording_actions():
-    from tidings.recordings import actions  # it imports this module: import it when called
-
-    return actions
+def _post_recording(
+    person: User, token: str, chunk_count: int | None, thread: Thread, reply: Reply | None
+) -> None:
+    """The person's recording goes with the post: the recordings app takes it in this
+    transaction, and refuses it (a ValidationError) when it cannot go, which undoes the post."""
+    publish(
+        "recording_posted",
+        person_id=person.pk,
+        recording_token=token,
+        chunk_count=chunk_count,
+        thread_id=thread.pk,
+        reply_id=reply.pk if reply is not None else None,
+    )

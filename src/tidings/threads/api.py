@@ -15,7 +15,7 @@ from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import User
 from tidings.apikit.pagination import LimitOffset, PageParams
 from tidings.bounds import Id
-from tidings.recordings import actions as recording_actions
+from tidings.recordings import moments as recording_moments
 from tidings.threads import actions, queries
 from tidings.threads.models import (
     Attachment,
@@ -655,7 +655,7 @@ def create_reply(request: HttpRequest, thread_id: int, payload: ReplyIn) -> Stat
     post = actions.post_reply
     if payload.moment_recording:  # the same action as the page's "Comment at" button
         post = partial(
-            recording_actions.comment_at_moment,
+            recording_moments.comment_at_moment,
             moment_recording=payload.moment_recording,
             moment_ms=payload.moment_ms if payload.moment_ms is not None else "",
         )

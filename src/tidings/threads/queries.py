@@ -355,3 +355,15 @@ def _posts(
             post.new_divider = divider_placed = True
         posts.append(post)
     return opening, posts
+
+
+def space_levels(person: User) -> list[dict[str, object]]:
+    """Each space the person sees and is not archived, with how much of it reaches them."""
+    levels = dict(SpaceSubscription.objects.filter(person=person).values_list("space_id", "level"))
+    spaces = (
+        access.visible_spaces(person)
+        .filter(archived_at=None)
+        .select_related("workspace")
+        .order_by("workspace__name", "name")
+    )
+    return [{"space": space, "level": levels.get(space.pk, SpaceLevel.FOLLOW)} for space in spaces]

@@ -10,6 +10,7 @@ thread = "t/<int:thread_id>/"
 reply = thread + "r/<int:reply_id>/"
 
 urlpatterns = [
+    path("settings/delivery/spaces", views.space_levels, name="space-levels"),
     path(workspace, views.workspace_home, name="workspace"),
     path(workspace + "spaces/new", views.space_new, name="space-new"),
     path(workspace + "decisions", views.decisions, name="decisions"),

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tidings.access import threads as access
+from tidings.accounts.views import delivery_settings_page
 from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
-from tidings.recordings import actions as recording_actions
+from tidings.recordings import moments as recording_moments
 from tidings.recordings import queries as recording_queries
 from tidings.recordings.views import thread_players
 from tidings.security import is_page_view, sandboxed_file
@@ -492,7 +493,7 @@ def _reply_poster(composer: dict) -> Callable[..., Reply]:
     if not composer["moment_recording"]:
         return actions.post_reply
     return partial(
-        recording_actions.comment_at_moment,
+        recording_moments.comment_at_moment,
         moment_recording=composer["moment_recording"],
         moment_ms=composer["moment_ms"],
     )
@@ -783,3 +784,25 @@ def serve_attachment(attachment: Attachment) -> FileResponse:
         content_type=attachment.content_type or "application/octet-stream",
         as_attachment=not attachment.is_image,
     )
+
+
+@login_required
+@require_POST
+def space_levels(request: HttpRequest) -> HttpResponse:
+    """Save the level of each space in the delivery settings' table; only spaces the person can
+    see are read."""
+    problems = []
+    changed = 0
+    for entry in queries.space_levels(request.user):
+        space, level = entry["space"], request.POST.get(f"level-{entry['space'].pk}")
+        if level is None or level == entry["level"]:
+            continue
+        try:
+            actions.set_space_level(request.user, space, level)
+            changed += 1
+        except ValidationError:
+            problems.append(f"{space.name}: pick one of the levels in the list.")
+    if problems:
+        return delivery_settings_page(request, 400, space_problems=problems)
+    messages.success(request, "Space levels saved." if changed else "No space level changed.")
+    return redirect(reverse("accounts:delivery") + "#spaces")

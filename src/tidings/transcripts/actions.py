@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from tidings import leases
 from tidings.access import recordings as access
+from tidings.events import publish
 from tidings.recordings.models import Recording
-from tidings.search import index as search_index
 from tidings.transcripts import engine, summary
 from tidings.transcripts.models import (
     ActionItem,
@@ -281,7 +281,7 @@ def _finish(transcript: Transcript, claim: leases.Claim, *, end_ms: int) -> Step
         attempts=0,
     )
     transcript.text = text
-    search_index.index_transcript(transcript)
+    publish("transcript_changed", transcript_id=transcript.pk)
     if text:
         summarise(transcript)
     log.info("transcript %s: %s", transcript.pk, state)
@@ -384,7 +384,7 @@ def correct_word(
     transcript.edited_at = timezone.now()
     transcript.save(update_fields=["text", "edited_at"])
     transcript.recording = recording
-    search_index.index_transcript(transcript)
+    publish("transcript_changed", transcript_id=transcript.pk)
     # The summary and suggestions follow the corrected words, worked out in the background.
     transaction.on_commit(lambda: _queue_summary(transcript.pk))
     return text

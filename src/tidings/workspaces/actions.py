@@ -27,6 +27,7 @@ from tidings.accounts.models import (
     validate_display_name,
     validate_time_zone,
 )
+from tidings.events import publish
 from tidings.workspaces.models import Invite, Membership, Role, SetupToken, Workspace
 
 
@@ -294,8 +295,6 @@ def _lock_usable_invite(raw_token: str) -> Invite:
 
 def _join(person: User, invite: Invite) -> Membership:
     """Make the person an active member with the invited role, and add guests to their spaces."""
-    from tidings.threads.models import SpaceMember
-
     found = Membership.objects.filter(workspace=invite.workspace, person=person).first()
     if found is None:
         found = Membership.objects.create(
@@ -308,8 +307,13 @@ def _join(person: User, invite: Invite) -> Membership:
         found.joined_at = timezone.now()
         found.save(update_fields=["deactivated_at", "role", "joined_at"])
     if invite.role == Role.GUEST:
-        for space in invite.spaces.filter(workspace=invite.workspace):
-            SpaceMember.objects.get_or_create(space=space, person=person)
+        publish(
+            "guest_joined",
+            person_id=person.pk,
+            space_ids=list(
+                invite.spaces.filter(workspace=invite.workspace).values_list("pk", flat=True)
+            ),
+        )
     invite.accepted_at = timezone.now()
     invite.save(update_fields=["accepted_at"])
     return found
@@ -436,7 +440,5 @@ def _forget_access(person: User, workspace: Workspace) -> None:
     """Everything a person held in a workspace beside their membership: private spaces,
     levels, follows and posts waiting to be sent. Emptied on removal, and again when a removed
     person joins anew (people removed before this was done kept theirs)."""
-    # Up a layer on purpose: removal must take effect in the same transaction, not later.
-    from tidings.threads.actions import forget_person_in_workspace
-
-    forget_person_in_workspace(person, workspace)
+    # Removal must take effect in the same transaction: the listeners run at once.
+    publish("member_removed", person_id=person.pk, workspace_id=workspace.pk)

@@ -3,12 +3,10 @@ requests the same address (from a post, an email, another site) marks nothing. M
 read marks the person's inbox item read too."""
 
 import pytest
-from django.http import Http404
 
-from tidings.inbox import actions as inbox_actions
 from tidings.inbox.models import InboxItem
 from tidings.threads import actions
-from tidings.threads.models import ReadMark, ThreadFollow
+from tidings.threads.models import ReadMark
 from tidings.threads.tests.factories import reply_to, thread_in
 
 # What Chromium sends for each way a page can be asked for.
@@ -82,18 +80,3 @@ def test_live_updates_mark_read_only_for_the_page_that_polls(client, world, ment
     response = client.get(url, headers=HTMX)
     assert "One more thing" in response.content.decode()
     assert ReadMark.objects.get(person=world.owner, thread=mentioned).read_at > first_read
-
-
-def test_follow_and_mark_read(world, monkeypatch):
-    calls = []
-    monkeypatch.setattr(
-        inbox_actions, "mark_thread_read", lambda p, t: calls.append((p, t)), raising=False
-    )
-    thread = thread_in(world.open_space, world.member)
-    actions.follow_thread(world.member, thread, False)
-    assert not ThreadFollow.objects.get(thread=thread, person=world.member).following
-    actions.mark_thread_read(world.guest, thread)
-    assert ReadMark.objects.filter(thread=thread, person=world.guest).exists()
-    assert calls == [(world.guest, thread)]
-    with pytest.raises(Http404):
-        actions.follow_thread(world.outsider, thread, True)

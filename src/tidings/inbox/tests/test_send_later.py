@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from conftest import ROLES
 from tidings.accounts import delivery
-from tidings.inbox import actions
+from tidings.inbox import send_later
 from tidings.inbox.models import InboxItem, ScheduledDelivery, ScheduledPost, ScheduleState
 from tidings.recordings.models import Recording
 from tidings.recordings.queries import unfinished_recordings
@@ -30,16 +30,16 @@ def thread(world):
 
 
 def test_thread_is_published_once_at_its_time(world, django_capture_on_commit_callbacks):
-    post = actions.schedule_post(
+    post = send_later.schedule_post(
         world.member, space=world.open_space, kind="discussion", title="Late idea",
         body="Written at 2am", send_at=NOW + dt.timedelta(hours=6), now=NOW,
     )  # fmt: skip
     assert not Thread.objects.filter(title="Late idea").exists()  # invisible until sent
-    assert actions.publish_due_posts(NOW + dt.timedelta(hours=5)) == 0
+    assert send_later.publish_due_posts(NOW + dt.timedelta(hours=5)) == 0
     at = NOW + dt.timedelta(hours=6)
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.publish_due_posts(at) == 1
-        assert actions.publish_due_posts(at) == 0  # the task running twice
+        assert send_later.publish_due_posts(at) == 1
+        assert send_later.publish_due_posts(at) == 0  # the task running twice
     thread = Thread.objects.get(title="Late idea")
     assert thread.author == world.member and thread.body == "Written at 2am"
     post.refresh_from_db()
@@ -50,40 +50,40 @@ def test_thread_is_published_once_at_its_time(world, django_capture_on_commit_ca
 
 
 def test_reply_is_published_at_its_time(world, thread):
-    actions.schedule_post(
+    send_later.schedule_post(
         world.admin, thread=thread, body="Answer later", send_at=NOW + dt.timedelta(hours=1),
         now=NOW,
     )  # fmt: skip
-    actions.publish_due_posts(NOW + dt.timedelta(hours=1))
+    send_later.publish_due_posts(NOW + dt.timedelta(hours=1))
     assert Reply.objects.get(thread=thread).body == "Answer later"
 
 
 def test_lost_access_marks_it_failed_with_a_reason(world):
     secret = make_thread(world.private_space, world.owner, "Reorg", "Private")
-    post = actions.schedule_post(
+    post = send_later.schedule_post(
         world.admin, thread=secret, body="Later", send_at=NOW + dt.timedelta(hours=1), now=NOW
     )
     SpaceMember.objects.filter(space=world.private_space, person=world.admin).delete()
-    assert actions.publish_due_posts(NOW + dt.timedelta(hours=2)) == 0
+    assert send_later.publish_due_posts(NOW + dt.timedelta(hours=2)) == 0
     post.refresh_from_db()
     assert post.state == ScheduleState.FAILED and post.failure
     assert not Reply.objects.exists()
 
 
 def test_cancelled_and_edited(world, thread):
-    post = actions.schedule_post(
+    post = send_later.schedule_post(
         world.admin, thread=thread, body="v1", send_at=NOW + dt.timedelta(hours=1), now=NOW
     )
-    actions.edit_scheduled(
+    send_later.edit_scheduled(
         world.admin, post.pk, title="", body="v2", send_at=NOW + dt.timedelta(hours=3), now=NOW
     )
-    assert actions.publish_due_posts(NOW + dt.timedelta(hours=2)) == 0
+    assert send_later.publish_due_posts(NOW + dt.timedelta(hours=2)) == 0
     with pytest.raises(Http404):
-        actions.cancel_scheduled(world.member, post.pk)
-    actions.cancel_scheduled(world.admin, post.pk)
-    assert actions.publish_due_posts(NOW + dt.timedelta(hours=4)) == 0
+        send_later.cancel_scheduled(world.member, post.pk)
+    send_later.cancel_scheduled(world.admin, post.pk)
+    assert send_later.publish_due_posts(NOW + dt.timedelta(hours=4)) == 0
     with pytest.raises(Http404):
-        actions.edit_scheduled(
+        send_later.edit_scheduled(
             world.admin, post.pk, title="", body="v3", send_at=NOW + dt.timedelta(hours=5)
         )
 
@@ -101,14 +101,14 @@ def test_cancelled_and_edited(world, thread):
 def test_bad_scheduled_threads_are_refused(world, fields):
     fields = {"body": "b", "send_at": NOW + dt.timedelta(hours=1), **fields}
     with pytest.raises(ValidationError):
-        actions.schedule_post(world.member, space=world.open_space, now=NOW, **fields)
+        send_later.schedule_post(world.member, space=world.open_space, now=NOW, **fields)
     assert not ScheduledPost.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["guest", "outsider"])
 def test_cannot_schedule_where_one_cannot_see(world, role):
     with pytest.raises(Http404):
-        actions.schedule_post(
+        send_later.schedule_post(
             world.person(role), space=world.private_space, kind="discussion", title="t",
             body="b", send_at=NOW + dt.timedelta(hours=1), now=NOW,
         )  # fmt: skip
@@ -127,8 +127,8 @@ def test_working_hours_delivery_waits_for_each_reader(world, django_capture_on_c
         item = InboxItem.objects.filter(thread=thread, person_id=person_id)
         assert item.exists() == (row.deliver_at <= timezone.now())
     later = max(row.deliver_at for row in rows.values()) + dt.timedelta(minutes=1)
-    actions.deliver_held(later)
-    actions.deliver_held(later)  # twice: nothing more
+    send_later.deliver_held(later)
+    send_later.deliver_held(later)  # twice: nothing more
     assert InboxItem.objects.filter(thread=thread).count() == 3
     assert ScheduledDelivery.objects.filter(delivered_at=None).count() == 0
 
@@ -137,11 +137,11 @@ def test_held_reply_reaches_a_follower_only_in_their_window(world, thread, monke
     start = NOW + dt.timedelta(hours=5)
     monkeypatch.setattr(delivery, "next_working_start", lambda settings, after: start)
     reply = Reply.objects.create(thread=thread, author=world.admin, body="Held reply")
-    actions.hold_delivery(thread, reply, [])
-    assert actions.hold_delivery(thread, reply, []) == 0  # held once
+    send_later.hold_delivery(thread, reply, [])
+    assert send_later.hold_delivery(thread, reply, []) == 0  # held once
     assert not InboxItem.objects.filter(person=world.owner).exists()
-    assert actions.deliver_held(start - dt.timedelta(minutes=1)) == 0
-    assert actions.deliver_held(start) == 1  # the owner follows the thread
+    assert send_later.deliver_held(start - dt.timedelta(minutes=1)) == 0
+    assert send_later.deliver_held(start) == 1  # the owner follows the thread
     assert InboxItem.objects.get(person=world.owner).latest_reply == reply
 
 
@@ -293,7 +293,7 @@ def test_a_reply_sent_later_keeps_its_files_and_recording_until_then(
     Attachment.objects.filter(pk=attachment.pk).update(created_at=NOW - dt.timedelta(days=3))
     Recording.objects.filter(pk=recording.pk).update(created_at=NOW - dt.timedelta(days=3))
     recording.chunks.update(received_at=NOW - dt.timedelta(days=3))
-    post = actions.schedule_post(
+    post = send_later.schedule_post(
         world.member, thread=thread, body="", send_at=NOW + dt.timedelta(days=2), now=NOW,
         attachment_tokens=[attachment.token], recording_token=recording.token,
         recording_chunks=3,
@@ -304,7 +304,7 @@ def test_a_reply_sent_later_keeps_its_files_and_recording_until_then(
     assert not unfinished_recordings(world.member, world.workspace).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.publish_due_posts(NOW + dt.timedelta(days=2)) == 1
+        assert send_later.publish_due_posts(NOW + dt.timedelta(days=2)) == 1
     reply = Reply.objects.get(thread=thread)
     assert list(reply.attachments.values_list("token", flat=True)) == [attachment.token]
     recording.refresh_from_db()
@@ -315,12 +315,12 @@ def test_cancelling_lets_go_of_the_files_and_the_recording(world, thread):
     attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
     recording = _unposted_recording(world.member, world.open_space)
     recording.chunks.update(received_at=NOW - dt.timedelta(hours=2))
-    post = actions.schedule_post(
+    post = send_later.schedule_post(
         world.member, space=world.open_space, kind="discussion", title="Demo", body="",
         send_at=NOW + dt.timedelta(days=1), now=NOW, attachment_tokens=[attachment.token],
         recording_token=recording.token,
     )  # fmt: skip
-    actions.cancel_scheduled(world.member, post.pk)
+    send_later.cancel_scheduled(world.member, post.pk)
     assert not Attachment.objects.get(pk=attachment.pk).held_for_later
     assert not Recording.objects.get(pk=recording.pk).held_for_later
     assert list(unfinished_recordings(world.member, world.workspace)) == [recording]
@@ -328,12 +328,12 @@ def test_cancelling_lets_go_of_the_files_and_the_recording(world, thread):
 
 def test_a_post_that_cannot_be_made_lets_go_of_its_files(world, thread):
     attachment = thread_actions.upload_attachment(world.member, world.open_space, _png())
-    actions.schedule_post(
+    send_later.schedule_post(
         world.member, thread=thread, body="See attached", send_at=NOW + dt.timedelta(hours=1),
         now=NOW, attachment_tokens=[attachment.token],
     )  # fmt: skip
     world.member.memberships.update(deactivated_at=timezone.now())  # lost access meanwhile
-    assert actions.publish_due_posts(NOW + dt.timedelta(hours=1)) == 0
+    assert send_later.publish_due_posts(NOW + dt.timedelta(hours=1)) == 0
     post = ScheduledPost.objects.get()
     assert post.state == ScheduleState.FAILED and post.failure
     assert not Attachment.objects.get(pk=attachment.pk).held_for_later
@@ -352,7 +352,7 @@ def test_only_ones_own_unposted_files_of_the_space_can_be_held(world, thread, wh
         SpaceMember.objects.create(space=world.private_space, person=world.member)
         attachment = thread_actions.upload_attachment(world.member, world.private_space, _png())
     with pytest.raises(ValidationError) as error:
-        actions.schedule_post(
+        send_later.schedule_post(
             world.member, thread=thread, body="x", send_at=NOW + dt.timedelta(hours=1),
             now=NOW, attachment_tokens=[attachment.token],
         )  # fmt: skip
@@ -363,7 +363,7 @@ def test_only_ones_own_unposted_files_of_the_space_can_be_held(world, thread, wh
 def test_a_recording_of_someone_else_cannot_be_scheduled(world, thread):
     recording = _unposted_recording(world.owner, world.open_space)
     with pytest.raises(ValidationError) as error:
-        actions.schedule_post(
+        send_later.schedule_post(
             world.member, thread=thread, body="", send_at=NOW + dt.timedelta(hours=1), now=NOW,
             recording_token=recording.token,
         )  # fmt: skip

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from tidings.accounts.models import EmailCadence
-from tidings.mail import inbound, outbox
+from tidings.mail import inbound, outbox, unsubscribe
 from tidings.mail.addresses import unsubscribe_address
 from tidings.mail.models import InboundResult, OutboxEmail
 from tidings.mail.tests.test_inbound import message
@@ -84,7 +84,7 @@ def test_a_forged_or_damaged_token_does_nothing(world, link, client, method):
 
 
 def test_a_token_is_void_once_the_person_cannot_see_the_space(world, client):
-    token = outbox.unsubscribe_token(world.member, world.private_space)
+    token = unsubscribe.unsubscribe_token(world.member, world.private_space)
     assert client.post(f"/email/unsubscribe/{token}").status_code == 404
     assert not SpaceSubscription.objects.filter(person=world.member).exists()
 

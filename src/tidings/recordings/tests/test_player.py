@@ -10,7 +10,7 @@ import re
 import pytest
 
 from conftest import ROLES, by_role
-from tidings.recordings import actions
+from tidings.recordings import actions, queries
 from tidings.recordings.models import Recording, RenditionState, Source, State
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
 from tidings.threads import actions as thread_actions
@@ -74,7 +74,7 @@ def test_ready_video_plays_from_signed_links_with_our_controls(world):
     assert source.group(2) == "video/webm"
     assert world.client_for("admin").get(source.group(1), HTTP_RANGE="bytes=0-9").status_code == 206
     assert f'data-duration-ms="{recording.duration_ms}"' in html
-    assert f">{actions.clock(recording.duration_ms)}<" in html  # before the media loads
+    assert f">{queries.clock(recording.duration_ms)}<" in html  # before the media loads
     for speed in ("1×", "1.25×", "1.5×", "1.75×", "2×"):
         assert speed in html
     for label in ("Play", "Mute", "Full screen", "Playback speed", "Position in the recording"):

@@ -7,6 +7,7 @@ from tidings.threads import actions
 from tidings.threads.models import (
     Attachment,
     Reaction,
+    ReadMark,
     Reply,
     Revision,
     Space,
@@ -122,11 +123,8 @@ def test_space_level(world):
 
 
 def test_post_thread_follows_and_indexes(world, monkeypatch, django_capture_on_commit_callbacks):
-    indexed, delivered = [], []
-    monkeypatch.setattr(actions.search_index, "index_thread", indexed.append)
-    monkeypatch.setattr(
-        actions._inbox_tasks(), "deliver_thread_posted", lambda *args: delivered.append(args)
-    )
+    published = []
+    monkeypatch.setattr(actions, "publish", lambda event, **kw: published.append((event, kw)))
     with django_capture_on_commit_callbacks(execute=True):
         thread = actions.post_thread(
             world.member,
@@ -136,8 +134,12 @@ def test_post_thread_follows_and_indexes(world, monkeypatch, django_capture_on_c
             body="Asking @adam and @otto",
         )
     assert thread.title == "Which DB?"
-    assert indexed == [thread]
-    assert delivered == [(thread.id, [world.admin.pk])]
+    assert published == [
+        (
+            "thread_posted",
+            {"thread_id": thread.id, "mentioned_ids": [world.admin.pk], "hold_delivery": False},
+        )
+    ]
     assert ThreadFollow.objects.get(thread=thread, person=world.member).following
 
 
@@ -252,16 +254,16 @@ def test_edit_reply_keeps_revision(world):
 
 def test_delete_reply_rules(world, monkeypatch):
     removed = []
-    monkeypatch.setattr(actions.search_index, "remove_reply", removed.append)
     thread = thread_in(world.open_space, world.member)
     reply = reply_to(thread, world.guest)
+    monkeypatch.setattr(actions, "publish", lambda event, **kw: removed.append((event, kw)))
     with pytest.raises(PermissionDenied):
         actions.delete_reply(world.member, reply)
     actions.delete_reply(world.admin, reply)
     reply.refresh_from_db()
     thread.refresh_from_db()
     assert reply.deleted_at and reply.deleted_by == world.admin and thread.reply_count == 0
-    assert removed == [reply]
+    assert removed == [("reply_deleted", {"reply_id": reply.pk, "thread_id": thread.pk})]
     with pytest.raises(Http404):
         actions.delete_reply(world.guest, reply)
 
@@ -297,6 +299,19 @@ def test_resolve_and_reopen(world):
     actions.reopen_thread(world.member, thread)
     thread.refresh_from_db()
     assert thread.resolved_at is None and thread.outcome == ""
+
+
+def test_follow_and_mark_read(world, monkeypatch):
+    calls = []
+    thread = thread_in(world.open_space, world.member)
+    monkeypatch.setattr(actions, "publish", lambda event, **kw: calls.append((event, kw)))
+    actions.follow_thread(world.member, thread, False)
+    assert not ThreadFollow.objects.get(thread=thread, person=world.member).following
+    actions.mark_thread_read(world.guest, thread)
+    assert ReadMark.objects.filter(thread=thread, person=world.guest).exists()
+    assert calls == [("thread_read", {"person_id": world.guest.pk, "thread_id": thread.pk})]
+    with pytest.raises(Http404):
+        actions.follow_thread(world.outsider, thread, True)
 
 
 # --- Attachments

@@ -1,0 +1,25 @@
+"""What recordings do when something happens below them. Each function takes an event's
+payload as keyword arguments (see `tidings.handlers`) and runs in the action's transaction."""
+
+from __future__ import annotations
+
+from tidings.accounts.models import User
+from tidings.recordings import actions
+from tidings.threads.models import Reply, Thread
+
+
+def attach_to_post(
+    person_id: int,
+    recording_token: str,
+    chunk_count: int | None,
+    thread_id: int,
+    reply_id: int | None,
+) -> None:
+    """A post made with a recording: the recording is linked to it, or the post is refused."""
+    actions.attach_to_post(
+        User.objects.get(pk=person_id),
+        recording_token,
+        thread=Thread.objects.select_related("space").get(pk=thread_id),
+        reply=None if reply_id is None else Reply.objects.get(pk=reply_id),
+        chunk_count=chunk_count,
+    )

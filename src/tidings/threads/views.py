@@ -343,7 +343,10 @@ def _shown(
     edit_url = _per_reply_url("threads:reply-edit", thread.pk)
     delete_url = _per_reply_url("threads:reply-delete", thread.pk)
     history_url = _per_reply_url("threads:reply-history", thread.pk)
-    actions_url = _per_reply_url("threads:reply-actions", thread.pk)
+    reply_actions_url = _per_reply_url("threads:reply-actions", thread.pk)
+    # Relative to the thread page, the only page that lists posts: five bytes less per post.
+    here = reverse("threads:thread", kwargs={"thread_id": thread.pk})
+    actions_url = lambda reply_id: reply_actions_url(reply_id).removeprefix(here)  # noqa: E731
     thread_author = thread.author.name if thread.author_id and thread.author else ""
     players, moment_links = thread_players(person, thread, posts, is_admin=is_admin)
     shown = []
@@ -368,7 +371,7 @@ def _shown(
             own = thread.author_id == person.pk
             author, created_at, edited_at = thread_author, thread.created_at, thread.edited_at
             kwargs = {"thread_id": thread.pk}
-            row["body_html"] = thread.body_html
+            row["body_html"] = thread.body_html.rstrip()
             history = reverse("threads:thread-history", kwargs=kwargs) if edited_at else ""
             row["edited_url"] = history
             row["edit_url"] = reverse("threads:thread-edit", kwargs=kwargs) if own else ""
@@ -376,12 +379,12 @@ def _shown(
                 reverse("threads:thread-delete", kwargs=kwargs) if own or is_admin else ""
             )
             row["delete_prompt"] = "Delete the whole thread?"
-            row["actions_url"] = reverse("threads:thread-actions", kwargs=kwargs)
+            row["actions_url"] = reverse("threads:thread-actions", kwargs=kwargs).removeprefix(here)
         else:
             own = reply.author_id == person.pk
             author = reply.author_name or ""
             created_at, edited_at = reply.created_at, reply.edited_at
-            row["body_html"] = reply.body_html
+            row["body_html"] = reply.body_html.rstrip()
             row["edited_url"] = history_url(reply.pk) if edited_at else ""
             row["edit_url"] = edit_url(reply.pk) if own else ""
             row["delete_url"] = delete_url(reply.pk) if own or is_admin else ""

@@ -81,6 +81,16 @@ function fill(menu) {
   for (const form of found.querySelectorAll("form[hx-target]")) {
     form.setAttribute("hx-target", `#reactions-${key}`);
   }
+  // "Ask to respond" offers the people of the composer's list (the page renders it once).
+  for (const people of found.querySelectorAll("[data-people-from=composer]")) {
+    for (const person of document.querySelectorAll("#composer .ask-people > label")) {
+      const copy = person.cloneNode(true);
+      const box = copy.querySelector("input");
+      box.name = "people";
+      box.checked = false;
+      people.append(copy);
+    }
+  }
   const confirm = found.querySelector("form.confirm-box");
   if (confirm) {
     confirm.action = postUrl(post, "delete");

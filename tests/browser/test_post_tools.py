@@ -4,6 +4,8 @@ dark mode, with axe's findings checked on the open menus."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -63,8 +65,48 @@ def test_remind_and_delete_through_the_once_rendered_menus(
     expect(page.locator(f"#reply-{doomed.pk}")).to_contain_text("This reply was deleted.")
     expect(page.locator(f"#reply-{kept.pk}")).to_contain_text("The brass ones")
 
+    # The full date shows when a post's time is pointed at, in the reader's zone.
+    time = page.locator(f"#reply-{kept.pk} header time")
+    time.hover()
+    expect(time).to_have_attribute("title", re.compile(r"^\w+day, \w+ \d{1,2}, 20\d\d"))
+
     # The reaction picker, filled for the opening post, reacts in place.
     page.locator("#post .reaction-picker > summary").click()
     page.locator("#post .reaction-palette").get_by_label("React with 👍").click()
     expect(page.locator("#reactions-post .reaction")).to_contain_text("1")
     shoot(page, f"{name}-3-reacted")
+
+
+def test_without_javascript_each_post_links_to_a_page_of_its_actions(
+    live_server, world, browser, orm_beside_playwright
+) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    thread = thread_in(world.open_space, world.owner, title="Harbour lamps", body="Which lamps?")
+    reply = reply_to(thread, world.member, body="The brass ones, they weather well.")
+    client = Client()
+    client.force_login(world.member)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    try:
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(live_server.url + f"/t/{thread.pk}/")
+        expect(page.locator("a.post-more")).to_have_count(2)
+        shoot(page, "post-tools-390-no-javascript-thread")
+        page.locator(f"#reply-{reply.pk} a.post-more").click()
+        expect(page.get_by_role("heading", name="A reply by Mia Member")).to_be_visible()
+        shoot(page, "post-tools-390-no-javascript-actions")
+        page.locator("button.snooze-preset", has_text="Tomorrow morning").click()
+        expect(page.get_by_text("I will bring this back to your inbox")).to_be_visible()
+        assert Reminder.objects.filter(person=world.member, reply=reply).count() == 1
+        page.locator(f"#reply-{reply.pk} a.post-more").click()
+        page.get_by_role("button", name="React with 🎉").click()
+        expect(page.locator(f"#reactions-{reply.pk} .reaction")).to_contain_text("🎉")
+        page.locator(f"#reply-{reply.pk} a.post-more").click()
+        page.locator("form.confirm-box").get_by_role("button", name="Delete").click()
+        expect(page.locator(f"#reply-{reply.pk}")).to_contain_text("This reply was deleted.")
+    finally:
+        context.close()

@@ -343,10 +343,10 @@ def _shown(
     edit_url = _per_reply_url("threads:reply-edit", thread.pk)
     delete_url = _per_reply_url("threads:reply-delete", thread.pk)
     history_url = _per_reply_url("threads:reply-history", thread.pk)
-    reply_actions_url = _per_reply_url("threads:reply-actions", thread.pk)
-    # Relative to the thread page, the only page that lists posts: five bytes less per post.
+    actions_url = _per_reply_url("threads:reply-actions", thread.pk)
+    # Each post's actions page, relative to the thread page (the only page that lists posts,
+    # live updates included): bytes saved on every post of a long thread.
     here = reverse("threads:thread", kwargs={"thread_id": thread.pk})
-    actions_url = lambda reply_id: reply_actions_url(reply_id).removeprefix(here)  # noqa: E731
     thread_author = thread.author.name if thread.author_id and thread.author else ""
     players, moment_links = thread_players(person, thread, posts, is_admin=is_admin)
     shown = []
@@ -389,7 +389,7 @@ def _shown(
             row["edit_url"] = edit_url(reply.pk) if own else ""
             row["delete_url"] = delete_url(reply.pk) if own or is_admin else ""
             row["delete_prompt"] = "Delete this reply?"
-            row["actions_url"] = actions_url(reply.pk)
+            row["actions_url"] = actions_url(reply.pk).removeprefix(here)
             if reply.quote_text:
                 if reply.quoted_reply_id is not None:
                     row["quote_href"] = f"#reply-{reply.quoted_reply_id}"

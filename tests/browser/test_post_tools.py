@@ -75,6 +75,9 @@ def test_remind_and_delete_through_the_once_rendered_menus(
     page.locator("#post .reaction-palette").get_by_label("React with 👍").click()
     expect(page.locator("#reactions-post .reaction")).to_contain_text("1")
     shoot(page, f"{name}-3-reacted")
+    page.locator("#reactions-post .reaction").click()  # and takes it back
+    expect(page.locator("#reactions-post .reaction")).to_have_count(0)
+    expect(page.locator("#reactions-post .reaction-picker")).to_be_visible()
 
 
 def test_without_javascript_each_post_links_to_a_page_of_its_actions(

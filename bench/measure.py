@@ -76,6 +76,20 @@ def ok(response) -> None:
         raise SystemExit(f"{response.request['PATH_INFO']} answered {response.status_code}")
 
 
+def page_weight(client: Client, path: str) -> dict[str, int]:
+    """Bytes, <form> elements and queries of one page, as the tests hold them."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    ok(response)
+    return {
+        "bytes": len(response.content),
+        "forms": response.content.count(b"<form"),
+        "queries": len(queries),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
@@ -112,6 +126,12 @@ def main() -> None:
             client.get(reverse("threads:thread", args=[long_threads[i % len(long_threads)]]))
         ),
     )
+
+    weights = {
+        "thread page, 200 replies": page_weight(
+            client, reverse("threads:thread", args=[long_threads[0]])
+        )
+    }
 
     def raw_floor(i: int) -> None:
         with connection.cursor() as cursor:
@@ -173,12 +193,16 @@ def main() -> None:
         "data": counts,
     }
     print(json.dumps(header))
-    print(f"| measure ({connection.vendor}) | p50 ms | p95 ms |")
-    print("| --- | ---: | ---: |")
+    print(f"| measure ({connection.vendor}) | p50 ms | p95 ms | bytes | forms | queries |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, figures in results.items():
-        print(f"| {name} | {figures['p50_ms']} | {figures['p95_ms']} |")
+        weight = weights.get(name, {})
+        sizes = " | ".join(str(weight.get(k, "")) for k in ("bytes", "forms", "queries"))
+        print(f"| {name} | {figures['p50_ms']} | {figures['p95_ms']} | {sizes} |")
     if args.json:
-        args.json.write_text(json.dumps({**header, "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps({**header, "results": results, "weights": weights}, indent=2)
+        )
 
 
 if __name__ == "__main__":

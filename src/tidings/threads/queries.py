@@ -294,6 +294,19 @@ def thread_page_posts(
     return _posts(person, thread, replies, read_at=read_at, include_opening=include_opening)
 
 
+def page_post(person: User, thread: Thread, reply: Reply | None) -> Post:
+    """One post as a thread page shows it: a reply already found visible, or the opening post
+    when `reply` is None."""
+    if reply is None:
+        opening, _replies = _posts(person, thread, [], read_at=None, include_opening=True)
+        return opening
+    rows = thread.replies.filter(pk=reply.pk).values_list(*_REPLY_ROW_COLUMNS)
+    _opening, posts = _posts(
+        person, thread, [ReplyRow(values) for values in rows], read_at=None, include_opening=False
+    )
+    return posts[0]
+
+
 def thread_posts(
     person: User,
     thread: Thread,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import partial
 
@@ -343,6 +344,10 @@ def _shown(
     edit_url = _per_reply_url("threads:reply-edit", thread.pk)
     delete_url = _per_reply_url("threads:reply-delete", thread.pk)
     history_url = _per_reply_url("threads:reply-history", thread.pk)
+    actions_url = _per_reply_url("threads:reply-actions", thread.pk)
+    # Each post's actions page, relative to the thread page (the only page that lists posts,
+    # live updates included): bytes saved on every post of a long thread.
+    here = reverse("threads:thread", kwargs={"thread_id": thread.pk})
     thread_author = thread.author.name if thread.author_id and thread.author else ""
     players, moment_links = thread_players(person, thread, posts, is_admin=is_admin)
     shown = []
@@ -367,7 +372,7 @@ def _shown(
             own = thread.author_id == person.pk
             author, created_at, edited_at = thread_author, thread.created_at, thread.edited_at
             kwargs = {"thread_id": thread.pk}
-            row["body_html"] = thread.body_html
+            row["body_html"] = thread.body_html.rstrip()
             history = reverse("threads:thread-history", kwargs=kwargs) if edited_at else ""
             row["edited_url"] = history
             row["edit_url"] = reverse("threads:thread-edit", kwargs=kwargs) if own else ""
@@ -375,15 +380,17 @@ def _shown(
                 reverse("threads:thread-delete", kwargs=kwargs) if own or is_admin else ""
             )
             row["delete_prompt"] = "Delete the whole thread?"
+            row["actions_url"] = reverse("threads:thread-actions", kwargs=kwargs).removeprefix(here)
         else:
             own = reply.author_id == person.pk
             author = reply.author_name or ""
             created_at, edited_at = reply.created_at, reply.edited_at
-            row["body_html"] = reply.body_html
+            row["body_html"] = reply.body_html.rstrip()
             row["edited_url"] = history_url(reply.pk) if edited_at else ""
             row["edit_url"] = edit_url(reply.pk) if own else ""
             row["delete_url"] = delete_url(reply.pk) if own or is_admin else ""
             row["delete_prompt"] = "Delete this reply?"
+            row["actions_url"] = actions_url(reply.pk).removeprefix(here)
             if reply.quote_text:
                 if reply.quoted_reply_id is not None:
                     row["quote_href"] = f"#reply-{reply.quoted_reply_id}"
@@ -392,10 +399,13 @@ def _shown(
                     row["quote_href"], name = "#post", thread_author
                 row["quote_author"] = name or "Former member"
                 row["quote_text"] = reply.quote_text
+        # The page's once-rendered tools offer Edit and Delete on one's own posts, and Delete
+        # on every post to an admin (the template says so once); the actions check again.
+        row["own"] = own
         row["author_name"] = author or "Former member"
         row["initial"] = (author or "?")[:1].upper()
         local = created_at.astimezone(zone)
-        row["time_iso"] = timezone.localtime(created_at).isoformat()  # as `date:"c"` shows it
+        row["time_iso"] = f"{created_at.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}"
         row["time_title"] = long_time(local)
         row["time_text"] = short_time(local, now)
         row["edited_title"] = long_time(edited_at.astimezone(zone)) if edited_at else ""
@@ -436,6 +446,9 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         "can_delete_thread": thread.author_id == person.pk or is_admin,
         "can_resolve": rights.can_resolve,
         "can_post": rights.can_post,
+        # "Ask to respond" is offered on one's own posts: its menu is sent only if there are some.
+        "asks_offered": any(row.get("own") for row in shown),
+        "may_delete_any": is_admin,
         "following": queries.is_following(person, thread),
         "sidebar_can_create": rights.can_create_space,
         **_reaction_controls(request, thread),
@@ -485,6 +498,34 @@ def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
     if is_page_view(request):
         actions.mark_thread_read(request.user, thread, found_visible=True)
     return render(request, "threads/thread.html", context)
+
+
+@login_required
+@require_GET
+def post_actions(request: HttpRequest, thread_id: int, reply_id: int | None = None) -> HttpResponse:
+    """One post and everything a person may do with it, as a page of its own: where each
+    post's "Actions" link leads without JavaScript (with it, the thread page fills its
+    once-rendered menus for the clicked post instead)."""
+    thread = queries.thread_for(request.user, thread_id)
+    reply = queries.reply_for(request.user, thread, reply_id) if reply_id is not None else None
+    rights = access.thread_rights(request.user, thread)
+    post = queries.page_post(request.user, thread, reply)
+    shown = _shown(request, thread, [post], is_admin=rights.is_admin)
+    return render(
+        request,
+        "threads/post_actions.html",
+        {
+            "workspace": thread.space.workspace,
+            "space": thread.space,
+            "thread": thread,
+            "posts": shown,
+            "post": shown[0],
+            "actions_page": True,
+            "can_post": rights.can_post,
+            "sidebar_can_create": rights.can_create_space,
+            **_reaction_controls(request, thread),
+        },
+    )
 
 
 def _reply_poster(composer: dict) -> Callable[..., Reply]:

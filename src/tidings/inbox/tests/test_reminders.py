@@ -174,10 +174,22 @@ def test_malformed_thread_ids_are_404(world, thread_id):
 
 
 def test_thread_page_offers_remind_me_on_each_post(world, thread):
-    make_reply(thread, world.admin, "A reply")
-    body = world.client_for("member").get(f"/t/{thread.pk}/").content.decode()
-    assert body.count("Remind me</summary>") == 2
+    reply = make_reply(thread, world.admin, "A reply")
+    client = world.client_for("member")
+    body = client.get(f"/t/{thread.pk}/").content.decode()
+    # The menu is rendered once and filled for the post it opens on...
+    assert body.count("Remind me</summary>") == 1
     assert "Tomorrow morning" in body
+    # ...and each post links to a page of its own actions, which offers it without JavaScript.
+    for url, reply_id in [
+        (f"/t/{thread.pk}/actions", ""),
+        (f"/t/{thread.pk}/r/{reply.pk}/", reply.pk),
+    ]:
+        assert f'<a class="post-more" href="{url.removeprefix(f"/t/{thread.pk}/")}">' in body
+        page = client.get(url).content.decode()
+        assert "Remind me" in page and "Tomorrow morning" in page
+        assert page.count(f'name="reply_id" value="{reply_id}"') >= 2
+        assert page.count(f'name="thread_id" value="{thread.pk}"') >= 2
 
 
 def test_the_periodic_task_fires_due_reminders(world, thread):

@@ -176,11 +176,22 @@ def test_asker_sees_who_answered_on_the_post(world, thread, django_capture_on_co
 
 def test_ask_form_offers_only_people_who_can_see_and_only_on_own_posts(world):
     secret = make_thread(world.private_space, world.owner, "Reorg", "Private")
-    make_reply(secret, world.admin, "A reply by Adam")
-    body = world.client_for("owner").get(f"/t/{secret.pk}/").content.decode()
-    assert body.count("Ask to respond</summary>") == 1  # the owner's opening post only
+    reply = make_reply(secret, world.admin, "A reply by Adam")
+    owner = world.client_for("owner")
+    body = owner.get(f"/t/{secret.pk}/").content.decode()
+    assert body.count("Ask to respond</summary>") == 1  # rendered once, for own posts only
     assert "Adam Admin</label>" in body
     assert "Mia Member</label>" not in body and "Gus Guest</label>" not in body
+    assert body.count(" data-own>") == 1  # the owner's opening post only
+    opening = owner.get(f"/t/{secret.pk}/actions").content.decode()
+    assert "Ask to respond" in opening and "Adam Admin</label>" in opening
+    assert "Mia Member</label>" not in opening and "Gus Guest</label>" not in opening
+    assert "Ask to respond" not in owner.get(f"/t/{secret.pk}/r/{reply.pk}/").content.decode()
+    # Without a post of one's own on the page, the menu is not sent at all.
+    other = make_thread(world.private_space, world.owner, "Budget", "Private")
+    admin_page = world.client_for("admin").get(f"/t/{other.pk}/").content.decode()
+    assert "Budget" in admin_page
+    assert "Ask to respond</summary>" not in admin_page
 
 
 # role -> POST /inbox/ask status on the open / the private thread (asking the admin)

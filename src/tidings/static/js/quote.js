@@ -24,12 +24,14 @@
     const link = event.target.closest("a.quote-link");
     const form = composer();
     if (link && form) {
-      const post = link.closest("article[data-post]");
+      const post = link.closest("article.post");
       const body = post && post.querySelector(".post-body");
       if (!body) return;
       event.preventDefault();
       const text = (selectedTextIn(body) || body.textContent).replace(/\s+/g, " ").trim();
-      setQuote(form, post.dataset.post, post.dataset.author || "", text.slice(0, 5000));
+      const author = post.querySelector(":scope > header > strong");
+      const key = post.id === "post" ? "post" : post.id.replace("reply-", "");
+      setQuote(form, key, author ? author.textContent : "", text.slice(0, 5000));
       const textarea = form.querySelector("textarea[name=body]");
       form.scrollIntoView({ behavior: "smooth", block: "center" });
       textarea.focus({ preventScroll: true });

@@ -23,6 +23,7 @@ from conftest import World, build_world
 from tidings.accounts.actions import create_access_token
 from tidings.accounts.models import SignedInSession, TokenScope, User
 from tidings.inbox import actions as inbox_actions
+from tidings.inbox import send_later
 from tidings.inbox.models import InboxItem, RequestRecipient
 from tidings.mail.models import InboundMessage, InboundResult
 from tidings.mail.outbox import unsubscribe_token
@@ -128,7 +129,7 @@ def _place(name: str, world: World, space: Space, runner: User, asked: User, wor
     request = inbox_actions.ask_to_respond(
         runner, thread.pk, [asked.pk], timezone.localdate() + dt.timedelta(days=3)
     )
-    scheduled = inbox_actions.schedule_post(
+    scheduled = send_later.schedule_post(
         runner,
         thread=thread,
         body=f"{body} later",

@@ -166,11 +166,11 @@ def test_a_held_claim_outlives_many_leases_and_no_one_takes_it(shared_database):
 
 @pytest.mark.slow
 def test_a_stalled_claim_is_taken_over_and_its_late_write_is_refused(shared_database):
-    env = {**shared_database, "JOB_LEASE_SECONDS": "1"}
+    env = {**shared_database, "JOB_LEASE_SECONDS": "2", "JOB_HEARTBEAT_SECONDS": "1"}
     held, go_on, results = _spawn.Event(), _spawn.Event(), _spawn.Queue()
     staller = _run(lease_workers.stall, env, held, go_on, results)
     assert held.wait(timeout=120)
-    time.sleep(1.5)  # no heartbeat: the lease ends
+    time.sleep(2.5)  # no heartbeat: the lease ends
     [(handled, _)] = _finish([_run(lease_workers.take_over, env, results)], results, 1)
     go_on.set()
     [outcome] = _finish([staller], results, 1)

@@ -4,7 +4,7 @@ else's."""
 from __future__ import annotations
 
 from tidings.inbox.models import InboxItem
-from tidings.recordings.actions import record_viewing
+from tidings.recordings.moments import record_viewing
 from tidings.recordings.tests.test_player import posted_opening
 
 

@@ -33,9 +33,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from tidings.access import threads as access  # noqa: E402
 from tidings.accounts.models import User  # noqa: E402
 from tidings.search.queries import search  # noqa: E402
+from tidings.threads import access  # noqa: E402
 from tidings.threads.models import Reply, Thread  # noqa: E402
 
 RAW_THREAD_SQL = """

@@ -5,8 +5,8 @@ and TYPE_CHECKING imports included), so the folders say which app builds on whic
       < accounts < workspaces < threads < recordings < transcripts < search < inbox < mail
       < wiring (handlers, api root, urls, views, cli)
 
-The access rules are one folder, `tidings/access/`, with a module per layer: `access.workspaces`
-sits with workspaces, `access.threads` with threads, `access.recordings` with recordings.
+The access rules sit in the app whose objects they guard (`workspaces/access.py`,
+`threads/access.py`, `recordings/access.py`), so they obey the same rule.
 
 An app's own tests sit in the app and obey the same rule. A function-level import is allowed
 only with a comment on its line or the line above saying why."""
@@ -101,7 +101,7 @@ def imported(node: ast.Import | ast.ImportFrom, module: str) -> list[str]:
     elif node.level:
         base = module.split(".")[: -node.level + (1 if module_is_package(module) else 0) or None]
         names = [".".join([*base, node.module or ""])]
-    elif node.module in ("tidings", "tidings.access"):
+    elif node.module == "tidings":
         names = [f"{node.module}.{alias.name}" for alias in node.names]
     else:
         names = [node.module or ""]
@@ -122,11 +122,8 @@ def all_imports() -> list[Import]:
 
 
 def layer_of(module: str) -> str:
-    """The part of tidings a module belongs to; an access module belongs to its layer."""
-    parts = module.split(".")
-    if parts[1] == "access" and len(parts) > 2:
-        return parts[2]
-    return parts[1]
+    """The part of tidings a module belongs to: its app, or a foundation or wiring module."""
+    return module.split(".")[1]
 
 
 def home(module: str) -> str:
@@ -213,8 +210,5 @@ def test_every_module_has_a_layer():
             continue
         if path.is_dir() and not (path / "__init__.py").exists():
             continue  # templates, static files
-        if path.name == "access":
-            for module in path.glob("[!_]*.py"):
-                rank(module.stem)
-        elif path.suffix == ".py" or path.is_dir():
+        if path.suffix == ".py" or path.is_dir():
             rank(path.stem if path.suffix == ".py" else path.name)

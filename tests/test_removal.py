@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from conftest import ROLES
-from tidings.access import threads as access
 from tidings.accounts.actions import create_access_token, person_for_token
 from tidings.apikit.testing import ApiClient
 from tidings.inbox.models import ScheduleState
 from tidings.inbox.send_later import schedule_post
+from tidings.threads import access
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import SpaceMember, SpaceSubscription, ThreadFollow
 from tidings.threads.tests.factories import thread_in

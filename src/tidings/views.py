@@ -2,8 +2,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from tidings.access.workspaces import visible_workspaces
 from tidings.accounts.models import User
+from tidings.workspaces.access import visible_workspaces
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -11,11 +11,6 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tidings.access.threads import (
-    can_post_in_space,
-    mentionable_people,
-    visible_threads,
-)
 from tidings.accounts import delivery
 from tidings.bounds import as_id, day_in_range
 from tidings.events import publish
@@ -25,6 +20,11 @@ from tidings.inbox.models import (
     Reminder,
     Request,
     RequestRecipient,
+)
+from tidings.threads.access import (
+    can_post_in_space,
+    mentionable_people,
+    visible_threads,
 )
 from tidings.threads.models import Reply, SpaceLevel, SpaceSubscription, ThreadFollow
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from tidings.access.threads import visible_spaces, visible_threads
 from tidings.accounts.api import PersonOut, person_out
 from tidings.apikit.errors import ErrorOut
 from tidings.apikit.pagination import PageParams
@@ -24,6 +23,7 @@ from tidings.inbox.models import (
     RequestRecipient,
     ScheduledPost,
 )
+from tidings.threads.access import visible_spaces, visible_threads
 
 router = Router(tags=["inbox"])
 

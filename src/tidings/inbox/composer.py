@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.access import threads as access
 from tidings.inbox import actions, queries, send_later
+from tidings.threads import access
 
 
 def due_text(due_on, due_at, now) -> tuple[str, bool]:

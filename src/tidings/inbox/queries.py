@@ -10,7 +10,6 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from tidings.access.threads import visible_spaces, visible_threads
 from tidings.inbox.models import (
     InboxItem,
     Reason,
@@ -23,6 +22,7 @@ from tidings.inbox.models import (
 from tidings.recordings import queries as recording_queries
 from tidings.search.index import OUTCOME_SEPARATOR, plain_text
 from tidings.search.models import SearchDocument
+from tidings.threads.access import visible_spaces, visible_threads
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

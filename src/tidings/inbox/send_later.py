@@ -15,13 +15,13 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tidings.access.threads import visible_spaces, visible_threads
 from tidings.accounts import delivery
 from tidings.accounts.models import User
 from tidings.inbox import actions
 from tidings.inbox.models import ScheduledDelivery, ScheduledPost, ScheduleState
 from tidings.recordings import actions as recording_actions
 from tidings.threads import actions as thread_actions
+from tidings.threads.access import visible_spaces, visible_threads
 from tidings.threads.models import ThreadKind
 
 if TYPE_CHECKING:

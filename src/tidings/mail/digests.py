@@ -30,7 +30,6 @@ from django.utils.html import escape
 from django.utils.text import Truncator
 
 from tidings import leases
-from tidings.access.threads import seen_by_their_person
 from tidings.accounts.delivery import next_digest_time
 from tidings.accounts.models import DeliverySettings, EmailCadence, User
 from tidings.mail.addresses import reply_address_for
@@ -46,6 +45,7 @@ from tidings.mail.outbox import (
     sender,
 )
 from tidings.recordings import queries as recording_queries
+from tidings.threads.access import seen_by_their_person
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend

@@ -30,7 +30,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
-from tidings.access import threads as access
 from tidings.mail import addresses, letters, outbox, proof, reading, unsubscribe
 from tidings.mail.models import (
     InboundMessage,
@@ -41,6 +40,7 @@ from tidings.mail.models import (
     WorkspaceMail,
 )
 from tidings.recordings import actions as recording_actions
+from tidings.threads import access
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Space, Thread, ThreadKind
 

@@ -34,13 +34,13 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from tidings import leases
-from tidings.access.threads import can_view_thread
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
 from tidings.accounts.models import EmailCadence, header_safe_name
 from tidings.mail.addresses import unsubscribe_address
 from tidings.mail.models import EmailEvent, OutboxEmail, Outcome
 from tidings.mail.unsubscribe import unsubscribe_token
 from tidings.recordings import queries as recording_queries
+from tidings.threads.access import can_view_thread
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from django.core import signing
 
-from tidings.access.threads import can_view_space
 from tidings.accounts.models import User
 from tidings.mail.addresses import read_unsubscribe_address
+from tidings.threads.access import can_view_space
 from tidings.threads.actions import set_space_level
 from tidings.threads.models import Space, SpaceLevel
 

@@ -30,9 +30,8 @@ from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from tidings import leases, uploads
-from tidings.access import recordings as access
 from tidings.events import publish
-from tidings.recordings import processing
+from tidings.recordings import access, processing
 from tidings.recordings.models import (
     Collection,
     CollectionItem,

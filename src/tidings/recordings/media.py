@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date
 
-from tidings.access import recordings as access
+from tidings.recordings import access
 from tidings.recordings.models import Recording, State
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tidings.access import recordings as access
 from tidings.events import publish
+from tidings.recordings import access
 from tidings.recordings.models import Moment, Recording, RecordingView
 from tidings.recordings.queries import clock
 from tidings.threads import actions as thread_actions

@@ -1,4 +1,4 @@
-"""Reads of recordings, already filtered by what a person may see (tidings.access)."""
+"""Reads of recordings, already filtered by what a person may see (recordings.access)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, Lower, NullIf, RowNumber, Subst
 from django.http import Http404
 from django.utils import timezone
 
-from tidings.access import recordings as access
+from tidings.recordings import access
 from tidings.recordings.media import media_url
 from tidings.recordings.models import (
     Collection,

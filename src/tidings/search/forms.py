@@ -6,9 +6,9 @@ from django import forms
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from tidings.access.threads import visible_spaces
 from tidings.bounds import validate_day
 from tidings.search.queries import author_choices
+from tidings.threads.access import visible_spaces
 from tidings.threads.models import ThreadKind
 
 if TYPE_CHECKING:

@@ -1,7 +1,8 @@
 """Search: one interface over two backends (SQLite FTS5, PostgreSQL full text).
 
-Visibility comes from tidings.access: documents are filtered to the spaces the person may
-see before ranking or counting, so private spaces never leak through results or totals.
+Visibility comes from the access rules (threads.access): documents are filtered to the spaces
+the person may see before ranking or counting, so private spaces never leak through results or
+totals.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from tidings.access.threads import visible_spaces, visible_workspaces
 from tidings.recordings.queries import clock
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
+from tidings.threads.access import visible_spaces, visible_workspaces
 from tidings.transcripts.queries import first_mentions
 from tidings.workspaces.models import Membership
 

@@ -28,8 +28,8 @@ from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
 from tidings import uploads
-from tidings.access import threads as access
 from tidings.events import publish
+from tidings.threads import access
 from tidings.threads.markdown import plain_text, render_markdown, render_post
 from tidings.threads.mentions import find_mentions
 from tidings.threads.models import (

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
-from tidings.access.threads import mentionable_people
+from tidings.threads.access import mentionable_people
 
 if TYPE_CHECKING:
     from tidings.accounts.models import User

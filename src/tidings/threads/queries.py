@@ -1,4 +1,4 @@
-"""Read side of spaces and threads: every query starts from tidings.access."""
+"""Read side of spaces and threads: every query starts from threads.access."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from tidings.access import threads as access
+from tidings.threads import access
 from tidings.threads.models import (
     REACTION_PALETTE,
     Attachment,

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from tidings.access import threads as access
 from tidings.accounts.views import delivery_settings_page
 from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
@@ -29,7 +28,7 @@ from tidings.recordings import moments as recording_moments
 from tidings.recordings import queries as recording_queries
 from tidings.recordings.views import thread_players
 from tidings.security import is_page_view, sandboxed_file
-from tidings.threads import actions, queries
+from tidings.threads import access, actions, queries
 from tidings.threads import composer as post_composer
 from tidings.threads.markdown import plain_text
 from tidings.threads.models import (

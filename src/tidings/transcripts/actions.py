@@ -21,8 +21,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from tidings import leases
-from tidings.access import recordings as access
 from tidings.events import publish
+from tidings.recordings import access
 from tidings.recordings.models import Recording
 from tidings.transcripts import engine, summary
 from tidings.transcripts.models import (

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from tidings.access import recordings as access
+from tidings.recordings import access
 from tidings.recordings.queries import recording_for
 from tidings.transcripts import actions, queries
 from tidings.transcripts.models import TranscriptState

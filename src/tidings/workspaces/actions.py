@@ -18,7 +18,6 @@ from django.utils.text import slugify
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
-from tidings.access import threads as access
 from tidings.accounts.models import (
     AccessToken,
     User,
@@ -28,6 +27,7 @@ from tidings.accounts.models import (
     validate_time_zone,
 )
 from tidings.events import publish
+from tidings.threads import access
 from tidings.workspaces.models import Invite, Membership, Role, SetupToken, Workspace
 
 

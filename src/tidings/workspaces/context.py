@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from tidings.access.workspaces import visible_workspaces
+from tidings.workspaces.access import visible_workspaces
 
 
 def navigation(request: HttpRequest) -> dict:

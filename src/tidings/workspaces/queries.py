@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from tidings.access import threads as access
 from tidings.accounts.models import User, hash_token
+from tidings.threads import access
 from tidings.workspaces.models import Invite, Membership, Role, Workspace
 
 if TYPE_CHECKING:

@@ -13,9 +13,8 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
-from tidings.access import workspaces as access
 from tidings.accounts.models import User
-from tidings.workspaces import actions, queries
+from tidings.workspaces import access, actions, queries
 from tidings.workspaces.forms import AcceptInviteForm, InviteForm, RoleForm, SetupForm
 from tidings.workspaces.models import Workspace
 

@@ -4,9 +4,9 @@ exactly the spaces each person may see."""
 from django.utils import timezone
 
 from conftest import ROLES
-from tidings.access import threads as access
 from tidings.accounts.models import User
 from tidings.inbox.models import InboxItem
+from tidings.threads import access
 from tidings.threads.models import Space, SpaceMember, Thread, Visibility
 from tidings.workspaces.models import Workspace
 

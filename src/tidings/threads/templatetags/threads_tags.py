@@ -8,7 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.access.workspaces import can_create_space
+from tidings.workspaces.access import can_create_space
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import ROLES
-from tidings.access import threads as access
+from tidings.threads import access
 from tidings.threads.models import Space, Thread
 
 # Who sees which space in the standard world.

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from tidings.access import threads as access
+from tidings.threads import access
 from tidings.threads.models import Space, SpaceMember
 from tidings.workspaces.actions import accept_invite, change_role, create_invite, deactivate_member
 from tidings.workspaces.models import Membership, Role

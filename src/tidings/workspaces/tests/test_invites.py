@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD, ROLES, by_role
-from tidings.access import workspaces as access
 from tidings.accounts.models import User
+from tidings.workspaces import access
 from tidings.workspaces.actions import (
     accept_invite,
     accept_invite_as,

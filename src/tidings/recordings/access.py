@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from tidings.access.threads import *  # noqa: F403  Every rule below this layer, re-exported.
-from tidings.access.threads import __all__ as _below
-from tidings.access.threads import (
+from tidings.accounts.models import User
+from tidings.recordings.models import Collection, Recording
+from tidings.threads.access import *  # noqa: F403  Every rule below this layer, re-exported.
+from tidings.threads.access import __all__ as _below
+from tidings.threads.access import (
     is_active_person,
     is_author_or_admin,
     memberships,
     visible_spaces,
     visible_threads,
 )
-from tidings.accounts.models import User
-from tidings.recordings.models import Collection, Recording
 
 __all__ = [
     *_below,

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tidings.access.workspaces import *  # noqa: F403  Every rule below this layer, re-exported.
-from tidings.access.workspaces import __all__ as _below
-from tidings.access.workspaces import (
+from tidings.accounts.models import User
+from tidings.threads.models import Reply, Space, SpaceMember, Thread, Visibility
+from tidings.workspaces.access import *  # noqa: F403  Every rule below this layer, re-exported.
+from tidings.workspaces.access import __all__ as _below
+from tidings.workspaces.access import (
     is_active_person,
     is_author_or_admin,
     is_workspace_admin,
     membership,
     memberships,
 )
-from tidings.accounts.models import User
-from tidings.threads.models import Reply, Space, SpaceMember, Thread, Visibility
 from tidings.workspaces.models import Membership, Role, Workspace
 
 __all__ = [

@@ -21,6 +21,7 @@ HANDLERS: dict[str, Listeners] = {
     "member_removed": Listeners(at_once=(threads.forget_member, inbox.cancel_scheduled_posts)),
     # threads
     "recording_posted": Listeners(at_once=(recordings.attach_to_post,)),
+    "reply_at_moment": Listeners(at_once=(recordings.save_moment,)),
     "thread_posted": Listeners(
         at_once=(search.index_thread,), after_commit=(inbox.deliver_thread_posted,)
     ),

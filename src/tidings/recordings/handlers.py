@@ -4,7 +4,7 @@ payload as keyword arguments (see `tidings.handlers`) and runs in the action's t
 from __future__ import annotations
 
 from tidings.accounts.models import User
-from tidings.recordings import actions
+from tidings.recordings import actions, moments
 from tidings.threads.models import Reply, Thread
 
 
@@ -22,4 +22,14 @@ def attach_to_post(
         thread=Thread.objects.select_related("space").get(pk=thread_id),
         reply=None if reply_id is None else Reply.objects.get(pk=reply_id),
         chunk_count=chunk_count,
+    )
+
+
+def save_moment(person_id: int, reply_id: int, recording_token: str, position_ms: str) -> None:
+    """A reply made at a moment of a recording: the moment is kept, or the reply refused."""
+    moments.save_moment(
+        User.objects.get(pk=person_id),
+        Reply.objects.select_related("thread").get(pk=reply_id),
+        recording_token,
+        position_ms,
     )

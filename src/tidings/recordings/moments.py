@@ -1,5 +1,6 @@
-"""Viewers and moments: what each person watched of a recording, and replies made at a moment
-of one (they build on posting, so they live here, above threads)."""
+"""Viewers and moments: what each person watched of a recording, and the moment a reply was
+made at (threads publish it with the reply; the rules of which recordings and times are
+allowed live here, with the recordings)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from tidings.events import publish
 from tidings.recordings import access
 from tidings.recordings.models import Moment, Recording, RecordingView
 from tidings.recordings.queries import clock
-from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Thread
 
 if TYPE_CHECKING:
@@ -135,23 +135,10 @@ def _clean_position(position_ms: int | str, recording: Recording) -> int:
     return position
 
 
-def comment_at_moment(
-    person: User,
-    thread: Thread,
-    *,
-    moment_recording: str,
-    moment_ms: int | str,
-    **reply_fields,
-) -> Reply:
-    """Reply in a thread at a moment (`moment_ms`) of one of its recordings (the token
-    `moment_recording`): the reply is posted as by `threads.actions.post_reply` (same checks,
-    inboxes and index; `reply_fields` go to it) and its moment is saved with it, in one
-    transaction. The recording must be posted in this thread and watchable by the person, and
-    the moment within its length (ValidationError on the "moment" field otherwise, before
-    anything is written)."""
-    recording = _moment_recording(person, thread, moment_recording)
-    position = _clean_position(moment_ms, recording)
-    with transaction.atomic():
-        reply = thread_actions.post_reply(person, thread, **reply_fields)
-        Moment.objects.create(reply=reply, recording=recording, position_ms=position)
-    return reply
+def save_moment(person: User, reply: Reply, recording_token: str, position_ms: str) -> Moment:
+    """The moment of a reply made at a time (`position_ms`) of a recording posted in its thread
+    and watchable by the person; runs in the reply's transaction, so a ValidationError on the
+    "moment" field (another thread's recording, a time outside it) undoes the reply."""
+    recording = _moment_recording(person, reply.thread, recording_token)
+    position = _clean_position(position_ms, recording)
+    return Moment.objects.create(reply=reply, recording=recording, position_ms=position)

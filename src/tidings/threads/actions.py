@@ -462,6 +462,8 @@ def post_reply(
     mark_read: bool = False,
     recording_token: str = "",
     recording_chunks: int | None = None,
+    moment_recording: str = "",
+    moment_ms: int | str | None = None,
     hold_delivery: bool = False,
 ) -> Reply:
     """Reply in a thread, optionally quoting a passage of the opening post or of a reply.
@@ -469,7 +471,10 @@ def post_reply(
     the reply is indexed in the same transaction and inboxes are filled after commit. With
     `mark_read`, the thread is also marked read for the replier (as `mark_thread_read`).
     With `recording_token`, the replier's recording is the reply (no text needed). With
-    `hold_delivery`, each reader's inbox gets it at the start of their working hours."""
+    `moment_recording` (the token of a recording posted in this thread) the reply is made at
+    its moment `moment_ms`, which the recordings app checks and keeps; a wrong one (a
+    ValidationError on "moment") undoes the reply. With `hold_delivery`, each reader's inbox
+    gets it at the start of their working hours."""
     # One visibility check serves all: a thread one may see is in a space one may see.
     _require_thread_visible(person, thread)
     if thread.space.archived_at is not None:
@@ -495,6 +500,14 @@ def post_reply(
         )
         if recording_token:
             _post_recording(person, recording_token, recording_chunks, thread, reply)
+        if moment_recording:
+            publish(
+                "reply_at_moment",
+                person_id=person.pk,
+                reply_id=reply.pk,
+                recording_token=str(moment_recording),
+                position_ms="" if moment_ms is None else str(moment_ms),
+            )
         Thread.objects.filter(pk=thread.pk).update(
             last_activity_at=now, reply_count=F("reply_count") + 1
         )

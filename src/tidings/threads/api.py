@@ -1,7 +1,6 @@
 """API for spaces, threads, replies, reactions, attachments and decisions."""
 
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +14,6 @@ from tidings.accounts.api import PersonOut, person_out
 from tidings.accounts.models import User
 from tidings.apikit.pagination import LimitOffset, PageParams
 from tidings.bounds import Id
-from tidings.recordings import moments as recording_moments
 from tidings.threads import actions, queries
 from tidings.threads.models import (
     Attachment,
@@ -652,14 +650,7 @@ def list_replies(request: HttpRequest, thread_id: int, page: Query[PageParams]) 
 )
 def create_reply(request: HttpRequest, thread_id: int, payload: ReplyIn) -> Status:
     thread = queries.thread_for(request.auth, thread_id)
-    post = actions.post_reply
-    if payload.moment_recording:  # the same action as the page's "Comment at" button
-        post = partial(
-            recording_moments.comment_at_moment,
-            moment_recording=payload.moment_recording,
-            moment_ms=payload.moment_ms if payload.moment_ms is not None else "",
-        )
-    reply = post(
+    reply = actions.post_reply(
         request.auth,
         thread,
         body=payload.body,
@@ -668,6 +659,9 @@ def create_reply(request: HttpRequest, thread_id: int, payload: ReplyIn) -> Stat
         attachment_tokens=payload.attachments,
         recording_token=payload.recording,
         recording_chunks=payload.recording_chunks,
+        # The same as the page's "Comment at" button; a moment without its time is refused.
+        moment_recording=payload.moment_recording,
+        moment_ms="" if payload.moment_ms is None else payload.moment_ms,
     )
     return Status(201, _single_reply_out(request.auth, reply))
 

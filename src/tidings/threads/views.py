@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,7 +23,6 @@ from tidings.accounts.views import delivery_settings_page
 from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
-from tidings.recordings import moments as recording_moments
 from tidings.recordings import queries as recording_queries
 from tidings.recordings.views import thread_players
 from tidings.security import is_page_view, sandboxed_file
@@ -34,7 +32,6 @@ from tidings.threads.markdown import plain_text
 from tidings.threads.models import (
     REACTION_PALETTE,
     Attachment,
-    Reply,
     SpaceLevel,
     Thread,
     ThreadKind,
@@ -527,18 +524,6 @@ def post_actions(request: HttpRequest, thread_id: int, reply_id: int | None = No
     )
 
 
-def _reply_poster(composer: dict) -> Callable[..., Reply]:
-    """`post_reply`, or for a reply made at a moment of a recording (a player's "Comment at"
-    button fills these fields) the recordings' action that posts it with its moment."""
-    if not composer["moment_recording"]:
-        return actions.post_reply
-    return partial(
-        recording_moments.comment_at_moment,
-        moment_recording=composer["moment_recording"],
-        moment_ms=composer["moment_ms"],
-    )
-
-
 @login_required
 @require_POST
 def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
@@ -551,7 +536,7 @@ def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
     try:
         with transaction.atomic():
             uploaded = post_composer.upload_files(request, thread.space)
-            reply = _reply_poster(typed)(
+            reply = actions.post_reply(
                 request.user,
                 thread,
                 body=typed["body"],
@@ -559,6 +544,9 @@ def reply_post(request: HttpRequest, thread_id: int) -> HttpResponse:
                 quote_text=typed["quote_text"],
                 attachment_tokens=[a.token for a in uploaded],
                 mark_read=True,
+                # A player's "Comment at" button fills these: the reply is made at a moment.
+                moment_recording=typed["moment_recording"],
+                moment_ms=typed["moment_ms"],
                 **post_composer.recording_fields(request),
                 hold_delivery=post_composer.holds_delivery(request),
             )

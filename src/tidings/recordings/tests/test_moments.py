@@ -1,6 +1,7 @@
-"""Comments at a moment: a reply made at a time of a recording in its thread, checked before
-anything is written; it shows as a "▶ 0:42" link on the reply and a marker on the player's
-timeline; a recording of another thread (a private one above all) is never reachable."""
+"""Comments at a moment: a reply made at a time of a recording in its thread, checked in the
+reply's transaction, so nothing is written when it is refused; it shows as a "▶ 0:42" link on
+the reply and a marker on the player's timeline; a recording of another thread (a private one
+above all) is never reachable."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tidings.accounts.actions import create_access_token
-from tidings.recordings import moments
 from tidings.recordings.models import Moment
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
 from tidings.recordings.tests.test_player import page, player_html, posted_opening, ready
@@ -24,7 +24,7 @@ def walkthrough(world):
 
 
 def comment(person, recording, ms, body="Look here", **fields):
-    return moments.comment_at_moment(
+    return thread_actions.post_reply(
         person,
         recording.thread,
         moment_recording=recording.token,
@@ -81,7 +81,7 @@ NOT_HERE = {"moment": ["That recording is not in this thread any more. Remove th
 def test_a_recording_of_another_thread_is_refused(world, walkthrough):
     elsewhere = thread_in(world.open_space, world.owner, title="Elsewhere")
     with pytest.raises(ValidationError) as raised:
-        moments.comment_at_moment(
+        thread_actions.post_reply(
             world.owner, elsewhere, moment_recording=walkthrough.token, moment_ms=0, body="Hm"
         )
     assert raised.value.message_dict == NOT_HERE
@@ -94,13 +94,13 @@ def test_a_private_recording_never_leaks_through_a_moment(world):
     open_thread = thread_in(world.open_space, world.owner)
     for token in (private.token, "0" * 32):
         with pytest.raises(ValidationError) as raised:
-            moments.comment_at_moment(
+            thread_actions.post_reply(
                 world.member, open_thread, moment_recording=token, moment_ms=0, body="?"
             )
         assert raised.value.message_dict == NOT_HERE
     # Not even its owner can pin it into a thread where others would see it.
     with pytest.raises(ValidationError):
-        moments.comment_at_moment(
+        thread_actions.post_reply(
             world.owner, open_thread, moment_recording=private.token, moment_ms=0, body="?"
         )
     page_html = world.client_for("member").get(f"/t/{open_thread.pk}/").content.decode()
@@ -113,7 +113,7 @@ def test_an_unposted_or_deleted_recording_is_refused(world, walkthrough):
         world.member, world.open_space, split(webm_bytes(1.0), 2), thread=thread
     )
     with pytest.raises(ValidationError):
-        moments.comment_at_moment(
+        thread_actions.post_reply(
             world.member, thread, moment_recording=unposted.token, moment_ms=0, body="x"
         )
     walkthrough.deleted_at = walkthrough.posted_at

@@ -3,7 +3,7 @@ and TYPE_CHECKING imports included), so the folders say which app builds on whic
 
     foundation (bounds, security, leases, uploads, events, apikit, environment)
       < accounts < workspaces < threads < recordings < transcripts < search < inbox < mail
-      < wiring (handlers, api root, urls, views, cli)
+      < wiring (handlers, pages, api root, urls, views, cli)
 
 The access rules sit in the app whose objects they guard (`workspaces/access.py`,
 `threads/access.py`, `recordings/access.py`), so they obey the same rule.
@@ -32,6 +32,7 @@ APPS = (
 )
 WIRING = (
     "handlers",
+    "pages",
     "api",
     "urls",
     "views",
@@ -134,9 +135,6 @@ def home(module: str) -> str:
 # shrinks: an entry that no longer occurs fails the test too, so it must be taken off.
 NOT_YET_MOVED: set[tuple[str, str]] = {
     ("tidings.recordings.views", "transcripts"),
-    ("tidings.threads.views", "inbox"),
-    ("tidings.threads.views", "mail"),
-    ("tidings.threads.views", "recordings"),
     ("tidings.workspaces.actions", "threads"),
     ("tidings.workspaces.queries", "threads"),
 }

@@ -156,49 +156,13 @@ def test_no_app_imports_an_app_above_it():
     assert not gone, "fixed, take off NOT_YET_MOVED:\n" + "\n".join(f"{m} -> {t}" for m, t in gone)
 
 
-# Function-level imports without a comment, by importing and imported module: only shrinks.
-NOT_YET_EXPLAINED: set[tuple[str, str]] = {
-    ("tidings.accounts.actions", "tidings.accounts.delivery"),
-    ("tidings.cli", "tidings.mail"),
-    ("tidings.cli", "tidings.workspaces.actions"),
-    ("tidings.cli", "tidings.wsgi"),
-    ("tidings.inbox.jobs", "tidings.threads.models"),
-    ("tidings.mail.addresses", "tidings.mail.models"),
-    ("tidings.mail.digests", "tidings.accounts.delivery"),
-    ("tidings.mail.digests", "tidings.inbox.models"),
-    ("tidings.mail.digests", "tidings.threads.models"),
-    ("tidings.mail.inbound", "tidings.accounts.models"),
-    ("tidings.mail.jobs", "tidings.mail"),
-    ("tidings.mail.outbox", "tidings.accounts.models"),
-    ("tidings.mail.outbox", "tidings.inbox.models"),
-    ("tidings.mail.outbox", "tidings.mail.addresses"),
-    ("tidings.mail.outbox", "tidings.mail.digests"),
-    ("tidings.mail.outbox", "tidings.threads.models"),
-    ("tidings.recordings.media", "tidings.accounts.models"),
-    ("tidings.search.index", "tidings.threads.models"),
-    ("tidings.search.index", "tidings.transcripts.models"),
-    ("tidings.search.queries", "tidings.accounts.models"),
-    ("tidings.threads.queries", "tidings.accounts.models"),
-    ("tidings.threads.templatetags.threads_tags", "tidings.threads.queries"),
-    ("tidings.transcripts.apps", "tidings.transcripts.engine"),
-    ("tidings.transcripts.jobs", "tidings.transcripts.models"),
-}
-
-
 def test_function_level_imports_say_why():
-    silent = {
-        (found.module, found.name)
+    silent = sorted(
+        f"{found.module}:{found.line} imports {found.name}"
         for found in all_imports()
         if found.in_function and not found.explained
-    }
-    new = sorted(silent - NOT_YET_EXPLAINED)
-    assert not new, "function-level imports without a comment saying why:\n" + "\n".join(
-        f"{m}: {n}" for m, n in new
     )
-    gone = sorted(NOT_YET_EXPLAINED - silent)
-    assert not gone, "fixed, take off NOT_YET_EXPLAINED:\n" + "\n".join(
-        f"{m}: {n}" for m, n in gone
-    )
+    assert not silent, "function-level imports without a comment saying why:\n" + "\n".join(silent)
 
 
 def test_every_module_has_a_layer():

@@ -35,6 +35,7 @@ def _prepare_database(verbose: bool = True) -> None:
 
 
 def _print_setup_link_if_needed() -> None:
+    # The command line is read before Django is set up: models load only once it is.
     from tidings.workspaces.actions import issue_setup_link_if_needed
 
     link = issue_setup_link_if_needed()
@@ -96,6 +97,7 @@ def serve(argv: list[str]) -> None:
             self.cfg.set("on_exit", lambda _server: stop_worker())
 
         def load(self):  # noqa: ANN202
+            # Gunicorn loads the application in each worker process, after forking.
             from tidings.wsgi import application
 
             return application
@@ -134,6 +136,7 @@ def createadmin(argv: list[str]) -> None:
         password = getpass.getpass("Password: ")
     from django.core.exceptions import ValidationError
 
+    # Models load only once Django is set up, after the command line is read.
     from tidings.workspaces.actions import create_owner_and_workspace
 
     try:
@@ -155,7 +158,7 @@ def mail_server(argv: list[str]) -> None:
     parser.add_argument("--lmtp", action="store_true", help="speak LMTP (for Postfix)")
     args = parser.parse_args(argv)
     _prepare_database(verbose=False)
-    from tidings.mail import receiver
+    from tidings.mail import receiver  # models load only once Django is set up
 
     receiver.run(args.host, args.port, lmtp=args.lmtp)
 

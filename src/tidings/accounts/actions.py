@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from tidings.accounts.delivery import settings_for
 from tidings.accounts.models import (
     WEEKDAY_NAMES,
     AccessToken,
@@ -122,8 +123,6 @@ def build_delivery_settings(person: User, **fields: object) -> DeliverySettings:
     Raises ValidationError with a sentence per field. The returned row reads its zone from a
     copy of the person, so a preview never changes the person that was passed in.
     """
-    from tidings.accounts.delivery import settings_for
-
     unknown = set(fields) - DELIVERY_FIELDS
     if unknown:
         raise ValidationError({name: ["This is not a delivery setting."] for name in unknown})

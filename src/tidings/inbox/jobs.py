@@ -7,13 +7,12 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tidings.inbox import actions
 from tidings.inbox.send_later import deliver_held, hold_delivery, publish_due_posts
+from tidings.threads.models import Reply, Thread
 
 
 @db_task()
 def deliver_thread_posted(thread_id: int, mentioned_ids: list[int]) -> None:
     """Create inbox items for a new thread: followers of the space and mentioned people."""
-    from tidings.threads.models import Thread
-
     thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
     if thread is not None:
         actions.fan_out_thread_posted(thread, mentioned_ids)
@@ -22,8 +21,6 @@ def deliver_thread_posted(thread_id: int, mentioned_ids: list[int]) -> None:
 @db_task()
 def deliver_reply_posted(reply_id: int, mentioned_ids: list[int]) -> None:
     """Create or refresh inbox items for a reply: thread followers and mentioned people."""
-    from tidings.threads.models import Reply
-
     reply = Reply.objects.select_related("thread__space").filter(pk=reply_id).first()
     if reply is not None:
         actions.fan_out_reply_posted(reply, mentioned_ids)
@@ -32,8 +29,6 @@ def deliver_reply_posted(reply_id: int, mentioned_ids: list[int]) -> None:
 @db_task()
 def deliver_thread_resolved(thread_id: int, resolved_at: str) -> None:
     """Tell the thread's followers it was resolved, unless it changed again since."""
-    from tidings.threads.models import Thread
-
     thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
     if thread is not None:
         actions.fan_out_thread_resolved(thread, dt.datetime.fromisoformat(resolved_at))
@@ -44,8 +39,6 @@ def deliver_mentions_added(
     thread_id: int, reply_id: int | None, mentioned_ids: list[int], actor_id: int | None
 ) -> None:
     """An edit added @mentions: bring the thread to the newly mentioned people."""
-    from tidings.threads.models import Reply, Thread
-
     thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
     if thread is None:
         return
@@ -72,8 +65,6 @@ def nudge_waiting_requests() -> None:
 @db_task()
 def hold_thread_delivery(thread_id: int, mentioned_ids: list[int]) -> None:
     """A thread sent "in the recipients' working hours": hold each reader's delivery."""
-    from tidings.threads.models import Thread
-
     thread = Thread.objects.select_related("space").filter(pk=thread_id).first()
     if thread is not None:
         hold_delivery(thread, None, mentioned_ids)
@@ -83,8 +74,6 @@ def hold_thread_delivery(thread_id: int, mentioned_ids: list[int]) -> None:
 def hold_reply_delivery(reply_id: int, mentioned_ids: list[int]) -> None:
     """A reply sent "in the recipients' working hours": each reader's delivery waits for
     their working window (it answered requests when it was posted)."""
-    from tidings.threads.models import Reply
-
     reply = Reply.objects.select_related("thread__space").filter(pk=reply_id).first()
     if reply is not None:
         hold_delivery(reply.thread, reply, mentioned_ids)

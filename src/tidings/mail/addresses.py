@@ -20,6 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int, int_to_base36
 
+from tidings.mail.models import SpaceMailbox
+
 if TYPE_CHECKING:
     from tidings.accounts.models import User
     from tidings.mail.models import SpaceMailbox
@@ -116,8 +118,6 @@ def is_unguessable(local_part: str) -> bool:
 def mailbox_for(space: Space) -> SpaceMailbox:
     """The space's mailbox settings, created with its address on first use. A private space
     whose address could be guessed (it was open when the address was made) gets a new one."""
-    from tidings.mail.models import SpaceMailbox
-
     found = SpaceMailbox.objects.filter(space=space).first()
     if found is not None and space.is_private and not is_unguessable(found.local_part):
         found.local_part = _local_part_for(space)

@@ -30,8 +30,9 @@ from django.utils.html import escape
 from django.utils.text import Truncator
 
 from tidings import leases
-from tidings.accounts.delivery import next_digest_time
+from tidings.accounts.delivery import next_digest_time, settings_for
 from tidings.accounts.models import DeliverySettings, EmailCadence, User
+from tidings.inbox.models import InboxItem, Reason
 from tidings.mail.addresses import reply_address_for
 from tidings.mail.models import Digest, DigestKind, EmailEvent, Outcome
 from tidings.mail.outbox import (
@@ -46,6 +47,7 @@ from tidings.mail.outbox import (
 )
 from tidings.recordings import queries as recording_queries
 from tidings.threads.access import seen_by_their_person
+from tidings.threads.models import Reply
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
@@ -251,8 +253,6 @@ def _send_held(
     connection: BaseEmailBackend | None,
     run: DigestRun,
 ) -> int:
-    from tidings.accounts.delivery import settings_for
-
     finished = _Finished(now)
     following: list[tuple[Digest, dt.datetime]] = []
     wanted = []
@@ -320,8 +320,6 @@ def _schedule_following(done: list[tuple[Digest, dt.datetime]], now: dt.datetime
     """The next digest of each person whose digest just finished, covering the time since
     `period start` (paired with each row): one insert for all, one by one where a period
     already had its digest."""
-    from tidings.accounts.delivery import settings_for
-
     fresh = [
         upcoming
         for row, period_start in done
@@ -416,8 +414,6 @@ def thread_news(
     thread_ids: list[int], start: dt.datetime, end: dt.datetime, run: DigestRun
 ) -> dict[int, ThreadNews]:
     """News for each thread in (start, end], from the cache or five grouped queries."""
-    from tidings.threads.models import Reply
-
     cache = run.news
     missing = [pk for pk in thread_ids if (pk, start, end) not in cache]
     if missing:
@@ -512,8 +508,6 @@ def digest_contents(
     and is still unread, not done and not snoozed, in threads they can see now; grouped by
     space, newest first, at most MAX_THREADS of them, with a flag saying whether more are
     waiting in the inbox. One query per distinct period reads the items of all the people."""
-    from tidings.inbox.models import InboxItem, Reason
-
     now = now or timezone.now()
     run = run or DigestRun()
     periods: dict[tuple[dt.datetime, dt.datetime], list[Digest]] = defaultdict(list)
@@ -646,8 +640,6 @@ def build_batch(
     person: User, rows: list[tuple[OutboxEmail, list[dict]]], message_id: str
 ) -> EmailMultiAlternatives:
     """The hourly batch: a short digest of the threads in a person's due outbox rows."""
-    from tidings.threads.models import Reply
-
     reply_ids = [e["reply_id"] for _row, events in rows for e in events if e.get("reply_id")]
     actor_ids = {e["actor_id"] for _row, events in rows for e in events if e.get("actor_id")}
     replies = {r.pk: r for r in Reply.objects.filter(pk__in=reply_ids, deleted_at=None)}

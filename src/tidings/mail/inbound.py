@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
+from tidings.accounts.models import User
 from tidings.mail import addresses, letters, outbox, proof, reading, unsubscribe
 from tidings.mail.models import (
     InboundMessage,
@@ -261,8 +262,6 @@ def _hold(entry: InboundMessage, raw: bytes, verdict: proof.Proof) -> None:
 
 
 def _active_person(address: str) -> User | None:
-    from tidings.accounts.models import User
-
     if not address:
         return None
     return User.objects.filter(email__iexact=address, is_active=True).first()
@@ -279,7 +278,6 @@ def _by_reply_address(
     ids = addresses.read_reply_token(token)
     if ids is None:
         raise _Refused(_FORGED)
-    from tidings.accounts.models import User
 
     person = User.objects.filter(pk=ids[0]).first()
     if person is None or not person.is_active:

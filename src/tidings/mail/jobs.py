@@ -7,7 +7,7 @@ from django.db import close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, on_startup
 
-from tidings.mail import digests, inbound, outbox
+from tidings.mail import digests, inbound, outbox, receiver
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -25,8 +25,6 @@ def send_due_digests() -> None:
 @db_periodic_task(crontab(minute="*"))
 def poll_imap_mailbox() -> None:
     """Every minute, when IMAP_HOST is set: fetch and handle mail waiting in the mailbox."""
-    from tidings.mail import receiver
-
     receiver.poll_imap()
 
 

@@ -35,12 +35,14 @@ from django.utils.text import Truncator
 
 from tidings import leases
 from tidings.accounts.delivery import is_quiet, next_email_time, settings_for
-from tidings.accounts.models import EmailCadence, header_safe_name
-from tidings.mail.addresses import unsubscribe_address
+from tidings.accounts.models import DeliverySettings, EmailCadence, User, header_safe_name
+from tidings.inbox.models import InboxItem
+from tidings.mail.addresses import reply_address, unsubscribe_address
 from tidings.mail.models import EmailEvent, OutboxEmail, Outcome
 from tidings.mail.unsubscribe import unsubscribe_token
 from tidings.recordings import queries as recording_queries
 from tidings.threads.access import can_view_thread
+from tidings.threads.models import ReadMark, Reply, SpaceLevel, SpaceSubscription
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
@@ -75,8 +77,6 @@ SAID_WORDS = 40
 
 def _email_allowed(level: str | None, event: str) -> bool:
     """Whether a space's level lets this event become an email."""
-    from tidings.threads.models import SpaceLevel
-
     return event in PERSONAL or level != SpaceLevel.MUTED
 
 
@@ -93,9 +93,6 @@ def schedule_emails(
     others get a new row due at their next email time. People on a digest cadence or on
     "never", and spaces they muted, get no row (digests read the inbox instead). The caller
     has checked who may see the thread. Returns how many people got the event queued."""
-    from tidings.accounts.models import DeliverySettings, User
-    from tidings.threads.models import SpaceSubscription
-
     if not events:
         return 0
     at = at or timezone.now()
@@ -269,7 +266,7 @@ def deliver_batch(
     rows: list[OutboxEmail], now: dt.datetime, *, connection: BaseEmailBackend | None = None
 ) -> int:
     """One person's due rows as one short digest (the hourly batch). Returns 1 when sent."""
-    from tidings.mail.digests import build_batch
+    from tidings.mail.digests import build_batch  # digests build on this module's sending
 
     ready = [(row, events) for row in rows if (events := _ready(row, now)) is not None]
     if len(ready) < 2:
@@ -398,9 +395,6 @@ def _claim(
 def _events_to_tell(row: OutboxEmail, person: User, thread: Thread) -> list[dict] | None:
     """The row's events the person has not seen yet, with replies still there; None when the
     person can no longer see the thread at all."""
-    from tidings.inbox.models import InboxItem
-    from tidings.threads.models import ReadMark, Reply
-
     if not person.is_active or not can_view_thread(person, thread):
         return None
     read_times = [
@@ -423,8 +417,6 @@ def _events_to_tell(row: OutboxEmail, person: User, thread: Thread) -> list[dict
 
 
 def _space_allows(person: User, thread: Thread, events: Iterable[dict]) -> bool:
-    from tidings.threads.models import SpaceSubscription
-
     level = (
         SpaceSubscription.objects.filter(person=person, space_id=thread.space_id)
         .values_list("level", flat=True)
@@ -493,21 +485,10 @@ def unsubscribe_url(person: User, space: Space) -> str:
     return absolute(reverse("mail:unsubscribe", args=[unsubscribe_token(person, space)]))
 
 
-def _reply_address(person: User, thread: Thread) -> str | None:
-    try:
-        from tidings.mail.addresses import reply_address
-    except ImportError:  # the inbound side is optional in a trimmed install
-        return None
-    return reply_address(person, thread)
-
-
 def build_notification(
     row: OutboxEmail, person: User, thread: Thread, events: list[dict]
 ) -> EmailMultiAlternatives:
     """One email telling the person what happened in the thread: the new replies in full."""
-    from tidings.accounts.models import User as People
-    from tidings.threads.models import Reply
-
     space = thread.space
     zone = person.zone
     reply_ids = [e["reply_id"] for e in events if e.get("reply_id")]
@@ -524,7 +505,7 @@ def build_notification(
     )
     kinds = {e["kind"] for e in events}
     actor_ids = [e["actor_id"] for e in events if e.get("actor_id")]
-    actors = {p.pk: p for p in People.objects.filter(pk__in=actor_ids)}
+    actors = {p.pk: p for p in User.objects.filter(pk__in=actor_ids)}
     latest_actor = actors.get(actor_ids[-1]) if actor_ids else None
     thread_url = absolute(reverse("threads:thread", args=[thread.pk]))
     resolved = EmailEvent.RESOLUTION in kinds and thread.resolved_at is not None
@@ -581,7 +562,7 @@ def build_notification(
             **list_headers(person, space),
         },
     )
-    reply_to = _reply_address(person, thread)
+    reply_to = reply_address(person, thread)
     if reply_to:
         message.reply_to = [reply_to]
     message.attach_alternative(html, "text/html")

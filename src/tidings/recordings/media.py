@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date
 
+from tidings.accounts.models import User
 from tidings.recordings import access
 from tidings.recordings.models import Recording, State
 
@@ -243,8 +244,6 @@ def signed_target(signed: str) -> tuple[int, str, int | None]:
 
 def recording_for_link(recording_id: int, person_id: int | None) -> Recording:
     """The recording, if the person the link was made for may still see it."""
-    from tidings.accounts.models import User
-
     person = User.objects.filter(pk=person_id, is_active=True).first() if person_id else None
     recording = access.visible_recordings(person).filter(pk=recording_id).first()
     if recording is None:

@@ -12,6 +12,8 @@ from django.db.models import Q
 from markdown_it import MarkdownIt
 
 from tidings.search.models import SearchDocument
+from tidings.threads.models import Reply, Thread
+from tidings.transcripts.models import Transcript
 
 if TYPE_CHECKING:
     from tidings.threads.models import Reply, Thread
@@ -157,9 +159,6 @@ def _transcript_fields(transcript: Transcript) -> dict:
 def rebuild(batch_size: int = 500) -> int:
     """Rebuild the whole index from threads and replies; returns how many documents it holds."""
     from django.db import transaction
-
-    from tidings.threads.models import Reply, Thread
-    from tidings.transcripts.models import Transcript
 
     def thread_doc(thread: Thread) -> SearchDocument:
         return SearchDocument(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from tidings.accounts.models import User
 from tidings.recordings.queries import clock
 from tidings.search.index import plain_text
 from tidings.search.models import SearchDocument
@@ -234,8 +235,6 @@ def author_choices(
 
     `visible_space_ids`, when given, must be exactly the ids of `visible_spaces(person)` (a
     page that has already read them passes them instead of reading them again)."""
-    from tidings.accounts.models import User
-
     if visible_space_ids is None:
         visible_space_ids = visible_spaces(person).values_list("pk", flat=True)
     space_ids = tuple(visible_space_ids)

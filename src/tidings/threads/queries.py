@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from tidings.accounts.models import User
 from tidings.threads import access
 from tidings.threads.models import (
     REACTION_PALETTE,
@@ -167,8 +168,6 @@ def last_read_at(person: User, thread: Thread):
 
 def workspace_people(workspace: Workspace) -> QuerySet:
     """Active people of the workspace (who could be put on a private space's list), by name."""
-    from tidings.accounts.models import User
-
     return User.objects.filter(
         is_active=True, memberships__workspace=workspace, memberships__deactivated_at=None
     ).order_by("name")

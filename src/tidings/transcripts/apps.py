@@ -14,6 +14,7 @@ class TranscriptsConfig(AppConfig):
 
 def speech_model_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """`tidings check --deploy`: the configured speech model loads on this machine."""
+    # Only `check --deploy` needs the speech engine; every other start skips loading it.
     from tidings.transcripts.engine import model_problem
 
     problem = model_problem()

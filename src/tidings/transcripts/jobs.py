@@ -7,6 +7,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 
 from tidings.transcripts import actions
+from tidings.transcripts.models import Transcript, TranscriptState
 
 BUSY_RETRY_SECONDS = 15
 FAILED_RETRY_SECONDS = 15
@@ -31,8 +32,6 @@ def transcribe_recording(transcript_id: int, ticket: str = "") -> None:
 @db_task()
 def summarise_transcript(transcript_id: int) -> None:
     """The summary and suggested action items again, after a correction."""
-    from tidings.transcripts.models import Transcript, TranscriptState
-
     transcript = (
         Transcript.objects.select_related("recording__space", "recording__owner")
         .filter(pk=transcript_id, state=TranscriptState.READY)

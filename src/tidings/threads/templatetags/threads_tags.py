@@ -8,6 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
+from tidings.threads.queries import sidebar_spaces
 from tidings.workspaces.access import can_create_space
 
 register = template.Library()
@@ -76,8 +77,6 @@ def attachment_url(attachment) -> str:
 def workspace_sidebar(context, workspace) -> dict:
     """What the sidebar shows: spaces the viewer can see, whether they may add one, and
     whether the member list opens for them (no link that leads to a refusal)."""
-    from tidings.threads.queries import sidebar_spaces
-
     request = context.get("request")
     if workspace is None or request is None:
         return {"spaces": [], "can_create": False, "can_see_people": False}

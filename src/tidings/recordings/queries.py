@@ -249,22 +249,25 @@ def thread_media(
     were made at. Three queries whatever the number of posts. `is_admin`: the person is an
     admin of the thread's workspace (from `access.thread_rights`)."""
     media = ThreadMedia()
-    posts = Q(reply_id__in=reply_ids)
+    # A thread holds few recordings and moments: all of them are read and those of other
+    # posts dropped here, rather than sending the page's hundreds of reply ids to the database.
+    wanted = set(reply_ids)
     if include_opening:
-        posts |= Q(reply=None)
-    recordings = list(
+        wanted.add(None)
+    # Moments are made only at posted recordings, so these are all the watchable ones.
+    watchable = list(
         access.visible_recordings(person)
-        .filter(posts, thread=thread, posted_at__isnull=False)
+        .filter(thread=thread, posted_at__isnull=False)
         .select_related("transcript")
         .order_by("posted_at", "pk")
     )
+    recordings = [recording for recording in watchable if recording.reply_id in wanted]
     for recording in recordings:
         media.recordings.setdefault(recording.reply_id, []).append(recording)
-    ids = [r.pk for r in recordings]
-    watchable = access.visible_recordings(person).filter(thread=thread).values("pk")
+    ids = {r.pk for r in recordings}
     rows = (
         Moment.objects.filter(reply__thread=thread, reply__deleted_at=None)
-        .filter(Q(recording_id__in=ids) | Q(reply_id__in=reply_ids), recording__in=watchable)
+        .filter(recording_id__in=[r.pk for r in watchable])
         .order_by("position_ms", "reply_id")
         .values_list(
             "reply_id",
@@ -277,6 +280,8 @@ def thread_media(
         )
     )
     for reply_id, recording_id, token, title, position, author, body_html in rows:
+        if recording_id not in ids and reply_id not in wanted:
+            continue
         moment = MomentRow(
             reply_id, recording_id, token, title, position, author or "", _excerpt(body_html)
         )

@@ -2,7 +2,7 @@
 and TYPE_CHECKING imports included), so the folders say which app builds on which.
 
     foundation (bounds, security, leases, uploads, events, apikit, environment)
-      < accounts < workspaces < threads < recordings < transcripts < search < inbox < mail
+      < accounts < workspaces < threads < people < recordings < transcripts < search < inbox < mail
       < wiring (handlers, api root, urls, views, cli)
 
 The access rules sit in the app whose objects they guard (`workspaces/access.py`,
@@ -24,6 +24,7 @@ APPS = (
     "accounts",
     "workspaces",
     "threads",
+    "people",
     "recordings",
     "transcripts",
     "search",
@@ -137,8 +138,6 @@ NOT_YET_MOVED: set[tuple[str, str]] = {
     ("tidings.threads.views", "inbox"),
     ("tidings.threads.views", "mail"),
     ("tidings.threads.views", "recordings"),
-    ("tidings.workspaces.actions", "threads"),
-    ("tidings.workspaces.queries", "threads"),
 }
 
 

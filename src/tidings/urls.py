@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("tidings.accounts.urls")),
     path("", include("tidings.workspaces.urls")),
+    path("", include("tidings.people.urls")),
     path("", include("tidings.threads.urls")),
     path("", include("tidings.inbox.urls")),
     path("", include("tidings.search.urls")),

@@ -2,7 +2,7 @@
 and TYPE_CHECKING imports included), so the folders say which app builds on which.
 
     foundation (bounds, security, leases, uploads, events, apikit, environment)
-      < accounts < workspaces < threads < recordings < transcripts < search < inbox < mail
+      < accounts < workspaces < threads < people < recordings < transcripts < search < inbox < mail
       < wiring (handlers, pages, api root, urls, views, cli)
 
 The access rules sit in the app whose objects they guard (`workspaces/access.py`,
@@ -24,6 +24,7 @@ APPS = (
     "accounts",
     "workspaces",
     "threads",
+    "people",
     "recordings",
     "transcripts",
     "search",
@@ -135,8 +136,6 @@ def home(module: str) -> str:
 # shrinks: an entry that no longer occurs fails the test too, so it must be taken off.
 NOT_YET_MOVED: set[tuple[str, str]] = {
     ("tidings.recordings.views", "transcripts"),
-    ("tidings.workspaces.actions", "threads"),
-    ("tidings.workspaces.queries", "threads"),
 }
 
 

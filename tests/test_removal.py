@@ -13,11 +13,11 @@ from tidings.accounts.actions import create_access_token, person_for_token
 from tidings.apikit.testing import ApiClient
 from tidings.inbox.models import ScheduleState
 from tidings.inbox.send_later import schedule_post
+from tidings.people.actions import accept_invite_as, create_invite, deactivate_member
 from tidings.threads import access
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import SpaceMember, SpaceSubscription, ThreadFollow
 from tidings.threads.tests.factories import thread_in
-from tidings.workspaces.actions import accept_invite_as, create_invite, deactivate_member
 from tidings.workspaces.models import Invite, Role
 
 

@@ -16,7 +16,7 @@ from tidings.threads import handlers as threads
 from tidings.transcripts import handlers as transcripts
 
 HANDLERS: dict[str, Listeners] = {
-    # workspaces
+    # people
     "guest_joined": Listeners(at_once=(threads.add_guest_to_spaces,)),
     "member_removed": Listeners(at_once=(threads.forget_member, inbox.cancel_scheduled_posts)),
     # threads

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tidings.accounts",
     "tidings.workspaces",
     "tidings.threads",
+    "tidings.people",
     "tidings.inbox",
     "tidings.search",
     "tidings.recordings",

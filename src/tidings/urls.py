@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("tidings.accounts.urls")),
     path("", include("tidings.workspaces.urls")),
+    path("", include("tidings.people.urls")),
     path("", include((threads.urlpatterns + pages.thread_pages, threads.app_name))),
     path("", include("tidings.inbox.urls")),
     path("", include("tidings.search.urls")),

@@ -50,13 +50,14 @@ ROWS: list[Row] = [
     page("accounts:revoke-token", "POST", open="302 404 404 404 404 302", other="404 404 404 404 302 302"),
     # --- workspaces
     page("workspaces:setup", any="410 410 410 410 410 410", kwargs=lambda p: {"token": "never-handed-out-0123456789"}),
-    page("workspaces:accept-invite", open="403 403 403 403 403 404 200", other="403 403 403 403 403 404 200", kwargs=lambda p: {"token": p.extra["invite_link"]}, link=("token",)),
-    page("workspaces:people", open="200 200 200 403 404 302", other="404 404 404 404 200 302"),
-    page("workspaces:invite", "POST", open="201 201 403 403 404 302", other="404 404 404 404 201 302", data=lambda p: {"email": "someone@example.test", "role": "member"}),
-    page("workspaces:resend-invite", "POST", open="200 200 403 403 404 302", other="404 404 404 404 200 302"),
-    page("workspaces:revoke-invite", "POST", open="302 302 403 403 404 302", other="404 404 404 404 302 302"),
-    page("workspaces:change-role", "POST", open="302 302 403 403 404 302", other="404 404 404 404 302 302", data=lambda p: {"role": "guest"}),
-    page("workspaces:deactivate-member", "POST", open="302 302 403 403 404 302", other="404 404 404 404 302 302"),
+    # --- people
+    page("people:accept-invite", open="403 403 403 403 403 404 200", other="403 403 403 403 403 404 200", kwargs=lambda p: {"token": p.extra["invite_link"]}, link=("token",)),
+    page("people:people", open="200 200 200 403 404 302", other="404 404 404 404 200 302"),
+    page("people:invite", "POST", open="201 201 403 403 404 302", other="404 404 404 404 201 302", data=lambda p: {"email": "someone@example.test", "role": "member"}),
+    page("people:resend-invite", "POST", open="200 200 403 403 404 302", other="404 404 404 404 200 302"),
+    page("people:revoke-invite", "POST", open="302 302 403 403 404 302", other="404 404 404 404 302 302"),
+    page("people:change-role", "POST", open="302 302 403 403 404 302", other="404 404 404 404 302 302", data=lambda p: {"role": "guest"}),
+    page("people:deactivate-member", "POST", open="302 302 403 403 404 302", other="404 404 404 404 302 302"),
     # --- threads
     page("threads:workspace", open="200 200 200 200 404 302", other="404 404 404 404 200 302"),
     page("threads:space-new", open="200 200 200 403 404 302", other="404 404 404 404 200 302"),

@@ -27,6 +27,7 @@ from tidings.inbox import send_later
 from tidings.inbox.models import InboxItem, RequestRecipient
 from tidings.mail.models import InboundMessage, InboundResult
 from tidings.mail.outbox import unsubscribe_token
+from tidings.people import actions as people_actions
 from tidings.recordings import actions as recording_actions
 from tidings.recordings.media import media_url
 from tidings.recordings.models import Collection, Recording
@@ -34,7 +35,6 @@ from tidings.recordings.tests.factories import posted_recording, recording_with_
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Attachment, Reply, Space, Thread
 from tidings.transcripts.models import ActionItem, Segment, Transcript, TranscriptState
-from tidings.workspaces import actions as workspace_actions
 from tidings.workspaces.models import Invite, Membership, Workspace
 
 PLACES = ("open", "private", "other")
@@ -135,7 +135,7 @@ def _place(name: str, world: World, space: Space, runner: User, asked: User, wor
         body=f"{body} later",
         send_at=(timezone.now() + dt.timedelta(days=5)).replace(tzinfo=None),
     )
-    invite, invite_link = workspace_actions.create_invite(
+    invite, invite_link = people_actions.create_invite(
         runner, space.workspace, email=f"new-{name}@example.test", role="member"
     )
     held = InboundMessage.objects.create(

@@ -13,6 +13,7 @@ from tidings.accounts.token_auth import PersonalAccessToken
 from tidings.apikit import errors
 from tidings.apikit.parser import JSONObjectParser
 from tidings.inbox.api import router as inbox
+from tidings.people.api import router as people
 from tidings.recordings.api import router as recordings
 from tidings.search.api import router as search
 from tidings.threads.api import router as threads
@@ -43,5 +44,5 @@ api = TidingsAPI(
     parser=JSONObjectParser(),
 )
 errors.install(api)
-for router in (accounts, workspaces, threads, inbox, search, recordings, transcripts):
+for router in (accounts, workspaces, people, threads, inbox, search, recordings, transcripts):
     api.add_router("/", router)

@@ -1,11 +1,10 @@
-"""Forms of the setup, people and invitation pages (shape only; actions check the rules)."""
+"""Form of the first setup page (shape only; actions check the rules)."""
 
 from __future__ import annotations
 
 from django import forms
 
 from tidings.accounts.forms import TimeZoneField, TimeZoneInput, password_field
-from tidings.workspaces.models import Role
 
 # Zone pickers on sign-up pages start at the browser's zone (static/js/timezone.js).
 GUESS_ZONE = {"data-guess-zone": "true"}
@@ -25,42 +24,3 @@ class SetupForm(forms.Form):
         max_length=120,
         help_text="Usually your team or company name. You can add more spaces inside it later.",
     )
-
-
-class AcceptInviteForm(forms.Form):
-    name = forms.CharField(
-        label="Your name", max_length=120, widget=forms.TextInput(attrs={"autofocus": True})
-    )
-    password = password_field(help_text="At least 10 characters; a short sentence works well.")
-    time_zone = TimeZoneField(widget=TimeZoneInput(attrs=GUESS_ZONE))
-
-
-INVITE_ROLE_CHOICES = [
-    (Role.MEMBER, "Member · all open spaces"),
-    (Role.ADMIN, "Admin · also manages people"),
-    (Role.GUEST, "Guest · only chosen spaces"),
-]
-
-
-class InviteForm(forms.Form):
-    email = forms.EmailField(
-        label="Email",
-        widget=forms.EmailInput(attrs={"placeholder": "name@example.com"}),
-        error_messages={"required": "Enter the email address to send the invitation to."},
-    )
-    role = forms.ChoiceField(label="Role", choices=INVITE_ROLE_CHOICES, initial=Role.MEMBER)
-    spaces = forms.TypedMultipleChoiceField(
-        label="Spaces the guest joins",
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "Pick spaces from the list."},
-    )
-
-    def __init__(self, *args, spaces=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["spaces"].choices = [(space.pk, space.name) for space in spaces]
-
-
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)

@@ -9,8 +9,8 @@ from tidings.accounts.models import EmailCadence, User
 from tidings.mail import digests, outbox
 from tidings.mail.models import Digest
 from tidings.mail.tests.test_outbox import later, set_delivery
+from tidings.people.actions import create_invite
 from tidings.threads.tests.factories import reply_to, thread_in
-from tidings.workspaces.actions import create_invite
 
 EVIL = "Olivia 🎉\r\nBcc: x@evil.test"
 EVIL_ASCII = "Mia\r\nBcc: x@evil.test"

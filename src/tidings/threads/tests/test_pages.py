@@ -316,7 +316,7 @@ def test_sidebar_on_space_page_marks_private_spaces(scene):
         .content.decode()
     )
     assert "Leadership" in content and "badge-private" in content
-    assert reverse("workspaces:people", kwargs={"workspace": "acme"}) in content
+    assert reverse("people:people", kwargs={"workspace": "acme"}) in content
     assert reverse("threads:space-new", kwargs={"workspace": "acme"}) in content
     guest = (
         scene.world.client_for("guest")

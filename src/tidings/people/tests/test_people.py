@@ -3,8 +3,8 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from conftest import ROLES, by_role
+from tidings.people.actions import create_invite, deactivate_member
 from tidings.workspaces import access
-from tidings.workspaces.actions import create_invite, deactivate_member
 from tidings.workspaces.models import Invite, Membership, Role
 
 PEOPLE = "/w/acme/people/"

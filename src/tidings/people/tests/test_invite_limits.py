@@ -8,7 +8,7 @@ from django.core import mail
 from tidings.accounts.actions import create_access_token
 from tidings.accounts.models import TokenScope
 from tidings.apikit.testing import ApiClient
-from tidings.workspaces.actions import (
+from tidings.people.actions import (
     INVITE_RATE_PER_ADDRESS,
     INVITE_RATE_PER_INVITER,
     create_invite,

@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from conftest import PASSWORD, ROLES, by_role
 from tidings.accounts.models import User
-from tidings.workspaces import access
-from tidings.workspaces.actions import (
+from tidings.people.actions import (
     accept_invite,
     accept_invite_as,
     create_invite,
     resend_invite,
     revoke_invite,
 )
+from tidings.workspaces import access
 from tidings.workspaces.models import Invite, Membership, Role
 
 NEW = {"name": "Nina New", "password": "a long and lovely passphrase", "time_zone": "Asia/Tokyo"}

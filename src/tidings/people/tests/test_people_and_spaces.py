@@ -6,12 +6,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from tidings.people.actions import accept_invite, change_role, create_invite, deactivate_member
+from tidings.people.tests.test_invites import NEW
+from tidings.people.tests.test_people import PEOPLE, member_id
 from tidings.threads import access
 from tidings.threads.models import Space, SpaceMember
-from tidings.workspaces.actions import accept_invite, change_role, create_invite, deactivate_member
 from tidings.workspaces.models import Membership, Role
-from tidings.workspaces.tests.test_invites import NEW
-from tidings.workspaces.tests.test_people import PEOPLE, member_id
 
 
 def test_guest_invite_needs_spaces_the_inviter_can_see(world):

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from tidings.workspaces import actions, queries
+from tidings.people import actions, queries
 from tidings.workspaces.models import Invite
 
 

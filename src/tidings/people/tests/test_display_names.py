@@ -7,7 +7,8 @@ from django.test import Client
 
 from conftest import PASSWORD
 from tidings.accounts.tests.test_display_names import SENTENCE
-from tidings.workspaces.actions import create_invite, issue_setup_link_if_needed
+from tidings.people.actions import create_invite
+from tidings.workspaces.actions import issue_setup_link_if_needed
 
 
 def test_accepting_an_invitation_checks_the_name(world):

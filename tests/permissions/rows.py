@@ -116,7 +116,7 @@ ROWS: list[Row] = [
     page("recordings:status", open="200 200 200 200 404 401", private="200 200 404 404 404 401", other="404 404 404 404 200 401"),
     page("recordings:post", "POST", open="400 404 404 404 404 401", private="400 404 404 404 404 401", other="404 404 404 404 400 401", kwargs=lambda p: {"token": p.unposted.token}),
     page("recordings:media", open="200 200 200 200 200 404 200", private="200 200 200 200 200 404 200", other="200 200 200 200 200 404 200", kwargs=lambda p: dict(zip(("signed", "filename"), p.media.split("/")[-2:], strict=True)), link=("signed",)),
-    page("recordings:player-status", open="200 200 200 200 404 302", private="200 200 404 404 404 302", other="404 404 404 404 200 302"),
+    page("transcripts:player", open="200 200 200 200 404 302", private="200 200 404 404 404 302", other="404 404 404 404 200 302"),
     page("recordings:viewed", "POST", open="204 204 204 204 404 302", private="204 204 404 404 404 302", other="404 404 404 404 204 302", data=lambda p: {"ranges": "[[0, 1000]]"}),
     page("recordings:viewers", open="200 200 403 403 404 302", private="200 200 404 404 404 302", other="404 404 404 404 200 302"),
     page("recordings:library", open="200 200 200 200 404 302", other="404 404 404 404 200 302"),

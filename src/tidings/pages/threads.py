@@ -27,7 +27,6 @@ from tidings.inbox import composer as inbox_composer
 from tidings.mail import inbound as mail_inbound
 from tidings.mail.addresses import space_address
 from tidings.recordings import queries as recording_queries
-from tidings.recordings.views import thread_players
 from tidings.security import is_page_view
 from tidings.threads import access, actions, queries
 from tidings.threads import composer as post_composer
@@ -46,6 +45,7 @@ from tidings.threads.views import (
     is_htmx,
     thread_url,
 )
+from tidings.transcripts.player import thread_players
 from tidings.workspaces.queries import workspace_for
 
 QUOTE_PREFILL_CHARS = 1000

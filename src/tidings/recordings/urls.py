@@ -15,8 +15,7 @@ urlpatterns = [
     re_path(rf"^{RECORDING}/status$", views.recording_status_view, name="status"),
     re_path(rf"^{RECORDING}/post$", views.recording_post, name="post"),
     path("media/r/<str:signed>/<str:filename>", views.media_file, name="media"),
-    # --- Player, moments, viewers.
-    re_path(rf"^{RECORDING}/player$", views.player_status, name="player-status"),
+    # --- Watching and viewers.
     re_path(rf"^{RECORDING}/viewed$", views.recording_viewed, name="viewed"),
     re_path(rf"^{RECORDING}/viewers$", views.recording_viewers, name="viewers"),
     # --- Library and collections.

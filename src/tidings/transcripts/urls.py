@@ -1,11 +1,12 @@
 from django.urls import re_path
 
 from tidings.recordings.urls import RECORDING
-from tidings.transcripts import views
+from tidings.transcripts import player, views
 
 app_name = "transcripts"
 
 urlpatterns = [
+    re_path(rf"^{RECORDING}/player$", player.player_status, name="player"),
     re_path(rf"^{RECORDING}/transcript$", views.panel, name="panel"),
     re_path(rf"^{RECORDING}/transcript/words$", views.correct, name="correct"),
     re_path(rf"^{RECORDING}/transcript/retry$", views.retry, name="retry"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tidings.inbox.models import InboxItem
 from tidings.recordings.moments import record_viewing
-from tidings.recordings.tests.test_player import posted_opening
+from tidings.recordings.tests.factories import posted_opening
 
 
 def test_watching_marks_the_viewers_inbox_item_read(world, django_capture_on_commit_callbacks):

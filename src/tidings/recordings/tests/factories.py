@@ -20,6 +20,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from tidings import leases
+from tidings.recordings import actions
 from tidings.recordings.models import Recording, RecordingChunk, Source, State
 from tidings.threads import actions as thread_actions
 
@@ -191,3 +192,46 @@ def gone_worker_token() -> str:
     exited.wait()
     with mock.patch.object(os, "getpid", return_value=exited.pid):
         return leases.new_token()
+
+
+# --- Builders shared by the player, moment and viewer tests.
+
+VIDEO = webm_bytes(3.0)
+AUDIO = webm_bytes(3.0, video=False)
+
+
+def posted_reply(person, thread, *, media: bytes = VIDEO, body: str = "", **fields) -> Recording:
+    """A recording posted as a reply (state queued: the chunks are on the server)."""
+    source = Source.CAMERA if media is not AUDIO else Source.AUDIO
+    recording = recording_with_chunks(
+        person, thread.space, split(media, 4), thread=thread, source=source, **fields
+    )
+    thread_actions.post_reply(person, thread, body=body, recording_token=recording.token)
+    recording.refresh_from_db()
+    return recording
+
+
+def posted_opening(person, space, *, media: bytes = VIDEO, title: str = "Tour") -> Recording:
+    """A walkthrough thread opened by a recording (state queued)."""
+    recording = recording_with_chunks(person, space, split(media, 4))
+    thread_actions.post_thread(
+        person, space, kind="walkthrough", title=title, body="", recording_token=recording.token
+    )
+    recording.refresh_from_db()
+    return recording
+
+
+def ready(recording: Recording) -> Recording:
+    """Run the processing job the post queued (on commit) now."""
+    return actions.finalize_recording(recording.pk)
+
+
+def page(client, recording: Recording) -> str:
+    response = client.get(f"/t/{recording.thread_id}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def player_html(html: str, recording: Recording) -> str:
+    start = html.rindex("<figure", 0, html.index(f'id="rec-{recording.token}"'))
+    return html[start : html.index("</figure>", start)]

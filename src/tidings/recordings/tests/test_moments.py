@@ -10,8 +10,15 @@ from django.core.exceptions import ValidationError
 
 from tidings.accounts.actions import create_access_token
 from tidings.recordings.models import Moment
-from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
-from tidings.recordings.tests.test_player import page, player_html, posted_opening, ready
+from tidings.recordings.tests.factories import (
+    page,
+    player_html,
+    posted_opening,
+    ready,
+    recording_with_chunks,
+    split,
+    webm_bytes,
+)
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply
 from tidings.threads.tests.factories import thread_in

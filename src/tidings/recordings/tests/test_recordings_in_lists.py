@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROLES, by_role
-from tidings.recordings.tests.factories import recorded_post, recording_with_chunks, split
-from tidings.recordings.tests.test_player import VIDEO
+from tidings.recordings.tests.factories import VIDEO, recorded_post, recording_with_chunks, split
 from tidings.threads import actions
 from tidings.threads.tests.factories import thread_in
 

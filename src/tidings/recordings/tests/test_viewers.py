@@ -16,7 +16,7 @@ from tidings.accounts.actions import create_access_token
 from tidings.recordings.models import RecordingView
 from tidings.recordings.moments import merge_ranges, record_viewing, watched_share
 from tidings.recordings.queries import recording_viewers
-from tidings.recordings.tests.test_player import page, player_html, posted_opening, ready
+from tidings.recordings.tests.factories import page, player_html, posted_opening, ready
 from tidings.threads import actions as thread_actions
 
 # --- Interval arithmetic.

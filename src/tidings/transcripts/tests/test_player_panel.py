@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 
 from tidings.recordings import queries
-from tidings.recordings.tests.test_player import posted_opening, ready
-from tidings.recordings.views import player_context
+from tidings.recordings.tests.factories import posted_opening, ready
 from tidings.transcripts.models import Transcript, TranscriptState
+from tidings.transcripts.player import player_context
 
 
 def test_a_ready_transcript_gives_the_player_its_captions_and_panel(world):
@@ -17,13 +17,13 @@ def test_a_ready_transcript_gives_the_player_its_captions_and_panel(world):
     # Processing asked for the transcript: the panel shows how it goes, no captions yet.
     assert Transcript.objects.get(recording=recording).state == TranscriptState.QUEUED
     html = render_to_string(
-        "recordings/_player.html", {"player": player_context(world.member, recording, found)}
+        "transcripts/_player.html", {"player": player_context(world.member, recording, found)}
     )
     assert "<track" not in html
     assert f'hx-get="/recordings/{recording.token}/transcript"' in html
     Transcript.objects.filter(recording=recording).update(state=TranscriptState.READY)
     recording = queries.recording_for(world.member, recording.token)
     html = render_to_string(
-        "recordings/_player.html", {"player": player_context(world.member, recording, found)}
+        "transcripts/_player.html", {"player": player_context(world.member, recording, found)}
     )
     assert f'<track kind="captions" src="/recordings/{recording.token}/transcript.vtt"' in html

@@ -31,6 +31,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from tidings.accounts.models import User  # noqa: E402
@@ -78,8 +79,6 @@ def ok(response) -> None:
 
 def page_weight(client: Client, path: str) -> dict[str, int]:
     """Bytes, <form> elements and queries of one page, as the tests hold them."""
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
     ok(response)

@@ -40,7 +40,7 @@ urlpatterns = [
         views.collection_add,
         name="collection-add",
     ),
-    path("w/<slug:workspace>/collections/", views.collections, name="collections"),
+    path("w/<slug:workspace>/collections/", views.collections_page, name="collections"),
     path(
         "w/<slug:workspace>/collections/<int:collection_id>/",
         views.collection_page,

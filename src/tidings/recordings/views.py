@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from tidings.recordings import actions, media, moments, queries
+from tidings.recordings import collections, media, moments, queries, upload
 from tidings.recordings.media import media_url
 from tidings.recordings.models import Collection, Recording, State
 from tidings.recordings.queries import clock
@@ -76,7 +76,7 @@ def recording_endpoint(*methods: str) -> Callable:
                 return _error(str(error) or "You are not allowed to do that.", 403)
             except ValidationError as error:
                 return _error(_first_message(error), 400)
-            except actions.UploadRefused as error:
+            except upload.UploadRefused as error:
                 return _error(str(error), error.status_code)
             except RequestDataTooBig:
                 return _error("The request is too large.", 413)
@@ -147,7 +147,7 @@ def recording_start(request: HttpRequest) -> HttpResponse:
     size = _optional_int(fields["size"], "size", "Give the file's size in bytes.")
     thread = thread_queries.thread_for(request.user, thread_id) if thread_id else None
     space = thread_queries.space_by_id(request.user, space_id) if space_id and not thread else None
-    recording = actions.start_recording(
+    recording = upload.start_recording(
         request.user,
         space=space,
         thread=thread,
@@ -162,8 +162,8 @@ def recording_start(request: HttpRequest) -> HttpResponse:
         {
             "token": recording.token,
             **recording_links(recording),
-            "max_bytes": actions.max_upload_bytes(),
-            "max_chunk_bytes": actions.max_chunk_bytes(),
+            "max_bytes": upload.max_upload_bytes(),
+            "max_chunk_bytes": upload.max_chunk_bytes(),
             "max_seconds": settings.RECORDING_MAX_SECONDS,
         },
         status=201,
@@ -173,16 +173,16 @@ def recording_start(request: HttpRequest) -> HttpResponse:
 def read_chunk_body(request: HttpRequest) -> bytes:
     """The raw body, read as a stream with a bound: never more than one chunk's limit plus
     one byte is held (Django's request.body would refuse or buffer by its own limit)."""
-    limit = actions.max_chunk_bytes()
+    limit = upload.max_chunk_bytes()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > limit:
-        raise actions.TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
+        raise upload.TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
     data = request.read(limit + 1)
     if len(data) > limit:
-        raise actions.TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
+        raise upload.TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
     return data
 
 
@@ -192,7 +192,7 @@ def recording_chunk(request: HttpRequest, token: str, index: str) -> HttpRespons
     already held with the same bytes, 409 other bytes, 400 damaged, 413 too large."""
     recording = queries.recording_for(request.user, token)
     data = read_chunk_body(request)
-    chunk, created = actions.store_chunk(
+    chunk, created = upload.store_chunk(
         request.user, recording, int(index), data, request.headers.get("X-Chunk-SHA256", "")
     )
     return JsonResponse(
@@ -205,7 +205,7 @@ def recording_chunk(request: HttpRequest, token: str, index: str) -> HttpRespons
 def recording_chunks(request: HttpRequest, token: str) -> HttpResponse:
     """The chunks the server holds, for a client resuming after a network drop."""
     recording = queries.recording_for(request.user, token)
-    received = actions.received_chunks(request.user, recording)
+    received = upload.received_chunks(request.user, recording)
     return JsonResponse(
         {"received": received, "bytes": recording.bytes_received, "state": recording.state}
     )
@@ -221,7 +221,7 @@ def recording_status_view(request: HttpRequest, token: str) -> HttpResponse:
 def recording_discard(request: HttpRequest, token: str) -> HttpResponse:
     """Throw away an unposted recording (the person records again)."""
     recording = queries.recording_for(request.user, token)
-    actions.discard_recording(request.user, recording)
+    upload.discard_recording(request.user, recording)
     return HttpResponse(status=204)
 
 
@@ -230,7 +230,7 @@ def recording_post(request: HttpRequest, token: str) -> HttpResponse:
     """Post what reached the server of a recording whose tab or network died."""
     recording = queries.recording_for(request.user, token)
     fields = _fields(request, ("title", "kind"))
-    recording = actions.post_unfinished(
+    recording = upload.post_unfinished(
         request.user,
         recording,
         title=fields["title"],
@@ -415,7 +415,7 @@ def library_rename(request: HttpRequest, workspace: str, token: str) -> HttpResp
     ws = workspace_for(request.user, workspace)
     recording = _recording_in(request, ws, token)
     try:
-        actions.rename_recording(request.user, recording, request.POST.get("title", ""))
+        collections.rename_recording(request.user, recording, request.POST.get("title", ""))
     except ValidationError as error:
         _say_errors(request, error)
     else:
@@ -430,7 +430,7 @@ def unfinished_post(request: HttpRequest, workspace: str, token: str) -> HttpRes
     recording = _recording_in(request, ws, token)
     kind = request.POST.get("kind", ThreadKind.DISCUSSION)
     try:
-        recording = actions.post_unfinished(
+        recording = upload.post_unfinished(
             request.user, recording, title=request.POST.get("title", ""), kind=kind
         )
     except ValidationError as error:
@@ -444,7 +444,7 @@ def unfinished_post(request: HttpRequest, workspace: str, token: str) -> HttpRes
 @require_POST
 def unfinished_discard(request: HttpRequest, workspace: str, token: str) -> HttpResponse:
     ws = workspace_for(request.user, workspace)
-    actions.discard_recording(request.user, _recording_in(request, ws, token))
+    upload.discard_recording(request.user, _recording_in(request, ws, token))
     messages.success(request, "Recording discarded.")
     return redirect(_library_url(ws))
 
@@ -460,12 +460,12 @@ def collection_add(request: HttpRequest, workspace: str, token: str) -> HttpResp
     try:
         with transaction.atomic():
             if new_title:
-                collection = actions.create_collection(request.user, ws, title=new_title)
+                collection = collections.create_collection(request.user, ws, title=new_title)
             elif chosen.isdigit():
                 collection = queries.collection_for(request.user, ws, int(chosen))
             else:
                 raise ValidationError("Choose a collection, or name a new one.")
-            _item, created = actions.add_to_collection(request.user, collection, recording)
+            _item, created = collections.add_to_collection(request.user, collection, recording)
     except ValidationError as error:
         _say_errors(request, error)
     else:
@@ -477,7 +477,7 @@ def collection_add(request: HttpRequest, workspace: str, token: str) -> HttpResp
 
 
 @login_required
-def collections(request: HttpRequest, workspace: str) -> HttpResponse:
+def collections_page(request: HttpRequest, workspace: str) -> HttpResponse:
     """Your collections, the ones shared with you, and a form for a new one."""
     ws = workspace_for(request.user, workspace)
     form = {"title": "", "description": ""}
@@ -486,7 +486,7 @@ def collections(request: HttpRequest, workspace: str) -> HttpResponse:
     if request.method == "POST":
         form = {key: request.POST.get(key, "") for key in form}
         try:
-            collection = actions.create_collection(request.user, ws, **form)
+            collection = collections.create_collection(request.user, ws, **form)
         except ValidationError as error:
             errors, status = error.message_dict, 400
         else:
@@ -537,7 +537,7 @@ def collection_edit(request: HttpRequest, workspace: str, collection_id: int) ->
     ws = workspace_for(request.user, workspace)
     collection = queries.collection_for(request.user, ws, collection_id)
     try:
-        actions.update_collection(
+        collections.update_collection(
             request.user,
             collection,
             title=request.POST.get("title", ""),
@@ -566,7 +566,7 @@ def collection_share(request: HttpRequest, workspace: str, collection_id: int) -
     try:
         if space_id and space is None:
             raise ValidationError("Choose a space you can post in.")
-        actions.share_collection(request.user, collection, space)
+        collections.share_collection(request.user, collection, space)
     except ValidationError as error:
         _say_errors(request, error)
     else:
@@ -582,7 +582,7 @@ def collection_share(request: HttpRequest, workspace: str, collection_id: int) -
 def collection_delete(request: HttpRequest, workspace: str, collection_id: int) -> HttpResponse:
     ws = workspace_for(request.user, workspace)
     collection = queries.collection_for(request.user, ws, collection_id)
-    actions.delete_collection(request.user, collection)
+    collections.delete_collection(request.user, collection)
     messages.success(request, f"Collection “{collection.title}” deleted.")
     return redirect("recordings:collections", workspace=ws.slug)
 
@@ -610,7 +610,7 @@ def collection_move(
     recording = _recording_in(request, ws, token)
     direction = request.POST.get("direction", "")
     try:
-        actions.move_in_collection(request.user, collection, recording.pk, direction)
+        collections.move_in_collection(request.user, collection, recording.pk, direction)
     except ValidationError as error:
         return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
     order = [r.pk for r in queries.collection_recordings(request.user, collection)]
@@ -629,5 +629,5 @@ def collection_remove(
     ws = workspace_for(request.user, workspace)
     collection = queries.collection_for(request.user, ws, collection_id)
     recording = _recording_in(request, ws, token)
-    actions.remove_from_collection(request.user, collection, recording.pk)
+    collections.remove_from_collection(request.user, collection, recording.pk)
     return _after_item_change(request, collection, "Removed from the collection.")

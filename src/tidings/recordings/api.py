@@ -23,7 +23,7 @@ from tidings.bounds import Id
 from tidings.recordings import moments, queries, upload
 from tidings.recordings.media import VARIANTS, media_url
 from tidings.recordings.models import Recording, RenditionState, Source, State
-from tidings.recordings.views import read_chunk_body
+from tidings.recordings.views.recorder import read_chunk_body
 from tidings.threads import queries as thread_queries
 from tidings.threads.models import ThreadKind
 

@@ -54,7 +54,7 @@ from django.urls import reverse  # noqa: E402
 
 from tidings.accounts.actions import create_access_token  # noqa: E402
 from tidings.accounts.models import User  # noqa: E402
-from tidings.recordings import actions  # noqa: E402
+from tidings.recordings import pipeline, upload  # noqa: E402
 from tidings.recordings.models import Recording, Source  # noqa: E402
 from tidings.threads import actions as thread_actions  # noqa: E402
 from tidings.threads.models import Space  # noqa: E402
@@ -82,14 +82,14 @@ def setting_up() -> tuple[User, Space]:
 
 
 def held_recording(person: User, space: Space, thread, seconds: int) -> Recording:
-    recording = actions.start_recording(
+    recording = upload.start_recording(
         person, thread=thread, source=Source.CAMERA, mime_type="video/webm;codecs=vp8,opus"
     )
     piece = os.urandom(CHUNK_BYTES)
     for index in range(seconds):
         # Each chunk differs (as real media does) without generating megabytes of randomness.
         data = index.to_bytes(8, "big") + piece[8:]
-        actions.store_chunk(person, recording, index, data, hashlib.sha256(data).hexdigest())
+        upload.store_chunk(person, recording, index, data, hashlib.sha256(data).hexdigest())
     return recording
 
 
@@ -169,7 +169,7 @@ def measure_processing(person: User, space: Space) -> dict:
         assert recording.reply_id == reply.pk
         timings = process_with_stages(recording)
         rendition_started = time.perf_counter()
-        actions.make_rendition(recording.pk)
+        pipeline.make_rendition(recording.pk)
         rendition = time.perf_counter() - rendition_started
         recording.refresh_from_db()
         if recording.state != "ready":
@@ -204,7 +204,7 @@ def process_with_stages(recording: Recording) -> dict[str, float]:
     started = time.perf_counter()
     watcher.start()
     try:
-        actions.finalize_recording(recording.pk)
+        pipeline.finalize_recording(recording.pk)
     finally:
         ended = time.perf_counter()
         done.set()
@@ -223,7 +223,7 @@ def free_port() -> int:
 
 def measure_upload(person: User, space: Space, total_mb: int) -> dict:
     _, raw_token = create_access_token(person, "upload bench")
-    recording = actions.start_recording(
+    recording = upload.start_recording(
         person, space=space, source=Source.UPLOAD, original_name="upload.webm", size=total_mb << 20
     )
     port = free_port()

@@ -53,14 +53,14 @@ space = Space.objects.create(workspace=workspace, name="General", slug="general"
 SCENARIO = (
     SETUP
     + """
-from tidings.recordings import actions
+from tidings.recordings import upload
 from tidings.recordings.tests.factories import recording_with_chunks, split
 
 thread = thread_in(space, owner, title="Walkthrough")
 data = open(sys.argv[1], "rb").read()
 recording = recording_with_chunks(owner, space, split(data, int(sys.argv[2])))
 with transaction.atomic():
-    actions.attach_to_post(owner, recording.token, thread=thread)
+    upload.attach_to_post(owner, recording.token, thread=thread)
 print(json.dumps({"id": recording.pk, "token": recording.token}))
 """
 )

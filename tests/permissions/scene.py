@@ -28,7 +28,7 @@ from tidings.inbox.models import InboxItem, RequestRecipient
 from tidings.mail.models import InboundMessage, InboundResult
 from tidings.mail.outbox import unsubscribe_token
 from tidings.people import actions as people_actions
-from tidings.recordings import actions as recording_actions
+from tidings.recordings import collections as recording_collections
 from tidings.recordings.media import media_url
 from tidings.recordings.models import Collection, Recording
 from tidings.recordings.tests.factories import posted_recording, recording_with_chunks
@@ -116,10 +116,10 @@ def _place(name: str, world: World, space: Space, runner: User, asked: User, wor
         transcript=transcript, start_ms=0, text=f"{body} will send the numbers"
     )
     unposted = recording_with_chunks(runner, space, [b"\x1aE\xdf\xa3" + b"0" * 64])
-    collection = recording_actions.create_collection(
+    collection = recording_collections.create_collection(
         runner, space.workspace, title=f"{body} collection"
     )
-    recording_actions.add_to_collection(runner, collection, recording)
+    recording_collections.add_to_collection(runner, collection, recording)
     inbox_item, _ = InboxItem.objects.get_or_create(
         person=runner, thread=thread, defaults={"reason": "mention", "actor": runner}
     )

@@ -19,7 +19,7 @@ from tidings.accounts import delivery
 from tidings.accounts.models import User
 from tidings.inbox import actions
 from tidings.inbox.models import ScheduledDelivery, ScheduledPost, ScheduleState
-from tidings.recordings import actions as recording_actions
+from tidings.recordings import upload as recording_upload
 from tidings.threads import actions as thread_actions
 from tidings.threads.access import visible_spaces, visible_threads
 from tidings.threads.models import ThreadKind
@@ -89,7 +89,7 @@ def schedule_post(
     send_at = actions.future_time(author, send_at, now, "post")
     thread_actions.hold_attachments(author, space, tokens)
     if recording_token:
-        recording_actions.hold_for_later(
+        recording_upload.hold_for_later(
             author, recording_token, space=space, thread=thread, chunk_count=recording_chunks
         )
     return ScheduledPost.objects.create(
@@ -109,7 +109,7 @@ def _release(post: ScheduledPost) -> None:
     """The post will not be made: its held files and recording go back to being unposted."""
 
     thread_actions.release_attachments(post.attachment_tokens)
-    recording_actions.release_for_later(post.recording_token)
+    recording_upload.release_for_later(post.recording_token)
 
 
 def _own_scheduled(author: User, scheduled_id: int) -> ScheduledPost:

@@ -40,7 +40,7 @@ from tidings.mail.models import (
     UnknownSenders,
     WorkspaceMail,
 )
-from tidings.recordings import actions as recording_actions
+from tidings.recordings import upload as recording_upload
 from tidings.threads import access
 from tidings.threads import actions as thread_actions
 from tidings.threads.models import Reply, Space, Thread, ThreadKind
@@ -161,7 +161,7 @@ def _recording(
     letter.files.remove(media)
     try:
         with transaction.atomic():
-            recording = recording_actions.start_recording(
+            recording = recording_upload.start_recording(
                 person,
                 space=space,
                 thread=thread,
@@ -170,11 +170,11 @@ def _recording(
                 original_name=media.name,
                 size=len(media.data),
             )
-            step = recording_actions.max_chunk_bytes()
+            step = recording_upload.max_chunk_bytes()
             pieces = [media.data[i : i + step] for i in range(0, len(media.data), step)]
             for index, piece in enumerate(pieces):
-                recording_actions.store_chunk(person, recording, index, piece)
-    except recording_actions.UploadRefused as refused:
+                recording_upload.store_chunk(person, recording, index, piece)
+    except recording_upload.UploadRefused as refused:
         letter.unreadable.append(reading.Unreadable(media.name, str(refused).rstrip(".")))
         return "", None
     return recording.token, len(pieces)
@@ -234,12 +234,12 @@ def _title_from(text: str) -> str:
 def _refusal(error: Exception, *, told: bool = True) -> _Refused:
     if isinstance(error, ValidationError):
         return _Refused(" ".join(error.messages), told=told)
-    if isinstance(error, recording_actions.UploadRefused):
+    if isinstance(error, recording_upload.UploadRefused):
         return _Refused(str(error), 552 if error.status_code == 413 else 550, told=told)
     return _Refused(str(error) or "This could not be posted.", told=told)
 
 
-_POSTING_ERRORS = (ValidationError, PermissionDenied, Http404, recording_actions.UploadRefused)
+_POSTING_ERRORS = (ValidationError, PermissionDenied, Http404, recording_upload.UploadRefused)
 
 
 def sender_proof_for(space: Space) -> str:
@@ -770,7 +770,7 @@ def accept_held(person: User, space: Space, message_pk: int | str) -> Thread:
             title=_title(message) or f"Email from {name or sender}",
             note=note,
         )
-    except recording_actions.UploadRefused as error:
+    except recording_upload.UploadRefused as error:
         raise ValidationError(str(error)) from error
     if settings.MAIL_KEEP_ORIGINAL_DAYS > 0:
         entry.original.name, entry.held_file.name = entry.held_file.name, ""

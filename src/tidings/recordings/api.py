@@ -20,10 +20,10 @@ from tidings.accounts.api import PersonOut
 from tidings.apikit.errors import ErrorOut
 from tidings.apikit.pagination import LimitOffset
 from tidings.bounds import Id
-from tidings.recordings import actions, moments, queries
+from tidings.recordings import moments, queries, upload
 from tidings.recordings.media import VARIANTS, media_url
 from tidings.recordings.models import Recording, RenditionState, Source, State
-from tidings.recordings.views import read_chunk_body
+from tidings.recordings.views.recorder import read_chunk_body
 from tidings.threads import queries as thread_queries
 from tidings.threads.models import ThreadKind
 
@@ -118,7 +118,7 @@ class UnfinishedIn(Schema):
     kind: ThreadKind = ThreadKind.DISCUSSION
 
 
-def _refused(error: actions.UploadRefused) -> HttpError:
+def _refused(error: upload.UploadRefused) -> HttpError:
     return HttpError(error.status_code, str(error))
 
 
@@ -148,7 +148,7 @@ def start_recording(request: HttpRequest, payload: RecordingStartIn) -> Status:
         else None
     )
     try:
-        recording = actions.start_recording(
+        recording = upload.start_recording(
             request.auth,
             space=space,
             thread=thread,
@@ -159,7 +159,7 @@ def start_recording(request: HttpRequest, payload: RecordingStartIn) -> Status:
             size=payload.size,
             for_transcription=payload.for_transcription,
         )
-    except actions.UploadRefused as error:
+    except upload.UploadRefused as error:
         raise _refused(error) from error
     chunk_url = reverse("api:upload_chunk", kwargs={"token": recording.token, "index": 0})
     return Status(
@@ -167,8 +167,8 @@ def start_recording(request: HttpRequest, payload: RecordingStartIn) -> Status:
         RecordingStartOut(
             token=recording.token,
             chunk_url=chunk_url.removesuffix("0"),
-            max_bytes=actions.max_upload_bytes(),
-            max_chunk_bytes=actions.max_chunk_bytes(),
+            max_bytes=upload.max_upload_bytes(),
+            max_chunk_bytes=upload.max_chunk_bytes(),
             max_seconds=settings.RECORDING_MAX_SECONDS,
         ),
     )
@@ -181,7 +181,7 @@ def get_recording(request: HttpRequest, token: str) -> Recording:
 
 @router.delete("/recordings/{token}", response={204: None}, summary="Discard an unposted recording")
 def discard_recording(request: HttpRequest, token: str) -> Status:
-    actions.discard_recording(request.auth, queries.recording_for(request.auth, token))
+    upload.discard_recording(request.auth, queries.recording_for(request.auth, token))
     return Status(204, None)
 
 
@@ -206,14 +206,14 @@ def discard_recording(request: HttpRequest, token: str) -> Status:
 def upload_chunk(request: HttpRequest, token: str, index: int) -> Status:
     recording = queries.recording_for(request.auth, token)
     try:
-        chunk, created = actions.store_chunk(
+        chunk, created = upload.store_chunk(
             request.auth,
             recording,
             index,
             read_chunk_body(request),
             request.headers.get("X-Chunk-SHA256", ""),
         )
-    except actions.UploadRefused as error:
+    except upload.UploadRefused as error:
         raise _refused(error) from error
     out = ChunkOut(index=chunk.index, size=chunk.size, sha256=chunk.sha256)
     return Status(201 if created else 200, out)
@@ -226,7 +226,7 @@ def upload_chunk(request: HttpRequest, token: str, index: int) -> Status:
 )
 def list_chunks(request: HttpRequest, token: str) -> ChunksOut:
     recording = queries.recording_for(request.auth, token)
-    received = actions.received_chunks(request.auth, recording)
+    received = upload.received_chunks(request.auth, recording)
     return ChunksOut(received=received, bytes=recording.bytes_received, state=recording.state)
 
 
@@ -237,7 +237,7 @@ def list_chunks(request: HttpRequest, token: str) -> ChunksOut:
 )
 def post_unfinished(request: HttpRequest, token: str, payload: UnfinishedIn) -> Status:
     recording = queries.recording_for(request.auth, token)
-    posted = actions.post_unfinished(
+    posted = upload.post_unfinished(
         request.auth, recording, title=payload.title, kind=payload.kind.value
     )
     return Status(201, queries.recording_for(request.auth, posted.token))

@@ -4,7 +4,7 @@ payload as keyword arguments (see `tidings.handlers`) and runs in the action's t
 from __future__ import annotations
 
 from tidings.accounts.models import User
-from tidings.recordings import actions, moments
+from tidings.recordings import moments, upload
 from tidings.threads.models import Reply, Thread
 
 
@@ -16,7 +16,7 @@ def attach_to_post(
     reply_id: int | None,
 ) -> None:
     """A post made with a recording: the recording is linked to it, or the post is refused."""
-    actions.attach_to_post(
+    upload.attach_to_post(
         User.objects.get(pk=person_id),
         recording_token,
         thread=Thread.objects.select_related("space").get(pk=thread_id),

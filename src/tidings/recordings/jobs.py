@@ -1,4 +1,5 @@
-"""Background processing of recordings: thin Huey wrappers around recordings.actions.
+"""Background work of recordings: thin Huey wrappers around recordings.pipeline (processing,
+renditions, the sweep of stalled jobs) and the cleanup of abandoned uploads (recordings.upload).
 
 A worker killed mid-job loses its Huey task; the recording keeps a short lease in the
 database instead, and `sweep_stalled_recordings` (every minute) queues the job again once that
@@ -13,30 +14,30 @@ from django.db import close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 
-from tidings.recordings import actions
+from tidings.recordings import pipeline, upload
 
 
 @db_task()
 def process_recording(recording_id: int) -> None:
     """Assemble, probe and remux a posted recording, then make its poster and audio track."""
-    actions.finalize_recording(recording_id)
+    pipeline.finalize_recording(recording_id)
 
 
 @db_task()
 def make_rendition(recording_id: int) -> None:
     """Convert a ready recording to MP4 (H.264/AAC) for browsers that cannot play WebM."""
-    actions.make_rendition(recording_id)
+    pipeline.make_rendition(recording_id)
 
 
 @db_periodic_task(crontab(minute="*"))
 def sweep_stalled_recordings() -> None:
-    actions.requeue_stalled_recordings()
+    pipeline.requeue_stalled_recordings()
 
 
 @db_periodic_task(crontab(hour="4", minute="17"))
 def forget_abandoned_recordings() -> None:
     """Unposted recordings left for ABANDONED_UPLOADS_DAYS go, with their chunks."""
-    actions.forget_abandoned_recordings()
+    upload.forget_abandoned_recordings()
 
 
 # Taken once and never released: the first worker thread to start does the sweep.
@@ -52,6 +53,6 @@ def sweep_when_worker_starts() -> None:
         return
     close_old_connections()
     try:
-        actions.requeue_stalled_recordings(at_startup=True)
+        pipeline.requeue_stalled_recordings(at_startup=True)
     finally:
         close_old_connections()

@@ -1,6 +1,6 @@
 """Media work on local files with PyAV: probe, remux into a seekable file, poster, 16 kHz
 audio track with a waveform, and the MP4 rendition. Nothing here touches the database or
-storage; recordings.actions moves the files and records the results."""
+storage; recordings.pipeline moves the files and records the results."""
 
 from __future__ import annotations
 

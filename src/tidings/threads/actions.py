@@ -320,7 +320,7 @@ def post_thread(
     """Post a new thread. Validates everything before writing anything; the author follows it;
     it is indexed in the same transaction and inboxes are filled after commit. With
     `recording_token`, the author's recording of that many chunks opens the thread (see
-    recordings.actions.attach_to_post); the recording is processed after commit. With
+    recordings.upload.attach_to_post); the recording is processed after commit. With
     `hold_delivery`, each reader's inbox gets it at the start of their working hours."""
     _require_can_post(person, space)
     errors: dict[str, list[str]] = {}

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from tidings.recordings.actions import start_recording
+from tidings.recordings.upload import start_recording
 from tidings.threads.models import Space, Thread
 from tidings.workspaces.models import Membership
 

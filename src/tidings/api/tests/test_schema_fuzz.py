@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tidings.accounts.actions import create_access_token
 from tidings.inbox.models import InboxItem, Reason
-from tidings.recordings.actions import start_recording
+from tidings.recordings.upload import start_recording
 from tidings.threads import actions
 from tidings.wsgi import application
 

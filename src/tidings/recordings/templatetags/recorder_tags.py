@@ -6,7 +6,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from tidings.recordings import actions, queries
+from tidings.recordings import queries, upload
 from tidings.threads.models import Space, Thread
 from tidings.workspaces.models import Workspace
 
@@ -35,7 +35,7 @@ def recorder(
         "start_url": reverse("recordings:start"),
         "library_url": reverse("recordings:library", kwargs={"workspace": workspace.slug}),
         "max_seconds": settings.RECORDING_MAX_SECONDS,
-        "max_bytes": actions.max_upload_bytes(),
+        "max_bytes": upload.max_upload_bytes(),
         # The library lists a recording as unfinished after this quiet time; so does the
         # reminder, or it would point at a library that does not show the recording yet.
         "unfinished_after_ms": int(queries.UNFINISHED_AFTER.total_seconds() * 1000),

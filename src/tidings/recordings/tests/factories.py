@@ -20,7 +20,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from tidings import leases
-from tidings.recordings import actions
+from tidings.recordings import pipeline
 from tidings.recordings.models import Recording, RecordingChunk, Source, State
 from tidings.threads import actions as thread_actions
 
@@ -223,7 +223,7 @@ def posted_opening(person, space, *, media: bytes = VIDEO, title: str = "Tour") 
 
 def ready(recording: Recording) -> Recording:
     """Run the processing job the post queued (on commit) now."""
-    return actions.finalize_recording(recording.pk)
+    return pipeline.finalize_recording(recording.pk)
 
 
 def page(client, recording: Recording) -> str:

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from tidings import leases
-from tidings.recordings import actions, processing
+from tidings.recordings import pipeline, processing
 from tidings.recordings.models import Recording, RenditionState, State
 from tidings.recordings.tests.factories import gone_worker_token, split, webm_bytes
 from tidings.recordings.tests.test_processing import Killed, expire_lease, post
@@ -39,7 +39,7 @@ def test_a_job_holds_its_recording_with_a_token_the_heartbeat_renews(world, monk
 
     monkeypatch.setattr(processing, "probe", probe)
     started = timezone.now()
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
 
     assert len(seen["token"]) == 32 and seen["token"].startswith(leases.worker_identity())
     assert started + leases.lease() <= seen["until"] <= timezone.now() + leases.lease()
@@ -64,7 +64,7 @@ def test_a_job_taken_over_stops_and_its_beat_leaves_the_new_claim_alone(world, m
         return real_probe(*args, **kwargs)
 
     monkeypatch.setattr(processing, "probe", probe)
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
 
     recording.refresh_from_db()
     assert recording.job_claimed_by == other and recording.job_lease_until == other_until
@@ -86,24 +86,24 @@ def test_a_starting_worker_takes_back_at_once_what_a_gone_worker_held(world, set
         Recording.objects.filter(pk=recording.pk).update(
             state=State.PROCESSING, job_claimed_by=token, job_lease_until=until, attempts=1
         )
-    stale = Path(settings.DATA_DIR) / "work" / f"{actions.WORK_DIR_PREFIX}killed-job"
+    stale = Path(settings.DATA_DIR) / "work" / f"{pipeline.WORK_DIR_PREFIX}killed-job"
     stale.mkdir(parents=True, exist_ok=True)
     (stale / "original.webm").write_bytes(b"half")
     old = time.time() - 2 * 24 * 3600
     os.utime(stale, (old, old))
 
     HUEY.storage.flush_schedule()
-    queued = [actions.requeue_stalled_recordings(at_startup=True) for _restart in range(3)]
+    queued = [pipeline.requeue_stalled_recordings(at_startup=True) for _restart in range(3)]
     assert queued == [1, 0, 0]
     assert HUEY.scheduled() == []  # restarts never pile up scheduled jobs
     assert not stale.exists()
     states = dict(Recording.objects.values_list("pk", "state"))
     assert states[orphaned.pk] == State.READY
     assert states[held_elsewhere.pk] == states[held_here.pk] == State.PROCESSING
-    assert actions.requeue_stalled_recordings() == 0  # the live leases still run
+    assert pipeline.requeue_stalled_recordings() == 0  # the live leases still run
 
     expire_lease(held_elsewhere)
-    assert actions.requeue_stalled_recordings() == 1  # the every-minute sweep, once it ends
+    assert pipeline.requeue_stalled_recordings() == 1  # the every-minute sweep, once it ends
     assert Recording.objects.get(pk=held_elsewhere.pk).state == State.READY
 
 
@@ -111,7 +111,7 @@ def _sweeps_until(done: Callable[[], bool], fault: BaseException) -> int:
     """Run the worker's sweeps until `done()`, as they come after each faulty run: after a
     crash, the every-minute sweep once the lease ended; after a kill, a new worker's first
     sweep, finding the claim of a worker that is gone. Returns how many sweeps it took."""
-    for sweep in range(1, actions.MAX_ATTEMPTS + 2):
+    for sweep in range(1, pipeline.MAX_ATTEMPTS + 2):
         if isinstance(fault, Killed):
             Recording.objects.exclude(job_claimed_by="").update(job_claimed_by=gone_worker_token())
         else:
@@ -119,7 +119,7 @@ def _sweeps_until(done: Callable[[], bool], fault: BaseException) -> int:
                 job_lease_until=timezone.now() - timedelta(seconds=1)
             )
         with suppress(Killed):
-            actions.requeue_stalled_recordings(at_startup=isinstance(fault, Killed))
+            pipeline.requeue_stalled_recordings(at_startup=isinstance(fault, Killed))
         if done():
             return sweep
     pytest.fail("the job is queued again for ever")
@@ -138,19 +138,19 @@ def test_processing_that_never_gets_through_fails_in_a_bounded_number_of_runs(
     monkeypatch.setattr(processing, "probe", probe)
     recording = post(world, split(webm_bytes(1.0), 2), process=False)
     with suppress(Killed):
-        actions.finalize_recording(recording.pk)  # the run the post queued
+        pipeline.finalize_recording(recording.pk)  # the run the post queued
 
     def failed() -> bool:
         recording.refresh_from_db()
         return recording.state == State.FAILED
 
     sweeps = _sweeps_until(failed, fault)
-    assert len(runs) == actions.MAX_ATTEMPTS
-    assert sweeps == actions.MAX_ATTEMPTS - (0 if isinstance(fault, Killed) else 1)
-    assert recording.failure_reason == actions.FAILED_REPEATEDLY
+    assert len(runs) == pipeline.MAX_ATTEMPTS
+    assert sweeps == pipeline.MAX_ATTEMPTS - (0 if isinstance(fault, Killed) else 1)
+    assert recording.failure_reason == pipeline.FAILED_REPEATEDLY
     assert recording.job_claimed_by == "" and recording.job_lease_until is None
     expire_lease(recording)
-    assert actions.requeue_stalled_recordings(at_startup=True) == 0
+    assert pipeline.requeue_stalled_recordings(at_startup=True) == 0
 
 
 @pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
@@ -166,16 +166,16 @@ def test_a_rendition_that_never_gets_through_fails_in_a_bounded_number_of_runs(
     monkeypatch.setattr(processing, "transcode_mp4", transcode)
     recording = post(world, split(webm_bytes(1.0), 2), process=False)
     with suppress(Killed):
-        actions.finalize_recording(recording.pk)  # processing queues the rendition at its end
+        pipeline.finalize_recording(recording.pk)  # processing queues the rendition at its end
 
     def failed() -> bool:
         recording.refresh_from_db()
         return recording.rendition_state == RenditionState.FAILED
 
     sweeps = _sweeps_until(failed, fault)
-    assert len(runs) == actions.MAX_ATTEMPTS
-    assert sweeps == actions.MAX_ATTEMPTS - (0 if isinstance(fault, Killed) else 1)
+    assert len(runs) == pipeline.MAX_ATTEMPTS
+    assert sweeps == pipeline.MAX_ATTEMPTS - (0 if isinstance(fault, Killed) else 1)
     assert recording.state == State.READY and recording.playable  # it still plays
     assert recording.job_claimed_by == "" and recording.job_lease_until is None
     expire_lease(recording)
-    assert actions.requeue_stalled_recordings(at_startup=True) == 0
+    assert pipeline.requeue_stalled_recordings(at_startup=True) == 0

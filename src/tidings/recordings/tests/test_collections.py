@@ -10,7 +10,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from conftest import by_role
-from tidings.recordings import actions, queries
+from tidings.recordings import collections, queries
 from tidings.recordings.models import Collection, CollectionItem
 from tidings.recordings.tests.factories import posted_recording, recording_with_chunks
 from tidings.threads import actions as thread_actions
@@ -27,14 +27,14 @@ def onboarding(world):
     """The owner's "Onboarding": two open recordings and one from the private space."""
     open_thread = thread_in(world.open_space, world.owner, title="Welcome")
     private_thread = thread_in(world.private_space, world.owner, title="Leadership notes")
-    collection = actions.create_collection(world.owner, world.workspace, title="Onboarding")
+    collection = collections.create_collection(world.owner, world.workspace, title="Onboarding")
     recordings = {
         "tour": posted_recording(world.owner, open_thread, title="Office tour"),
         "secret": posted_recording(world.owner, private_thread, title=SECRET),
         "tools": posted_recording(world.member, open_thread, title="Our tools"),
     }
     for key in ("tour", "secret", "tools"):
-        actions.add_to_collection(world.owner, collection, recordings[key])
+        collections.add_to_collection(world.owner, collection, recordings[key])
     return collection, recordings
 
 
@@ -92,7 +92,7 @@ CASES = [
 def test_permission_matrix(world, onboarding, name, method, data, shared, role, status):
     collection, recordings = onboarding
     space = {"open": world.open_space, "private": world.private_space}.get(shared)
-    actions.share_collection(world.owner, collection, space)
+    collections.share_collection(world.owner, collection, space)
     kwargs = (
         {"token": recordings["tour"].token}
         if name in ("collection-move", "collection-remove")
@@ -118,15 +118,15 @@ def test_collections_page_and_creating_one(world, role, status):
 
 def test_actions_refuse_people_who_do_not_own_the_collection(world, onboarding):
     collection, recordings = onboarding
-    actions.share_collection(world.owner, collection, world.open_space)
+    collections.share_collection(world.owner, collection, world.open_space)
     with pytest.raises(PermissionDenied):
-        actions.update_collection(world.member, collection, title="Mine now")
+        collections.update_collection(world.member, collection, title="Mine now")
     with pytest.raises(PermissionDenied):
-        actions.add_to_collection(world.member, collection, recordings["tools"])
+        collections.add_to_collection(world.member, collection, recordings["tools"])
     with pytest.raises(Http404):
-        actions.delete_collection(world.outsider, collection)
+        collections.delete_collection(world.outsider, collection)
     with pytest.raises(Http404):
-        actions.move_in_collection(None, collection, recordings["tools"].pk, "up")
+        collections.move_in_collection(None, collection, recordings["tools"].pk, "up")
 
 
 # --- Nothing leaks through a shared collection.
@@ -134,7 +134,7 @@ def test_actions_refuse_people_who_do_not_own_the_collection(world, onboarding):
 
 def test_a_private_recording_never_shows_to_readers_of_an_open_space(world, onboarding):
     collection, _recordings = onboarding
-    actions.share_collection(world.owner, collection, world.open_space)
+    collections.share_collection(world.owner, collection, world.open_space)
     for role in ("member", "guest"):
         page = world.client_for(role).get(url("collection", collection)).content.decode()
         assert "Office tour" in page and "Our tools" in page
@@ -154,13 +154,13 @@ def test_a_private_recording_never_shows_to_readers_of_an_open_space(world, onbo
 
 def test_a_collection_shared_to_a_private_space_stays_in_it(world, onboarding):
     collection, _recordings = onboarding
-    actions.share_collection(world.owner, collection, world.private_space)
+    collections.share_collection(world.owner, collection, world.private_space)
     assert list(queries.space_collections(world.admin, world.private_space)) == [collection]
     assert list(queries.shared_collections(world.member, world.workspace)) == []
     assert queries.collection_for(world.admin, world.workspace, collection.pk).item_count == 3
     with pytest.raises(Http404):
         queries.collection_for(world.member, world.workspace, collection.pk)
-    actions.share_collection(world.owner, collection, None)
+    collections.share_collection(world.owner, collection, None)
     assert list(queries.space_collections(world.admin, world.private_space)) == []
     with pytest.raises(Http404):
         queries.collection_for(world.admin, world.workspace, collection.pk)
@@ -188,7 +188,7 @@ def test_collections_of_another_workspace_are_not_found(world, onboarding):
 def test_adding_puts_at_the_end_once(world, onboarding):
     collection, recordings = onboarding
     assert order(collection) == ["Office tour", SECRET, "Our tools"]
-    item, created = actions.add_to_collection(world.owner, collection, recordings["tour"])
+    item, created = collections.add_to_collection(world.owner, collection, recordings["tour"])
     assert not created and item.position == 0
     assert positions(collection) == [0, 1, 2]
 
@@ -197,53 +197,53 @@ def test_only_posted_visible_recordings_of_the_workspace_go_in(world, onboarding
     collection, recordings = onboarding
     unposted = recording_with_chunks(world.owner, world.open_space, [b"x"])
     with pytest.raises(ValidationError, match="Post the recording first"):
-        actions.add_to_collection(world.owner, collection, unposted)
-    mine = actions.create_collection(world.member, world.workspace, title="Mia's")
+        collections.add_to_collection(world.owner, collection, unposted)
+    mine = collections.create_collection(world.member, world.workspace, title="Mia's")
     with pytest.raises(Http404):
-        actions.add_to_collection(world.member, mine, recordings["secret"])
+        collections.add_to_collection(world.member, mine, recordings["secret"])
     with pytest.raises(Http404):  # the outsider cannot see it
-        actions.add_to_collection(world.outsider, collection, recordings["tour"])
+        collections.add_to_collection(world.outsider, collection, recordings["tour"])
     # The owner also belongs to another workspace: its collections take only its recordings.
     Membership.objects.create(workspace=world.other_workspace, person=world.owner)
     elsewhere = Space.objects.create(
         workspace=world.other_workspace, name="Far", slug="far", created_by=world.outsider
     )
     far = posted_recording(world.owner, thread_in(elsewhere, world.owner), title="Far")
-    theirs = actions.create_collection(world.owner, world.other_workspace, title="Elsewhere")
-    actions.add_to_collection(world.owner, theirs, far)
+    theirs = collections.create_collection(world.owner, world.other_workspace, title="Elsewhere")
+    collections.add_to_collection(world.owner, theirs, far)
     with pytest.raises(ValidationError, match="another workspace"):
-        actions.add_to_collection(world.owner, theirs, recordings["tour"])
+        collections.add_to_collection(world.owner, theirs, recordings["tour"])
     with pytest.raises(ValidationError, match="another workspace"):
-        actions.add_to_collection(world.owner, collection, far)
+        collections.add_to_collection(world.owner, collection, far)
     assert order(theirs) == ["Far"]
 
 
 def test_moving_up_and_down_keeps_positions_dense(world, onboarding):
     collection, recordings = onboarding
     tools = recordings["tools"].pk
-    assert actions.move_in_collection(world.owner, collection, tools, "up") == 1
+    assert collections.move_in_collection(world.owner, collection, tools, "up") == 1
     assert order(collection) == ["Office tour", "Our tools", SECRET]
-    actions.move_in_collection(world.owner, collection, tools, "up")
+    collections.move_in_collection(world.owner, collection, tools, "up")
     assert order(collection) == ["Our tools", "Office tour", SECRET]
     # Past the top end: nothing moves.
-    assert actions.move_in_collection(world.owner, collection, tools, "up") == 0
+    assert collections.move_in_collection(world.owner, collection, tools, "up") == 0
     assert order(collection) == ["Our tools", "Office tour", SECRET]
-    actions.move_in_collection(world.owner, collection, recordings["secret"].pk, "down")
+    collections.move_in_collection(world.owner, collection, recordings["secret"].pk, "down")
     assert order(collection) == ["Our tools", "Office tour", SECRET]
     assert positions(collection) == [0, 1, 2]
     with pytest.raises(ValidationError, match="up or down"):
-        actions.move_in_collection(world.owner, collection, tools, "sideways")
+        collections.move_in_collection(world.owner, collection, tools, "sideways")
     stranger = posted_recording(world.owner, recordings["tour"].thread, title="Not in it")
     with pytest.raises(Http404):
-        actions.move_in_collection(world.owner, collection, stranger.pk, "up")
+        collections.move_in_collection(world.owner, collection, stranger.pk, "up")
 
 
 def test_removing_closes_the_gap(world, onboarding):
     collection, recordings = onboarding
-    actions.remove_from_collection(world.owner, collection, recordings["secret"].pk)
+    collections.remove_from_collection(world.owner, collection, recordings["secret"].pk)
     assert order(collection) == ["Office tour", "Our tools"]
     assert positions(collection) == [0, 1]
-    actions.remove_from_collection(world.owner, collection, recordings["secret"].pk)  # again
+    collections.remove_from_collection(world.owner, collection, recordings["secret"].pk)  # again
     assert positions(collection) == [0, 1]
     assert recordings["secret"].__class__.objects.filter(pk=recordings["secret"].pk).exists()
 
@@ -251,14 +251,14 @@ def test_removing_closes_the_gap(world, onboarding):
 def test_a_move_steps_over_what_the_owner_no_longer_sees(world):
     thread = thread_in(world.open_space, world.owner, title="Open")
     private_thread = thread_in(world.private_space, world.owner, title="Closed")
-    collection = actions.create_collection(world.admin, world.workspace, title="Admin picks")
+    collection = collections.create_collection(world.admin, world.workspace, title="Admin picks")
     first = posted_recording(world.owner, thread, title="First")
     hidden = posted_recording(world.owner, private_thread, title="Hidden")
     last = posted_recording(world.owner, thread, title="Last")
     for recording in (first, hidden, last):
-        actions.add_to_collection(world.admin, collection, recording)
+        collections.add_to_collection(world.admin, collection, recording)
     world.private_space.members.filter(person=world.admin).delete()  # the admin loses sight
-    actions.move_in_collection(world.admin, collection, last.pk, "up")
+    collections.move_in_collection(world.admin, collection, last.pk, "up")
     assert order(collection) == ["Last", "Hidden", "First"]
     assert positions(collection) == [0, 1, 2]
 
@@ -291,7 +291,7 @@ def test_htmx_remove(world, onboarding):
 
 def test_the_status_reader_sees_no_owner_tools(world, onboarding):
     collection, _recordings = onboarding
-    actions.share_collection(world.owner, collection, world.open_space)
+    collections.share_collection(world.owner, collection, world.open_space)
     page = world.client_for("member").get(url("collection", collection)).content.decode()
     assert "Move “" not in page and "Delete the collection?" not in page
     owner_page = world.client_for("owner").get(url("collection", collection)).content.decode()
@@ -346,14 +346,14 @@ def test_share_to_a_space_the_owner_can_post_in(world, onboarding):
     ).content.decode()
     assert "Choose a space you can post in." in page
     with pytest.raises(ValidationError, match="archived"):
-        actions.share_collection(world.owner, collection, world.private_space)
+        collections.share_collection(world.owner, collection, world.private_space)
     for bad in ("abc", "99999", str(world.private_space.pk)):
         client.post(url("collection-share", collection), {"space": bad})
         collection.refresh_from_db()
         assert collection.shared_space == world.open_space
-    mine = actions.create_collection(world.member, world.workspace, title="Mia's")
+    mine = collections.create_collection(world.member, world.workspace, title="Mia's")
     with pytest.raises(ValidationError, match="can see"):
-        actions.share_collection(world.member, mine, world.private_space)
+        collections.share_collection(world.member, mine, world.private_space)
     page = client.post(url("collection-share", collection), {"space": ""}, follow=True)
     assert "no longer shared" in page.content.decode()
 
@@ -371,7 +371,7 @@ def test_bad_titles_get_a_sentence(world, title, description, message):
     target = reverse("recordings:collections", kwargs={"workspace": "acme"})
     response = client.post(target, {"title": title, "description": description})
     assert response.status_code == 400 and message in response.content.decode()
-    collection = actions.create_collection(world.member, world.workspace, title="Keep")
+    collection = collections.create_collection(world.member, world.workspace, title="Keep")
     page = client.post(
         url("collection-edit", collection),
         {"title": title, "description": description},
@@ -395,7 +395,7 @@ def test_edit_and_delete(world, onboarding):
 
 
 def test_empty_collection_says_what_to_do(world):
-    collection = actions.create_collection(world.member, world.workspace, title="Empty")
+    collection = collections.create_collection(world.member, world.workspace, title="Empty")
     page = world.client_for("member").get(url("collection", collection)).content.decode()
     assert "This collection is empty" in page and "Add to collection" in page
     listing = world.client_for("guest").get("/w/acme/collections/").content.decode()

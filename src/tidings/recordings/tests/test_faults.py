@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from tidings.recordings import actions
+from tidings.recordings import pipeline, upload
 from tidings.recordings.models import Recording, RecordingChunk, Source, State
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
 from tidings.recordings.tests.test_processing import CUES, post, stored
@@ -64,7 +64,7 @@ def test_what_is_not_media_fails_with_a_reason_and_the_original_kept(world, data
 
 def test_a_zero_byte_file_is_refused_at_upload_and_at_processing(world):
     with pytest.raises(ValidationError, match="empty"):
-        actions.start_recording(world.member, space=world.open_space, source=Source.UPLOAD, size=0)
+        upload.start_recording(world.member, space=world.open_space, source=Source.UPLOAD, size=0)
     recording = post(world, [b""], original_name="empty.webm")
     assert recording.state == State.FAILED
     assert recording.failure_reason == f"{NOT_MEDIA}: it is empty. The original is kept."
@@ -91,9 +91,9 @@ def test_a_truncated_webm_keeps_what_decodes(world):
 def test_over_the_size_limit_is_refused_at_upload_and_at_processing(world, settings):
     settings.RECORDING_MAX_UPLOAD_MB = 1
     big = random_bytes(1024 * 1024 + 1)
-    started = actions.start_recording(world.member, space=world.open_space, source=Source.CAMERA)
-    with pytest.raises(actions.TooLarge):
-        actions.store_chunk(world.member, started, 0, big)
+    started = upload.start_recording(world.member, space=world.open_space, source=Source.CAMERA)
+    with pytest.raises(upload.TooLarge):
+        upload.store_chunk(world.member, started, 0, big)
 
     # A limit lowered after the upload: processing refuses it too, before reading a byte.
     recording = post(world, split(big, 2))
@@ -122,14 +122,14 @@ def test_chunks_sent_out_of_order_and_twice_assemble_exactly(world):
     data = webm_bytes(3.0)
     chunks = split(data, 9)
     thread = thread_in(world.open_space, world.member)
-    recording = actions.start_recording(
+    recording = upload.start_recording(
         world.member, thread=thread, source=Source.CAMERA, mime_type="video/webm"
     )
     order = [4, 0, 8, 2, 2, 1, 7, 3, 0, 6, 5, 8]  # Retries after timeouts, out of order.
-    created = [actions.store_chunk(world.member, recording, i, chunks[i])[1] for i in order]
+    created = [upload.store_chunk(world.member, recording, i, chunks[i])[1] for i in order]
     assert created.count(True) == 9
-    actions.attach_to_post(world.member, recording.token, thread=thread, chunk_count=9)
-    actions.finalize_recording(recording.pk)
+    upload.attach_to_post(world.member, recording.token, thread=thread, chunk_count=9)
+    pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.READY
     assert stored(recording.original) == data  # Byte for byte what the browser produced.
@@ -150,7 +150,7 @@ def test_missing_or_damaged_chunks_fail_naming_them(world):
     data = webm_bytes(3.0)
     recording = post(world, split(data, 10), process=False)
     damage(recording, missing=[3, 4, 5], corrupt=[8])
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.FAILED
     assert recording.failure_reason == (
@@ -167,7 +167,7 @@ def test_a_chunk_deleted_row_and_all_is_named_too(world):
     chunk = recording.chunks.get(index=2)
     default_storage.delete(chunk.file.name)
     chunk.delete()
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.FAILED and "(2 of chunks 0–4)" in recording.failure_reason
 
@@ -180,7 +180,7 @@ def test_a_gap_the_author_knows_of_keeps_the_part_before_it(world):
         gap_note="This recording stops at chunk 5: later pieces never reached the server."
     )
     damage(recording, missing=[5], corrupt=[])
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.READY, recording.failure_reason
     prefix = b"".join(chunks[:5])
@@ -194,7 +194,7 @@ def test_a_gap_at_the_very_start_cannot_be_played(world):
     recording = post(world, split(webm_bytes(2.0), 4), process=False)
     Recording.objects.filter(pk=recording.pk).update(gap_note="Stops early.")
     damage(recording, missing=[0], corrupt=[])
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.FAILED
     assert recording.failure_reason.startswith("The start of this recording never reached")
@@ -204,7 +204,7 @@ def test_a_chunk_whose_checksum_was_never_recorded_is_checked_by_size(world):
     data = webm_bytes(2.0)
     recording = post(world, split(data, 3), process=False)
     RecordingChunk.objects.filter(recording=recording).update(sha256="")
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.READY and stored(recording.original) == data
 
@@ -212,8 +212,8 @@ def test_a_chunk_whose_checksum_was_never_recorded_is_checked_by_size(world):
 def test_a_deleted_recording_is_not_processed(world):
     recording = post(world, split(webm_bytes(1.0), 2), process=False)
     Recording.objects.filter(pk=recording.pk).update(deleted_at=recording.created_at)
-    assert actions.finalize_recording(recording.pk) is None
-    assert actions.finalize_recording(999_999) is None
+    assert pipeline.finalize_recording(recording.pk) is None
+    assert pipeline.finalize_recording(999_999) is None
 
 
 def test_chunk_sizes_in_the_table_are_what_the_bytes_are(world):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import ROLES, by_role
-from tidings.recordings import actions, queries
+from tidings.recordings import collections, queries
 from tidings.recordings.models import Recording, RecordingChunk, RecordingView, State
 from tidings.recordings.tests.factories import (
     posted_recording,
@@ -391,7 +391,7 @@ def test_the_page_costs_the_same_queries_for_few_or_many_cards(world):
     from django.test.utils import CaptureQueriesContext
 
     thread = thread_in(world.open_space, world.owner)
-    actions.create_collection(world.member, world.workspace, title="Picks")
+    collections.create_collection(world.member, world.workspace, title="Picks")
     client = world.client_for("member")
 
     def queries_for_page() -> int:

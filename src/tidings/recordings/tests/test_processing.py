@@ -15,9 +15,10 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
-from tidings.recordings import actions, processing
+from tidings.recordings import pipeline, processing
 from tidings.recordings.models import Recording, RecordingChunk, RenditionState, Source, State
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
+from tidings.recordings.upload import attach_to_post
 from tidings.threads.tests.factories import thread_in
 
 # Matroska's element IDs for the seek index and the segment duration.
@@ -34,9 +35,9 @@ def post(
     recording = recording_with_chunks(world.member, world.open_space, chunks, **fields)
     if mime_type is not None:
         Recording.objects.filter(pk=recording.pk).update(mime_type=mime_type)
-    actions.attach_to_post(world.member, recording.token, thread=thread)
+    attach_to_post(world.member, recording.token, thread=thread)
     if process:
-        actions.finalize_recording(recording.pk)
+        pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     return recording
 
@@ -274,10 +275,10 @@ def assert_fully_processed(recording: Recording, data: bytes) -> None:
 @pytest.mark.parametrize(
     ("module", "step", "stage"),
     [
-        (actions, "_chunk_bytes", "assembling"),
+        (pipeline, "_chunk_bytes", "assembling"),
         (processing, "probe", "probing"),
         (processing, "make_playable", "remuxing"),
-        (actions, "_forget_chunks", "poster"),
+        (pipeline, "_forget_chunks", "poster"),
         (processing, "make_poster", "poster"),
         (processing, "extract_audio", "audio"),
         (processing, "transcode_mp4", ""),
@@ -300,14 +301,14 @@ def test_a_job_killed_at_any_step_completes_when_queued_again(
 
     monkeypatch.setattr(module, step, killed)
     with pytest.raises(Killed):
-        actions.finalize_recording(recording.pk)
+        pipeline.finalize_recording(recording.pk)
     monkeypatch.setattr(module, step, real)
     recording.refresh_from_db()
     assert recording.stage == stage and recording.job_lease_until > timezone.now()
 
-    assert actions.requeue_stalled_recordings() == 0  # The lease still runs.
+    assert pipeline.requeue_stalled_recordings() == 0  # The lease still runs.
     expire_lease(recording)
-    assert actions.requeue_stalled_recordings() == 1
+    assert pipeline.requeue_stalled_recordings() == 1
     assert_fully_processed(recording, data)
 
 
@@ -317,13 +318,13 @@ def test_a_second_job_leaves_a_recording_whose_lease_is_held(world):
     held_until = timezone.now() + timedelta(minutes=5)
     Recording.objects.filter(pk=recording.pk).update(job_lease_until=held_until)
 
-    assert actions.finalize_recording(recording.pk) is None
+    assert pipeline.finalize_recording(recording.pk) is None
     recording.refresh_from_db()
     assert recording.state == State.QUEUED and recording.attempts == 0
     assert RecordingChunk.objects.filter(recording=recording).count() == 2
 
     expire_lease(recording)
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
     assert_fully_processed(recording, data)
 
 
@@ -331,9 +332,9 @@ def test_processing_again_after_it_finished_changes_nothing(world):
     data = webm_bytes(2.0)
     recording = post(world, split(data, 3))
     before = Recording.objects.filter(pk=recording.pk).values().get()
-    assert actions.finalize_recording(recording.pk) is None
-    assert actions.make_rendition(recording.pk) is None
-    assert actions.requeue_stalled_recordings() == 0
+    assert pipeline.finalize_recording(recording.pk) is None
+    assert pipeline.make_rendition(recording.pk) is None
+    assert pipeline.requeue_stalled_recordings() == 0
     assert Recording.objects.filter(pk=recording.pk).values().get() == before
     assert_fully_processed(recording, data)
 
@@ -345,30 +346,30 @@ def test_a_step_that_keeps_crashing_fails_the_recording_after_five_attempts(worl
     monkeypatch.setattr(processing, "probe", crash)
     data = webm_bytes(1.0)
     recording = post(world, split(data, 2), process=False)
-    for attempt in range(1, actions.MAX_ATTEMPTS):
-        actions.finalize_recording(recording.pk)
+    for attempt in range(1, pipeline.MAX_ATTEMPTS):
+        pipeline.finalize_recording(recording.pk)
         recording.refresh_from_db()
         assert recording.state == State.PROCESSING and recording.attempts == attempt
         assert recording.job_lease_until <= timezone.now()  # The next sweep retries it.
-    actions.finalize_recording(recording.pk)
+    pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.FAILED
     assert recording.failure_reason == "Processing failed repeatedly; the original is kept."
     assert stored(recording.original) == data
-    assert actions.requeue_stalled_recordings() == 0
+    assert pipeline.requeue_stalled_recordings() == 0
 
 
 def test_a_worker_killed_five_times_fails_the_recording(world):
     data = webm_bytes(1.0)
     recording = post(world, split(data, 2), process=False)
     Recording.objects.filter(pk=recording.pk).update(
-        state=State.PROCESSING, stage="assembling", attempts=actions.MAX_ATTEMPTS
+        state=State.PROCESSING, stage="assembling", attempts=pipeline.MAX_ATTEMPTS
     )
     expire_lease(recording)
-    assert actions.requeue_stalled_recordings() == 1
+    assert pipeline.requeue_stalled_recordings() == 1
     recording.refresh_from_db()
     assert recording.state == State.FAILED
-    assert recording.failure_reason == actions.FAILED_REPEATEDLY
+    assert recording.failure_reason == pipeline.FAILED_REPEATEDLY
     assert RecordingChunk.objects.filter(recording=recording).count() == 2
 
 
@@ -378,8 +379,8 @@ def test_a_poster_that_keeps_crashing_leaves_a_recording_that_plays(world, monke
 
     monkeypatch.setattr(processing, "make_poster", crash)
     recording = post(world, split(webm_bytes(1.5), 2), process=False)
-    for _ in range(actions.MAX_ATTEMPTS):
-        actions.finalize_recording(recording.pk)
+    for _ in range(pipeline.MAX_ATTEMPTS):
+        pipeline.finalize_recording(recording.pk)
     recording.refresh_from_db()
     assert recording.state == State.READY and recording.processed_at is not None
     assert recording.playable and not recording.poster
@@ -399,7 +400,7 @@ def test_the_sweeper_queues_lost_jobs_once_and_leaves_live_ones(world):
     )
     Recording.objects.filter(pk=waiting_long.pk).update(updated_at=now - timedelta(hours=1))
 
-    assert actions.requeue_stalled_recordings() == 2
+    assert pipeline.requeue_stalled_recordings() == 2
     states = dict(Recording.objects.values_list("pk", "state"))
     assert states[lost.pk] == states[waiting_long.pk] == State.READY
     assert states[live.pk] == State.PROCESSING and states[just_posted.pk] == State.QUEUED

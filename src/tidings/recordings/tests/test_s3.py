@@ -14,7 +14,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from tidings.recordings import actions
+from tidings.recordings import upload
 from tidings.recordings.media import media_url
 from tidings.recordings.models import State
 from tidings.recordings.tests.factories import split, webm_bytes
@@ -89,7 +89,7 @@ def _keys(client) -> list[str]:
 
 
 def test_chunks_go_to_the_bucket_and_play_joined_before_processing(world, s3):
-    recording = actions.start_recording(world.member, space=world.open_space, source="camera")
+    recording = upload.start_recording(world.member, space=world.open_space, source="camera")
     member = world.client_for("member")
     for index, piece in reversed(list(enumerate(PIECES))):
         response = member.put(
@@ -116,8 +116,8 @@ def test_chunks_go_to_the_bucket_and_play_joined_before_processing(world, s3):
 
 
 def test_processed_files_are_reached_by_presigned_links_with_range(world, s3, s3_endpoint):
-    recording = actions.start_recording(world.member, space=world.open_space, source="camera")
-    actions.store_chunk(world.member, recording, 0, MEDIA)
+    recording = upload.start_recording(world.member, space=world.open_space, source="camera")
+    upload.store_chunk(world.member, recording, 0, MEDIA)
     thread_actions.post_thread(
         world.member, world.open_space, kind="walkthrough", title="Tour", body="",
         recording_token=recording.token,

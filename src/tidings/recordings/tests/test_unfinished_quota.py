@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.recordings import actions
+from tidings.recordings import upload
 from tidings.recordings.models import Recording, RecordingChunk
 from tidings.recordings.tests.factories import recording_with_chunks
 from tidings.threads import actions as thread_actions
@@ -37,7 +37,7 @@ def put_chunk(client, token: str, index: int, data: bytes):
 def two_unfinished(settings, world):
     settings.RECORDING_UNFINISHED_MAX_COUNT = 2
     return [
-        actions.start_recording(world.member, space=world.open_space, source="camera")
+        upload.start_recording(world.member, space=world.open_space, source="camera")
         for _ in range(2)
     ]
 
@@ -54,7 +54,7 @@ def test_the_recorder_is_refused_past_the_count_with_a_sentence(world, two_unfin
 
     # Someone else records freely; the member does again after discarding one.
     assert start(world.client_for("admin"), world.open_space).status_code == 201
-    actions.discard_recording(world.member, two_unfinished[0])
+    upload.discard_recording(world.member, two_unfinished[0])
     assert start(member, world.open_space).status_code == 201
 
 
@@ -62,7 +62,7 @@ def test_posted_and_held_recordings_leave_room(world, two_unfinished, settings):
     first, second = two_unfinished
     recording_chunks = [os.urandom(KB)]
     for recording in (first, second):
-        actions.store_chunk(world.member, recording, 0, recording_chunks[0])
+        upload.store_chunk(world.member, recording, 0, recording_chunks[0])
     thread_actions.post_thread(
         world.member, world.open_space, kind="discussion", title="Demo", body="",
         recording_token=first.token,
@@ -70,11 +70,11 @@ def test_posted_and_held_recordings_leave_room(world, two_unfinished, settings):
     thread = thread_in(world.open_space, world.owner)
     # Moved to the thread it will be posted in, then held for a post scheduled for later.
     Recording.objects.filter(pk=second.pk).update(thread=thread)
-    actions.hold_for_later(world.member, second.token, space=world.open_space, thread=thread)
+    upload.hold_for_later(world.member, second.token, space=world.open_space, thread=thread)
     for _ in range(2):
-        actions.start_recording(world.member, space=world.open_space, source="camera")
-    with pytest.raises(actions.QuotaReached):
-        actions.start_recording(world.member, space=world.open_space, source="camera")
+        upload.start_recording(world.member, space=world.open_space, source="camera")
+    with pytest.raises(upload.QuotaReached):
+        upload.start_recording(world.member, space=world.open_space, source="camera")
 
 
 def test_chunks_past_the_bytes_stop_the_recording_and_keep_what_arrived(world, settings):
@@ -101,7 +101,7 @@ def test_chunks_past_the_bytes_stop_the_recording_and_keep_what_arrived(world, s
     assert full.json()["error"].startswith(
         "Your unfinished recordings take 1.1\xa0MB of the 1.0\xa0MB one person may keep."
     )
-    actions.discard_recording(world.member, older)
+    upload.discard_recording(world.member, older)
     assert put_chunk(member, token, 1, os.urandom(100 * KB)).status_code == 201
 
 
@@ -139,7 +139,7 @@ def test_abandoned_recordings_are_removed_with_their_chunks(
     long_ago = timezone.now() - timedelta(days=8)
     abandoned = recording_with_chunks(world.member, world.open_space, [b"a" * 10, b"b" * 10])
     discarded = recording_with_chunks(world.member, world.open_space, [b"c" * 10])
-    actions.discard_recording(world.member, discarded)
+    upload.discard_recording(world.member, discarded)
     recent = recording_with_chunks(world.member, world.open_space, [b"d" * 10])
     posted = recording_with_chunks(world.member, world.open_space, [b"e" * 10])
     thread_actions.post_thread(
@@ -148,7 +148,7 @@ def test_abandoned_recordings_are_removed_with_their_chunks(
     )  # fmt: skip
     thread = thread_in(world.open_space, world.owner)
     held = recording_with_chunks(world.member, world.open_space, [b"f" * 10], thread=thread)
-    actions.hold_for_later(world.member, held.token, space=world.open_space, thread=thread)
+    upload.hold_for_later(world.member, held.token, space=world.open_space, thread=thread)
     Recording.objects.exclude(pk=recent.pk).update(updated_at=long_ago)
     recent.refresh_from_db()
     Recording.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - timedelta(days=6))
@@ -156,12 +156,12 @@ def test_abandoned_recordings_are_removed_with_their_chunks(
     abandoned_files = list(abandoned.chunks.values_list("file", flat=True))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.forget_abandoned_recordings() == 2
+        assert upload.forget_abandoned_recordings() == 2
     assert set(Recording.objects.values_list("pk", flat=True)) == {recent.pk, posted.pk, held.pk}
     assert not any(storage.exists(name) for name in abandoned_files)
     assert RecordingChunk.objects.filter(recording=recent).count() == 1
     assert RecordingChunk.objects.filter(recording=held).count() == 1
-    assert actions.forget_abandoned_recordings() == 0
+    assert upload.forget_abandoned_recordings() == 0
 
 
 def test_an_unfinished_recording_that_still_grows_is_kept(world, settings):
@@ -172,6 +172,6 @@ def test_an_unfinished_recording_that_still_grows_is_kept(world, settings):
         updated_at=timezone.now() - timedelta(days=30),
     )
     recording.refresh_from_db()
-    actions.store_chunk(world.member, recording, 1, b"b" * 10)
-    assert actions.forget_abandoned_recordings() == 0
+    upload.store_chunk(world.member, recording, 1, b"b" * 10)
+    assert upload.forget_abandoned_recordings() == 0
     assert recording.chunks.count() == 2

@@ -18,7 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tidings.recordings import actions
+from tidings.recordings import upload
 from tidings.recordings.models import Recording, RecordingChunk, State
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
 from tidings.threads import actions as thread_actions
@@ -53,7 +53,7 @@ def member(world):
 
 @pytest.fixture
 def recording(world):
-    return actions.start_recording(world.member, space=world.open_space, source="camera")
+    return upload.start_recording(world.member, space=world.open_space, source="camera")
 
 
 # --- Starting.
@@ -222,12 +222,12 @@ def test_after_posting_no_chunk_past_the_end_is_taken(world, member, recording, 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_chunks_are_all_counted(world):
     """Uploads at the same time (the recorder sends two at once) keep the byte count right."""
-    recording = actions.start_recording(world.member, space=world.open_space, source="camera")
+    recording = upload.start_recording(world.member, space=world.open_space, source="camera")
     pieces = split(webm_bytes(2.0), 12)
 
     def send(index: int) -> bool:
         try:
-            return actions.store_chunk(world.member, recording, index, pieces[index])[1]
+            return upload.store_chunk(world.member, recording, index, pieces[index])[1]
         finally:
             connection.close()
 
@@ -236,7 +236,7 @@ def test_concurrent_chunks_are_all_counted(world):
     assert created.count(True) == len(pieces)
     recording.refresh_from_db()
     assert recording.bytes_received == sum(len(p) for p in pieces)
-    assert actions.received_chunks(world.member, recording) == list(range(len(pieces)))
+    assert upload.received_chunks(world.member, recording) == list(range(len(pieces)))
 
 
 # --- Posting.
@@ -342,9 +342,9 @@ def test_a_recording_is_posted_once_by_its_owner_where_it_was_made(
         recording.thread = thread_in(world.open_space, world.owner, title="Elsewhere")
         recording.save()
     elif case == "discarded":
-        actions.discard_recording(world.member, recording)
+        upload.discard_recording(world.member, recording)
     elif case == "no chunks":
-        token = actions.start_recording(world.member, space=world.open_space, source="audio").token
+        token = upload.start_recording(world.member, space=world.open_space, source="audio").token
     replies_before = posted_thread.replies.count()
     with pytest.raises(ValidationError, match=words):
         thread_actions.post_reply(world.member, posted_thread, body="", recording_token=token)

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from conftest import ROLES, by_role
-from tidings.recordings import actions, queries
+from tidings.recordings import pipeline, queries
 from tidings.recordings.models import RenditionState, Source, State
 from tidings.recordings.tests.factories import (
     AUDIO,
@@ -76,7 +76,7 @@ def test_audio_only_shows_its_waveform(world):
 
 def test_the_mp4_rendition_is_a_second_source_once_made(world):
     recording = ready(posted_opening(world.member, world.open_space))
-    actions.make_rendition(recording.pk)
+    pipeline.make_rendition(recording.pk)
     recording.refresh_from_db()
     assert recording.rendition_state == RenditionState.READY
     html = player_html(page(world.client_for("member"), recording), recording)

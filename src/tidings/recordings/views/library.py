@@ -1,304 +1,29 @@
-"""Pages and browser endpoints of recordings. Thin: parse, call an action or a query, render."""
+"""The library (a person's recordings and the unfinished ones) and collections: pages and their
+forms. Thin: parse, call an action or a query, render."""
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
-from functools import wraps
-from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST
 
-from tidings.recordings import actions, media, moments, queries
+from tidings.recordings import collections, queries, upload
 from tidings.recordings.media import media_url
 from tidings.recordings.models import Collection, Recording, State
 from tidings.recordings.queries import clock
-from tidings.threads import queries as thread_queries
 from tidings.threads.models import ThreadKind
 from tidings.workspaces.models import Workspace
 from tidings.workspaces.queries import workspace_for
-
-if TYPE_CHECKING:
-    pass
-
-# --- Upload protocol and media.
-
-NOT_FOUND = "Not found."
-SIGNED_OUT = "Your session has ended. Sign in again, then retry."
-START_FIELDS = ("space_id", "thread_id", "source", "mime_type", "title", "original_name", "size")
-
-
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
-def _first_message(error: ValidationError) -> str:
-    texts = (
-        [m for ms in error.message_dict.values() for m in ms]
-        if hasattr(error, "error_dict")
-        else error.messages
-    )
-    return texts[0] if texts else "The request is not valid."
-
-
-def recording_endpoint(*methods: str) -> Callable:
-    """A JSON endpoint of the recorder: signed-in people only (401 otherwise), the given
-    methods only, and every refusal a JSON {"error": sentence} with its status, never a
-    page. Missing and hidden recordings answer the same 404."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def endpoint(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method not in methods:
-                response = _error(f"Use {' or '.join(methods)} here.", 405)
-                response["Allow"] = ", ".join(methods)
-                return response
-            if not request.user.is_authenticated:
-                return _error(SIGNED_OUT, 401)
-            try:
-                return view(request, *args, **kwargs)
-            except Http404:
-                return _error(NOT_FOUND, 404)
-            except PermissionDenied as error:
-                return _error(str(error) or "You are not allowed to do that.", 403)
-            except ValidationError as error:
-                return _error(_first_message(error), 400)
-            except actions.UploadRefused as error:
-                return _error(str(error), error.status_code)
-            except RequestDataTooBig:
-                return _error("The request is too large.", 413)
-
-        return endpoint
-
-    return decorate
-
-
-def _fields(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
-    """Form fields or a JSON object, as strings (missing ones empty)."""
-    if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ValidationError("The request body is not valid JSON.") from error
-        if not isinstance(data, dict):
-            raise ValidationError('Send a JSON object, like {"space_id": 1}.')
-        return {name: "" if data.get(name) is None else str(data[name]) for name in names}
-    return {name: request.POST.get(name, "") for name in names}
-
-
-def _optional_int(value: str, field: str, message: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise ValidationError({field: [message]})
-    return int(value)
-
-
-def recording_links(recording: Recording) -> dict[str, str]:
-    """The addresses of the upload protocol for one recording."""
-    token = {"token": recording.token}
-    return {
-        "chunk_url": reverse("recordings:chunks", kwargs=token) + "/",
-        "chunks_url": reverse("recordings:chunks", kwargs=token),
-        "status_url": reverse("recordings:status", kwargs=token),
-        "post_url": reverse("recordings:post", kwargs=token),
-        "discard_url": reverse("recordings:discard", kwargs=token),
-    }
-
-
-def recording_status(recording: Recording, person) -> dict:
-    """What a viewer polls while a recording is processed."""
-    return {
-        "token": recording.token,
-        "state": recording.state,
-        "stage": recording.stage,
-        "progress": recording.progress,
-        "failure_reason": recording.failure_reason,
-        "gap_note": recording.gap_note,
-        "duration_ms": recording.duration_ms,
-        "rendition_state": recording.rendition_state,
-        "playable_url": media.media_url(recording, "playable", person),
-        "rendition_url": media.media_url(recording, "rendition", person),
-        "poster_url": media.media_url(recording, "poster", person),
-    }
-
-
-@recording_endpoint("POST")
-def recording_start(request: HttpRequest) -> HttpResponse:
-    """Open a recording in a space (a new thread) or a thread (a reply) before the first
-    chunk is sent; an upload declares its size and is refused at once when too large."""
-    fields = _fields(request, (*START_FIELDS, "for_transcription"))
-    thread_id = _optional_int(fields["thread_id"], "thread_id", "Choose a thread to reply in.")
-    space_id = _optional_int(fields["space_id"], "space_id", "Choose a space to post in.")
-    size = _optional_int(fields["size"], "size", "Give the file's size in bytes.")
-    thread = thread_queries.thread_for(request.user, thread_id) if thread_id else None
-    space = thread_queries.space_by_id(request.user, space_id) if space_id and not thread else None
-    recording = actions.start_recording(
-        request.user,
-        space=space,
-        thread=thread,
-        source=fields["source"],
-        mime_type=fields["mime_type"],
-        title=fields["title"],
-        original_name=fields["original_name"],
-        size=size,
-        for_transcription=fields["for_transcription"].lower() not in ("0", "false", "off"),
-    )
-    return JsonResponse(
-        {
-            "token": recording.token,
-            **recording_links(recording),
-            "max_bytes": actions.max_upload_bytes(),
-            "max_chunk_bytes": actions.max_chunk_bytes(),
-            "max_seconds": settings.RECORDING_MAX_SECONDS,
-        },
-        status=201,
-    )
-
-
-def read_chunk_body(request: HttpRequest) -> bytes:
-    """The raw body, read as a stream with a bound: never more than one chunk's limit plus
-    one byte is held (Django's request.body would refuse or buffer by its own limit)."""
-    limit = actions.max_chunk_bytes()
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        raise actions.TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
-    data = request.read(limit + 1)
-    if len(data) > limit:
-        raise actions.TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
-    return data
-
-
-@recording_endpoint("PUT")
-def recording_chunk(request: HttpRequest, token: str, index: str) -> HttpResponse:
-    """Store chunk `index` (the raw body; optional X-Chunk-SHA256 header): 201 stored, 200
-    already held with the same bytes, 409 other bytes, 400 damaged, 413 too large."""
-    recording = queries.recording_for(request.user, token)
-    data = read_chunk_body(request)
-    chunk, created = actions.store_chunk(
-        request.user, recording, int(index), data, request.headers.get("X-Chunk-SHA256", "")
-    )
-    return JsonResponse(
-        {"index": chunk.index, "size": chunk.size, "sha256": chunk.sha256},
-        status=201 if created else 200,
-    )
-
-
-@recording_endpoint("GET")
-def recording_chunks(request: HttpRequest, token: str) -> HttpResponse:
-    """The chunks the server holds, for a client resuming after a network drop."""
-    recording = queries.recording_for(request.user, token)
-    received = actions.received_chunks(request.user, recording)
-    return JsonResponse(
-        {"received": received, "bytes": recording.bytes_received, "state": recording.state}
-    )
-
-
-@recording_endpoint("GET")
-def recording_status_view(request: HttpRequest, token: str) -> HttpResponse:
-    recording = queries.recording_for(request.user, token)
-    return JsonResponse(recording_status(recording, request.user))
-
-
-@recording_endpoint("DELETE")
-def recording_discard(request: HttpRequest, token: str) -> HttpResponse:
-    """Throw away an unposted recording (the person records again)."""
-    recording = queries.recording_for(request.user, token)
-    actions.discard_recording(request.user, recording)
-    return HttpResponse(status=204)
-
-
-@recording_endpoint("POST")
-def recording_post(request: HttpRequest, token: str) -> HttpResponse:
-    """Post what reached the server of a recording whose tab or network died."""
-    recording = queries.recording_for(request.user, token)
-    fields = _fields(request, ("title", "kind"))
-    recording = actions.post_unfinished(
-        request.user,
-        recording,
-        title=fields["title"],
-        kind=fields["kind"] or ThreadKind.DISCUSSION,
-    )
-    url = reverse("threads:thread", kwargs={"thread_id": recording.thread_id})
-    anchor = f"#reply-{recording.reply_id}" if recording.reply_id else ""
-    return JsonResponse(
-        {"token": recording.token, "url": url + anchor, "gap_note": recording.gap_note},
-        status=201,
-    )
-
-
-@require_safe
-def media_file(request: HttpRequest, signed: str, filename: str) -> HttpResponse:
-    """A signed media link: served with Range while the person it was made for may still see
-    the recording. Expired links answer 410, forged ones the same 404 as missing ones."""
-    try:
-        recording_id, variant, person_id = media.signed_target(signed)
-    except signing.SignatureExpired:
-        return HttpResponse(media.EXPIRED, status=410, content_type="text/plain; charset=utf-8")
-    except signing.BadSignature:
-        return HttpResponse(media.NOT_FOUND, status=404, content_type="text/plain; charset=utf-8")
-    try:
-        recording = media.recording_for_link(recording_id, person_id)
-        return media.ranged_response(request, media.media_for(recording, variant))
-    except Http404:
-        return HttpResponse(media.NOT_FOUND, status=404, content_type="text/plain; charset=utf-8")
-
-
-# --- Watching and viewers (the player itself is drawn by transcripts.player).
-
-BAD_RANGES = "Send what was watched as JSON: a list of [start_ms, end_ms] pairs."
-
-
-@login_required
-@require_POST
-def recording_viewed(request: HttpRequest, token: str) -> HttpResponse:
-    """What the person watched, reported by the player (form field `ranges`, or a JSON body:
-    a list of [start_ms, end_ms] pairs, or an object with `ranges`)."""
-    recording = queries.recording_for(request.user, token)
-    if request.content_type == "application/json":
-        raw = request.body
-    else:
-        raw = request.POST.get("ranges", "")
-    try:
-        ranges = json.loads(raw)
-    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, absurd nesting
-        return HttpResponse(BAD_RANGES, status=400, content_type="text/plain")
-    if isinstance(ranges, dict):
-        ranges = ranges.get("ranges")
-    try:
-        moments.record_viewing(request.user, recording, ranges)
-    except ValidationError as error:
-        return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
-    return HttpResponse(status=204)
-
-
-@login_required
-@require_GET
-def recording_viewers(request: HttpRequest, token: str) -> HttpResponse:
-    """Who watched and how much: for the author and workspace admins only."""
-    recording = queries.recording_for(request.user, token)
-    views = queries.recording_viewers(request.user, recording)
-    return render(request, "recordings/_viewers.html", {"views": views})
-
-
-# --- Library and collections.
 
 LIBRARY_PAGE_SIZE = 24
 SEARCH_MAX = 200
@@ -415,7 +140,7 @@ def library_rename(request: HttpRequest, workspace: str, token: str) -> HttpResp
     ws = workspace_for(request.user, workspace)
     recording = _recording_in(request, ws, token)
     try:
-        actions.rename_recording(request.user, recording, request.POST.get("title", ""))
+        collections.rename_recording(request.user, recording, request.POST.get("title", ""))
     except ValidationError as error:
         _say_errors(request, error)
     else:
@@ -430,7 +155,7 @@ def unfinished_post(request: HttpRequest, workspace: str, token: str) -> HttpRes
     recording = _recording_in(request, ws, token)
     kind = request.POST.get("kind", ThreadKind.DISCUSSION)
     try:
-        recording = actions.post_unfinished(
+        recording = upload.post_unfinished(
             request.user, recording, title=request.POST.get("title", ""), kind=kind
         )
     except ValidationError as error:
@@ -444,7 +169,7 @@ def unfinished_post(request: HttpRequest, workspace: str, token: str) -> HttpRes
 @require_POST
 def unfinished_discard(request: HttpRequest, workspace: str, token: str) -> HttpResponse:
     ws = workspace_for(request.user, workspace)
-    actions.discard_recording(request.user, _recording_in(request, ws, token))
+    upload.discard_recording(request.user, _recording_in(request, ws, token))
     messages.success(request, "Recording discarded.")
     return redirect(_library_url(ws))
 
@@ -460,12 +185,12 @@ def collection_add(request: HttpRequest, workspace: str, token: str) -> HttpResp
     try:
         with transaction.atomic():
             if new_title:
-                collection = actions.create_collection(request.user, ws, title=new_title)
+                collection = collections.create_collection(request.user, ws, title=new_title)
             elif chosen.isdigit():
                 collection = queries.collection_for(request.user, ws, int(chosen))
             else:
                 raise ValidationError("Choose a collection, or name a new one.")
-            _item, created = actions.add_to_collection(request.user, collection, recording)
+            _item, created = collections.add_to_collection(request.user, collection, recording)
     except ValidationError as error:
         _say_errors(request, error)
     else:
@@ -477,7 +202,7 @@ def collection_add(request: HttpRequest, workspace: str, token: str) -> HttpResp
 
 
 @login_required
-def collections(request: HttpRequest, workspace: str) -> HttpResponse:
+def collections_page(request: HttpRequest, workspace: str) -> HttpResponse:
     """Your collections, the ones shared with you, and a form for a new one."""
     ws = workspace_for(request.user, workspace)
     form = {"title": "", "description": ""}
@@ -486,7 +211,7 @@ def collections(request: HttpRequest, workspace: str) -> HttpResponse:
     if request.method == "POST":
         form = {key: request.POST.get(key, "") for key in form}
         try:
-            collection = actions.create_collection(request.user, ws, **form)
+            collection = collections.create_collection(request.user, ws, **form)
         except ValidationError as error:
             errors, status = error.message_dict, 400
         else:
@@ -537,7 +262,7 @@ def collection_edit(request: HttpRequest, workspace: str, collection_id: int) ->
     ws = workspace_for(request.user, workspace)
     collection = queries.collection_for(request.user, ws, collection_id)
     try:
-        actions.update_collection(
+        collections.update_collection(
             request.user,
             collection,
             title=request.POST.get("title", ""),
@@ -566,7 +291,7 @@ def collection_share(request: HttpRequest, workspace: str, collection_id: int) -
     try:
         if space_id and space is None:
             raise ValidationError("Choose a space you can post in.")
-        actions.share_collection(request.user, collection, space)
+        collections.share_collection(request.user, collection, space)
     except ValidationError as error:
         _say_errors(request, error)
     else:
@@ -582,7 +307,7 @@ def collection_share(request: HttpRequest, workspace: str, collection_id: int) -
 def collection_delete(request: HttpRequest, workspace: str, collection_id: int) -> HttpResponse:
     ws = workspace_for(request.user, workspace)
     collection = queries.collection_for(request.user, ws, collection_id)
-    actions.delete_collection(request.user, collection)
+    collections.delete_collection(request.user, collection)
     messages.success(request, f"Collection “{collection.title}” deleted.")
     return redirect("recordings:collections", workspace=ws.slug)
 
@@ -610,7 +335,7 @@ def collection_move(
     recording = _recording_in(request, ws, token)
     direction = request.POST.get("direction", "")
     try:
-        actions.move_in_collection(request.user, collection, recording.pk, direction)
+        collections.move_in_collection(request.user, collection, recording.pk, direction)
     except ValidationError as error:
         return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
     order = [r.pk for r in queries.collection_recordings(request.user, collection)]
@@ -629,5 +354,5 @@ def collection_remove(
     ws = workspace_for(request.user, workspace)
     collection = queries.collection_for(request.user, ws, collection_id)
     recording = _recording_in(request, ws, token)
-    actions.remove_from_collection(request.user, collection, recording.pk)
+    collections.remove_from_collection(request.user, collection, recording.pk)
     return _after_item_change(request, collection, "Removed from the collection.")

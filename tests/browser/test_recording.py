@@ -313,7 +313,7 @@ def test_camera_audio_and_file_recordings(server, media_browser, open_page, tmp_
 
     page.route("**/recordings/*/chunks/2", drop_first_try)
     page.evaluate("window.recordedPieces = []")
-    with page.expect_response("**/recordings/start") as started:
+    with page.expect_response("**/api/recordings") as started:
         choose(page, "Camera")
         start_recording(page)
     token = started.value.json()["token"]

@@ -27,6 +27,7 @@ from tests.browser.test_journeys import (
     set_up_owner,
     submit_setup,
 )
+from tidings.apikit.session import SIGNED_OUT
 
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 XVFB_DISPLAY = ":93"
@@ -313,7 +314,7 @@ def test_camera_audio_and_file_recordings(server, media_browser, open_page, tmp_
 
     page.route("**/recordings/*/chunks/2", drop_first_try)
     page.evaluate("window.recordedPieces = []")
-    with page.expect_response("**/recordings/start") as started:
+    with page.expect_response("**/api/recordings") as started:
         choose(page, "Camera")
         start_recording(page)
     token = started.value.json()["token"]
@@ -410,6 +411,14 @@ def test_camera_audio_and_file_recordings(server, media_browser, open_page, tmp_
     player = page.locator("article.post-opening figure.player")
     expect(player).to_have_class(re.compile("player-audio"))
     expect_playing(player)
+
+    # Signed out meanwhile (in another tab, or the session ran out): the recorder says so.
+    page.context.clear_cookies()
+    open_menu(page)
+    with page.expect_file_chooser() as chooser:
+        recorder(page).get_by_role("button", name="Upload a file…").click()
+    chooser.value.set_files(str(clip))
+    expect(recorder(page).locator(".recorder-message")).to_have_text(SIGNED_OUT)
     assert not errors
 
 

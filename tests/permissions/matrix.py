@@ -12,7 +12,10 @@ The URL's parameters come from the place (PARAMS, by parameter name, or the row'
 `kwargs`). Roles: the workspace's owner, admin, member and guest (who was added to the open
 space only), the outsider (the owner of the other workspace), and the signed-out. A row with
 `link` (the names of its secret parameters) adds the link holder, signed out with the real
-link, as the signed-in roles ask too; the signed-out then comes with a forged one."""
+link, as the signed-in roles ask too; the signed-out then comes with a forged one. An API
+row with `session` (an operation the web app's pages call, such as the recorder's upload)
+is asked twice: with each role's token, and as a page asks it, with the role's session and
+its CSRF token (the signed-out sending the page's token alone); the answers are the same."""
 
 from __future__ import annotations
 
@@ -26,10 +29,11 @@ from django.urls import reverse
 
 from tests.permissions.catalog import api_operations, page_routes
 from tests.permissions.scene import Place, Scene
-from tidings.apikit.testing import ApiClient
+from tidings.apikit.testing import ApiClient, SessionApiClient
 
 ROLES = ("owner", "admin", "member", "guest", "outsider", "anonymous")
 LINK = "link"
+TOKEN, SESSION = "token", "session"
 # Who may see each place's words: everyone else must never be shown them.
 SEES = {"open": set(ROLES) - {"outsider", "anonymous"}, "private": {"owner", "admin"}}
 SEES["other"] = {"outsider"}
@@ -44,6 +48,7 @@ class Row:
     kwargs: Callable[[Place], dict] | None = None
     link: tuple[str, ...] = ()
     multipart: bool = False
+    session: bool = False  # an API operation the pages call too: asked with a session as well
     xfail: dict[str, str] = field(default_factory=dict)  # "place role" → why it is wrong today
 
     @property
@@ -59,8 +64,17 @@ class Row:
         assert len(codes) == len(self.roles), f"{self}: {place} needs {len(self.roles)} codes"
         return int(codes[self.roles.index(role)])
 
-    def cells(self) -> list[tuple[str, str]]:
-        return [(place, role) for place in self.expect for role in self.roles]
+    @property
+    def ways(self) -> tuple[str, ...]:
+        """How the row is asked: pages with a session, the API with a token (and a session)."""
+        if not self.is_api:
+            return (SESSION,)
+        return (TOKEN, SESSION) if self.session else (TOKEN,)
+
+    def cells(self) -> list[tuple[str, str, str]]:
+        return [
+            (place, role, way) for place in self.expect for role in self.roles for way in self.ways
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.target}"
@@ -76,7 +90,7 @@ def api(operation_id: str, method: str, **expect: Any) -> Row:
     return Row(f"api:{operation_id}", method, expect, **options)
 
 
-_OPTIONS = {"data", "kwargs", "link", "multipart", "xfail"}
+_OPTIONS = {"data", "kwargs", "link", "multipart", "session", "xfail"}
 
 # A URL parameter's value in a place, by the parameter's name (pages and API alike).
 PARAMS: dict[str, Callable[[Place], Any]] = {
@@ -121,15 +135,18 @@ def address(row: Row, place: Place, role: str) -> str:
     return path.format(**kwargs) if row.is_api else reverse(row.target, kwargs=kwargs)
 
 
-def ask(scene: Scene, row: Row, place_name: str, role: str, sessions: dict[str, str]):
+def ask(scene: Scene, row: Row, place_name: str, role: str, sessions: dict[str, str], way: str):
     """The answer to `role` asking `row` in the place: pages with the role's session cookie,
-    the API with the role's token."""
+    the API with the role's token, or (`way` SESSION) as a page asks it."""
     place = scene.place("open" if place_name == "any" else place_name)
     url = address(row, place, role)
     data = row.data(place) if row.data else None
     signed_out = role in ("anonymous", LINK)
     if row.is_api:
-        client = ApiClient(None if signed_out else scene.tokens[role])
+        if way == SESSION:
+            client = SessionApiClient(session="" if signed_out else sessions[role])
+        else:
+            client = ApiClient(None if signed_out else scene.tokens[role])
         return client.call(row.method.lower(), url, data, multipart=row.multipart)
     client = Client()
     if not signed_out:

@@ -9,19 +9,21 @@ import re
 
 import pytest
 
-from tests.permissions.matrix import LINK, SEES, Row, ask, body_of
+from tests.permissions.matrix import LINK, SEES, SESSION, Row, ask, body_of
 from tests.permissions.rows import ROWS
 from tests.permissions.scene import SECRETS, Scene
 from tidings.apikit.errors import NOT_FOUND
+from tidings.apikit.session import SIGNED_OUT
 
 
 def _cells():
     for row in ROWS:
-        for place, role in row.cells():
+        for place, role, way in row.cells():
             marks = []
             if reason := row.xfail.get(f"{place} {role}"):
                 marks.append(pytest.mark.xfail(reason=reason, strict=True))
-            yield pytest.param(row, place, role, id=f"{row} {place} {role}", marks=marks)
+            name = f"{row} {place} {role}" + (f" {way}" if row.is_api and way == SESSION else "")
+            yield pytest.param(row, place, role, way, id=name, marks=marks)
 
 
 def may_see(row: Row, role: str, group: str) -> bool:
@@ -37,15 +39,20 @@ def same_page(text: str) -> str:
     return re.sub(r"[A-Za-z0-9]{64}", "", text).replace(' aria-current="page"', " ")
 
 
-@pytest.mark.parametrize(("row", "place", "role"), list(_cells()))
-def test_permission(scene: Scene, sessions, not_found, db, row: Row, place: str, role: str) -> None:
-    response = ask(scene, row, place, role, sessions)
+@pytest.mark.parametrize(("row", "place", "role", "way"), list(_cells()))
+def test_permission(
+    scene: Scene, sessions, not_found, db, row: Row, place: str, role: str, way: str
+) -> None:
+    response = ask(scene, row, place, role, sessions, way)
     text = body_of(response)
     assert response.status_code == row.expected(place, role), text[:500]
     for group, words in SECRETS.items():
         if not may_see(row, role, group):
             leaked = [word for word in words if word in text]
             assert not leaked, f"{leaked} shown to {role}"
+    if row.is_api and way == SESSION and response.status_code == 401:
+        # A page whose person is signed out is told so (the recorder shows the sentence).
+        assert json.loads(text) == {"detail": SIGNED_OUT}
     if response.status_code != 404:
         return
     # Something one may not see is refused exactly as something that does not exist.

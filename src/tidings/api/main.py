@@ -36,8 +36,10 @@ api = TidingsAPI(
     version="1",
     description=(
         "Everything a person can do in the web app, as JSON. Authenticate with a personal "
-        "access token: `Authorization: Bearer tid_…`. Lists take `limit` (at most 100) and "
-        "`offset`. Errors are JSON with a `detail` sentence; validation errors add `errors`."
+        "access token: `Authorization: Bearer tid_…`. (The web app's recorder calls the "
+        "upload operations with its session cookie and the page's X-CSRFToken header.) Lists "
+        "take `limit` (at most 100) and `offset`. Errors are JSON with a `detail` sentence; "
+        "validation errors add `errors`."
     ),
     urls_namespace="api",
     auth=PersonalAccessToken(),

@@ -3,7 +3,8 @@
 - Http404 → 404 with the same body whether a thing does not exist or is private.
 - PermissionDenied → 403; Django's ValidationError and request validation → 422 with `errors`.
 - Too many invitations (Ratelimited) → 429 with a sentence and Retry-After.
-- A missing or bad token → 401 (an expired one says so); a token without the scope → 403.
+- A missing or bad token → 401 (an expired one says so, as does a page whose session ended:
+  session.py); a token without the scope, or a page's refused CSRF token → 403.
 - A body that is not a JSON object → 400. Too large → 413.
 - A number or date out of what the database holds → 422. Anything else unexpected → 500
   (middleware.py, which also answers in JSON for 405 and errors outside the API's handlers).
@@ -21,6 +22,9 @@ from django_ratelimit.exceptions import Ratelimited
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
+from pydantic import ValidationError as FieldInvalid
+from pydantic import ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
 
 from tidings.apikit.parser import BODY_ERROR_ATTRIBUTE
 
@@ -53,6 +57,19 @@ def _request_validation_errors(exc: RequestValidationError) -> list[dict[str, st
             location = location[1:]
         rows.append({"field": ".".join(location), "message": str(error.get("msg", "Invalid."))})
     return rows
+
+
+def in_words(sentence: str) -> WrapValidator:
+    """A schema field's refusal of any bad value (a wrong type, out of bounds) as one sentence
+    of ours instead of pydantic's: `Annotated[Id | None, in_words("Choose a space.")]`."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except FieldInvalid as error:
+            raise PydanticCustomError("invalid", sentence) from error
+
+    return WrapValidator(validate)
 
 
 def _summary(rows: list[dict[str, str]]) -> str:

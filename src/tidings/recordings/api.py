@@ -1,12 +1,12 @@
-"""API for recordings: the chunked upload protocol of the browser's recorder for token
-clients (the same actions), a recording's state and media links, and the list of recordings
-a person may see. Post a recording with a thread or reply by passing its token as
-`recording` (and `recording_chunks`) to the thread and reply endpoints."""
+"""API for recordings: the chunked upload protocol, which the browser's recorder calls with its
+session (and CSRF token) and token clients with a token, a recording's state and media links,
+and the list of recordings a person may see. Post a recording with a thread or reply by
+passing its token as `recording` (and `recording_chunks`) to the thread and reply endpoints."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -17,19 +17,23 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from tidings.accounts.api import PersonOut
-from tidings.apikit.errors import ErrorOut
+from tidings.accounts.token_auth import PersonalAccessToken
+from tidings.apikit.errors import ErrorOut, in_words
 from tidings.apikit.pagination import LimitOffset
+from tidings.apikit.session import SignedInSession
 from tidings.bounds import Id
 from tidings.recordings import moments, queries, upload
 from tidings.recordings.media import VARIANTS, media_url
 from tidings.recordings.models import Recording, RenditionState, Source, State
-from tidings.recordings.views.recorder import read_chunk_body
 from tidings.threads import queries as thread_queries
 from tidings.threads.models import ThreadKind
 
 router = Router(tags=["recordings"])
 
 LINE_MAX = 1_000
+# The recorder's operations: the browser calls them with its session, other clients with a
+# token.
+TOKEN_OR_SESSION = [PersonalAccessToken(), SignedInSession()]
 
 
 # --- Schemas.
@@ -70,6 +74,7 @@ class RecordingOut(Schema):
     rendition_state: RenditionState
     chunk_count: int | None
     bytes_received: int
+    post_url: str = Field(..., description="The page of its post; empty until it is posted.")
     media: MediaOut
 
     @staticmethod
@@ -83,13 +88,19 @@ class RecordingOut(Schema):
 
 
 class RecordingStartIn(Schema):
-    space_id: Id | None = Field(None, description="Record a new thread in this space…")
-    thread_id: Id | None = Field(None, description="…or a reply in this thread.")
-    source: Source
+    space_id: Annotated[Id | None, in_words("Choose a space to post in.")] = Field(
+        None, description="Record a new thread in this space…"
+    )
+    thread_id: Annotated[Id | None, in_words("Choose a thread to reply in.")] = Field(
+        None, description="…or a reply in this thread."
+    )
+    source: Annotated[Source, in_words(upload.CHOOSE_SOURCE)]
     mime_type: str = Field("", max_length=LINE_MAX, description="As MediaRecorder reports it.")
     title: str = Field("", max_length=LINE_MAX)
     original_name: str = Field("", max_length=LINE_MAX, description="For an uploaded file.")
-    size: int | None = Field(None, ge=0, description="An uploaded file's size in bytes.")
+    size: Annotated[int | None, Field(ge=0), in_words(upload.GIVE_SIZE)] = Field(
+        None, description="An uploaded file's size in bytes."
+    )
     for_transcription: bool = True
 
 
@@ -122,6 +133,22 @@ def _refused(error: upload.UploadRefused) -> HttpError:
     return HttpError(error.status_code, str(error))
 
 
+def _chunk_body(request: HttpRequest) -> bytes:
+    """The raw body, read as a stream with a bound: never more than one chunk's limit plus
+    one byte is held (Django's request.body would refuse or buffer by its own limit)."""
+    limit = upload.max_chunk_bytes()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise upload.chunk_too_large()
+    data = request.read(limit + 1)
+    if len(data) > limit:
+        raise upload.chunk_too_large()
+    return data
+
+
 # --- Endpoints.
 
 
@@ -137,6 +164,7 @@ def list_recordings(request: HttpRequest):
     "/recordings",
     response={201: RecordingStartOut, 404: ErrorOut},
     summary="Start a recording (then PUT its chunks, then post it with a thread or reply)",
+    auth=TOKEN_OR_SESSION,
 )
 def start_recording(request: HttpRequest, payload: RecordingStartIn) -> Status:
     thread = (
@@ -174,12 +202,22 @@ def start_recording(request: HttpRequest, payload: RecordingStartIn) -> Status:
     )
 
 
-@router.get("/recordings/{token}", response=RecordingOut, summary="One recording, with media links")
+@router.get(
+    "/recordings/{token}",
+    response=RecordingOut,
+    summary="One recording, with its state and media links",
+    auth=TOKEN_OR_SESSION,
+)
 def get_recording(request: HttpRequest, token: str) -> Recording:
     return queries.recording_for(request.auth, token)
 
 
-@router.delete("/recordings/{token}", response={204: None}, summary="Discard an unposted recording")
+@router.delete(
+    "/recordings/{token}",
+    response={204: None},
+    summary="Discard an unposted recording",
+    auth=TOKEN_OR_SESSION,
+)
 def discard_recording(request: HttpRequest, token: str) -> Status:
     upload.discard_recording(request.auth, queries.recording_for(request.auth, token))
     return Status(204, None)
@@ -202,6 +240,7 @@ def discard_recording(request: HttpRequest, token: str) -> Status:
             },
         }
     },
+    auth=TOKEN_OR_SESSION,
 )
 def upload_chunk(request: HttpRequest, token: str, index: int) -> Status:
     recording = queries.recording_for(request.auth, token)
@@ -210,7 +249,7 @@ def upload_chunk(request: HttpRequest, token: str, index: int) -> Status:
             request.auth,
             recording,
             index,
-            read_chunk_body(request),
+            _chunk_body(request),
             request.headers.get("X-Chunk-SHA256", ""),
         )
     except upload.UploadRefused as error:
@@ -223,6 +262,7 @@ def upload_chunk(request: HttpRequest, token: str, index: int) -> Status:
     "/recordings/{token}/chunks",
     response=ChunksOut,
     summary="Which chunks the server holds (resume after a network drop)",
+    auth=TOKEN_OR_SESSION,
 )
 def list_chunks(request: HttpRequest, token: str) -> ChunksOut:
     recording = queries.recording_for(request.auth, token)
@@ -234,6 +274,7 @@ def list_chunks(request: HttpRequest, token: str) -> ChunksOut:
     "/recordings/{token}/post",
     response={201: RecordingOut},
     summary="Post what reached the server of an unfinished recording",
+    auth=TOKEN_OR_SESSION,
 )
 def post_unfinished(request: HttpRequest, token: str, payload: UnfinishedIn) -> Status:
     recording = queries.recording_for(request.auth, token)

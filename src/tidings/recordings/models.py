@@ -3,6 +3,7 @@ comments at a moment and collections."""
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from tidings.threads.models import Reply, Space, Thread
@@ -119,6 +120,15 @@ class Recording(models.Model):
     @property
     def is_posted(self) -> bool:
         return self.posted_at is not None
+
+    @property
+    def post_url(self) -> str:
+        """The page of the post it belongs to (its reply, or the thread's opening post); empty
+        until it is posted."""
+        if not self.is_posted or self.thread_id is None:
+            return ""
+        url = reverse("threads:thread", kwargs={"thread_id": self.thread_id})
+        return f"{url}#reply-{self.reply_id}" if self.reply_id else f"{url}#post"
 
 
 class RecordingChunk(models.Model):

@@ -40,6 +40,8 @@ NOTHING_TO_POST = (
 # A timeslice of a second gives 3600 chunks an hour; this bound only stops absurd indexes.
 MAX_CHUNK_INDEX = 1_000_000
 TITLE_MAX = 200
+CHOOSE_SOURCE = "Choose camera, screen, screen + camera, audio only or a file."
+GIVE_SIZE = "Give the file's size in bytes."
 
 
 class UploadRefused(Exception):
@@ -67,6 +69,10 @@ def max_upload_bytes() -> int:
 
 def max_chunk_bytes() -> int:
     return settings.RECORDING_CHUNK_MAX_MB * 1024 * 1024
+
+
+def chunk_too_large() -> TooLarge:
+    return TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
 
 
 def _too_large_upload() -> TooLarge:
@@ -173,14 +179,12 @@ def start_recording(
     if not access.can_post_in_space(person, space):
         raise PermissionDenied("This space is archived; nothing new can be posted in it.")
     if source not in Source.values:
-        raise ValidationError(
-            {"source": ["Choose camera, screen, screen + camera, audio only or a file."]}
-        )
+        raise ValidationError({"source": [CHOOSE_SOURCE]})
     mime_type = _clean_mime_type(mime_type)
     title = clean_recording_title(title)
     if size is not None:
         if size < 0:
-            raise ValidationError({"size": ["Give the file's size in bytes."]})
+            raise ValidationError({"size": [GIVE_SIZE]})
         if size == 0:
             raise ValidationError({"size": ["That file is empty. Choose another one."]})
         if size > max_upload_bytes():
@@ -242,7 +246,7 @@ def store_chunk(
     if not data:
         raise UploadRefused("That chunk is empty; send chunks that hold media.")
     if len(data) > max_chunk_bytes():
-        raise TooLarge(f"Send chunks of at most {settings.RECORDING_CHUNK_MAX_MB} MB.")
+        raise chunk_too_large()
     digest = hashlib.sha256(data).hexdigest()
     if sha256 and sha256.strip().lower() != digest:
         raise UploadRefused(f"Chunk {index} arrived damaged (its checksum differs). Send it again.")

@@ -1,21 +1,13 @@
 from django.urls import path, re_path
 
-from tidings.recordings.views import library, media, recorder
+from tidings.recordings.views import library, media
 
 app_name = "recordings"
 # Recording tokens are 32 hex digits, so other addresses under recordings/ never match them.
 RECORDING = r"recordings/(?P<token>[0-9a-f]{32})"
 
 urlpatterns = [
-    # --- Upload protocol and media.
-    path("recordings/start", recorder.recording_start, name="start"),
-    re_path(rf"^{RECORDING}$", recorder.recording_discard, name="discard"),
-    re_path(rf"^{RECORDING}/chunks$", recorder.recording_chunks, name="chunks"),
-    re_path(
-        rf"^{RECORDING}/chunks/(?P<index>[0-9]{{1,9}})$", recorder.recording_chunk, name="chunk"
-    ),
-    re_path(rf"^{RECORDING}/status$", recorder.recording_status_view, name="status"),
-    re_path(rf"^{RECORDING}/post$", recorder.recording_post, name="post"),
+    # --- Media.
     path("media/r/<str:signed>/<str:filename>", media.media_file, name="media"),
     # --- Watching and viewers.
     re_path(rf"^{RECORDING}/viewed$", media.recording_viewed, name="viewed"),

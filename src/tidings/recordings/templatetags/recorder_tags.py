@@ -32,7 +32,7 @@ def recorder(
         "errors": errors or [],
         "space": space,
         "thread": thread,
-        "start_url": reverse("recordings:start"),
+        "recordings_url": reverse("api:start_recording"),
         "library_url": reverse("recordings:library", kwargs={"workspace": workspace.slug}),
         "max_seconds": settings.RECORDING_MAX_SECONDS,
         "max_bytes": upload.max_upload_bytes(),

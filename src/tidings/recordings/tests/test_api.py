@@ -120,6 +120,9 @@ def test_an_unfinished_recording_is_posted_through_the_api(world, api_for):
     data = response.json()
     assert data["chunk_count"] == 1 and "stops at chunk 1" in data["gap_note"]
     assert data["posted"] is True
+    assert data["post_url"] == f"/t/{data['thread_id']}/#post"
+    unposted = recording_with_chunks(world.member, world.open_space, PIECES)
+    assert api_for("member").get(f"/recordings/{unposted.token}").json()["post_url"] == ""
 
 
 def test_the_list_is_paginated_newest_first(world, api_for):

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
+from tidings.apikit.testing import SessionApiClient
 from tidings.recordings import media
 from tidings.recordings.media import Unsatisfiable, byte_range, media_url
 from tidings.recordings.models import State
@@ -265,11 +266,12 @@ def test_an_unposted_recording_plays_only_for_its_owner(world):
 
 
 def test_status_gives_the_viewer_state_and_links(world, recording, processed):
-    response = world.client_for("guest").get(f"/recordings/{recording.token}/status")
+    """What a page polls (the API with its session): the state and signed media links."""
+    response = SessionApiClient(world.guest).get(f"/recordings/{recording.token}")
     assert response.status_code == 200
     data = response.json()
     assert data["state"] == "queued" and data["progress"] == 0
-    assert data["playable_url"].startswith("/media/r/") and data["poster_url"] == ""
-    assert body(Client().get(data["playable_url"])) == MEDIA
-    ready = world.client_for("owner").get(f"/recordings/{processed.token}/status").json()
-    assert ready["state"] == "ready" and ready["poster_url"].endswith("/poster.jpg")
+    assert data["media"]["playable"].startswith("/media/r/") and data["media"]["poster"] == ""
+    assert body(Client().get(data["media"]["playable"])) == MEDIA
+    ready = SessionApiClient(world.owner).get(f"/recordings/{processed.token}").json()
+    assert ready["state"] == "ready" and ready["media"]["poster"].endswith("/poster.jpg")

@@ -1,7 +1,8 @@
 """The permission matrix of recordings, as data: (endpoint, method, role) → expected status,
-in the open and the private space of the world, for the browser endpoints, the media links
-and the API. A private recording never leaks: every refusal of something one may not see is
-the same 404 as for something that does not exist, and carries none of its words."""
+in the open and the private space of the world, for the media links and the API (asked with
+a token, and with a page's session as the browser's recorder asks it). A private recording
+never leaks: every refusal of something one may not see is the same 404 as for something
+that does not exist, and carries none of its words."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from django.test import Client
 
 from conftest import ROLES, by_role
 from tidings.accounts.actions import create_access_token
+from tidings.apikit.session import SIGNED_OUT
+from tidings.apikit.testing import SessionApiClient
 from tidings.recordings.media import media_url
 from tidings.recordings.models import Recording
 from tidings.recordings.tests.factories import recording_with_chunks, split, webm_bytes
@@ -69,85 +72,38 @@ def authors_only(status: int, others_who_see: int = 404) -> tuple[tuple[int, ...
     )
 
 
-# name, method, path (from the place and the person), body, then (owner, admin, member, guest)
-# expected in the open and in the private space. Outsiders always get 404; the signed-out 401.
-BROWSER_ROWS: list[tuple[str, str, Callable, dict | None, tuple, tuple]] = [
-    ("start in space", "post", lambda p, _: "/recordings/start",
-     lambda p: {"space_id": p.space_id, "source": "camera"}, *seen(201)),
-    ("start in thread", "post", lambda p, _: "/recordings/start",
-     lambda p: {"thread_id": p.thread.pk, "source": "screen"}, *seen(201)),
-    ("status of posted", "get", lambda p, _: f"/recordings/{p.posted.token}/status", None,
-     *seen(200)),
-    ("status of unposted", "get", lambda p, _: f"/recordings/{p.unposted.token}/status", None,
-     *authors_only(200)),
-    ("send chunk", "put", lambda p, _: f"/recordings/{p.unposted.token}/chunks/2", None,
-     *authors_only(201)),
-    ("held chunks", "get", lambda p, _: f"/recordings/{p.unposted.token}/chunks", None,
-     *authors_only(200)),
-    ("held chunks of posted", "get", lambda p, _: f"/recordings/{p.posted.token}/chunks", None,
-     *authors_only(200)),
-    ("post unfinished", "post", lambda p, _: f"/recordings/{p.unposted.token}/post", {},
-     *authors_only(201)),
-    ("discard", "delete", lambda p, _: f"/recordings/{p.unposted.token}", None,
-     *authors_only(204)),
-    ("discard posted", "delete", lambda p, _: f"/recordings/{p.posted.token}", None,
-     *authors_only(403)),
-    ("media of posted", "get", lambda p, who: media_url(p.posted, "playable", who), None,
-     *seen(200)),
-    ("media of unposted", "get", lambda p, who: media_url(p.unposted, "playable", who), None,
+# The media links: name, path (from the place and the person), then (owner, admin, member,
+# guest) expected in the open and in the private space. Outsiders and the signed-out (who
+# hold no link made for them) always get 404.
+MEDIA_ROWS: list[tuple[str, Callable, tuple, tuple]] = [
+    ("media of posted", lambda p, who: media_url(p.posted, "playable", who), *seen(200)),
+    ("media of unposted", lambda p, who: media_url(p.unposted, "playable", who),
      *authors_only(200)),
 ]  # fmt: skip
 
 
-def _browser_cases():
-    for name, method, path, data, open_expected, private_expected in BROWSER_ROWS:
+def _media_cases():
+    for name, path, open_expected, private_expected in MEDIA_ROWS:
         for where, expected in (("open", open_expected), ("private", private_expected)):
-            statuses = by_role(*expected, 404, 404 if name.startswith("media") else 401)
+            statuses = by_role(*expected, 404, 404)
             for role in ROLES:
-                yield pytest.param(
-                    method, path, data, where, role, statuses[role], id=f"{name}-{where}-{role}"
-                )
+                yield pytest.param(path, where, role, statuses[role], id=f"{name}-{where}-{role}")
 
 
-def _call(client: Client, method: str, path: str, data, headers=None):
-    headers = headers or {}
-    if method == "put":
-        return client.put(path, PIECES[2], content_type="application/octet-stream", headers=headers)
-    if method == "post":
-        return client.post(path, json.dumps(data), content_type="application/json", headers=headers)
-    return getattr(client, method)(path, headers=headers)
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "data", "where", "role", "expected"), list(_browser_cases())
-)
-def test_browser_endpoints(world, places, method, path, data, where, role, expected):
-    place = places[where]
-    person = world.person(role)
-    client = world.client_for(role) if role != "anonymous" else Client()
-    body = data(place) if callable(data) else data
-    response = _call(client, method, path(place, person), body)
-    assert response.status_code == expected, response.content[:300]
+@pytest.mark.parametrize(("path", "where", "role", "expected"), list(_media_cases()))
+def test_media_links(world, places, path, where, role, expected):
+    response = Client().get(path(places[where], world.person(role)))
+    assert response.status_code == expected
     content = b"".join(response.streaming_content) if response.streaming else response.content
     if expected == 404:
-        assert content in (b'{"error": "Not found."}', b"Not found.")
-    if where == "private" and expected >= 400:
-        assert PRIVATE_TITLE.encode() not in content
+        assert content == b"Not found."
 
 
-def test_missing_and_private_recordings_answer_alike(world, places):
-    client = world.client_for("member")
-    private = places["private"].posted.token
-    for suffix in ("/status", "/chunks", "/post"):
-        method = client.post if suffix == "/post" else client.get
-        hidden = method(f"/recordings/{private}{suffix}")
-        missing = method(f"/recordings/{MISSING}{suffix}")
-        assert (hidden.status_code, hidden.content) == (missing.status_code, missing.content)
-        assert hidden.status_code == 404
+# --- The API: asked with a personal access token, and as the recorder asks it, with the
+# page's session and CSRF token; the same answers either way.
 
-
-# --- The API: the same rules through personal access tokens.
-
+# name, method, path (from the place), body, then (owner, admin, member, guest) expected in
+# the open and in the private space. Outsiders always get 404; the signed-out 401.
 API_ROWS: list[tuple[str, str, Callable, Callable | None, tuple, tuple]] = [
     ("start in space", "post", lambda p: "/api/recordings",
      lambda p: {"space_id": p.space_id, "source": "camera"}, *seen(201)),
@@ -159,6 +115,8 @@ API_ROWS: list[tuple[str, str, Callable, Callable | None, tuple, tuple]] = [
     ("send chunk", "put", lambda p: f"/api/recordings/{p.unposted.token}/chunks/2", None,
      *authors_only(201)),
     ("held chunks", "get", lambda p: f"/api/recordings/{p.unposted.token}/chunks", None,
+     *authors_only(200)),
+    ("held chunks of posted", "get", lambda p: f"/api/recordings/{p.posted.token}/chunks", None,
      *authors_only(200)),
     ("post unfinished", "post", lambda p: f"/api/recordings/{p.unposted.token}/post",
      lambda p: {}, *authors_only(201)),
@@ -174,26 +132,58 @@ def _api_cases():
         for where, expected in (("open", open_expected), ("private", private_expected)):
             statuses = by_role(*expected, 404, 401)
             for role in ROLES:
-                yield pytest.param(
-                    method, path, data, where, role, statuses[role], id=f"{name}-{where}-{role}"
-                )
+                for via in ("token", "session"):
+                    yield pytest.param(
+                        method, path, data, where, role, via, statuses[role],
+                        id=f"{name}-{where}-{role}-{via}",
+                    )  # fmt: skip
+
+
+def _call(client: Client, method: str, path: str, data, headers=None):
+    headers = headers or {}
+    if method == "put":
+        return client.put(path, PIECES[2], content_type="application/octet-stream", headers=headers)
+    if method == "post":
+        return client.post(path, json.dumps(data), content_type="application/json", headers=headers)
+    return getattr(client, method)(path, headers=headers)
+
+
+def _asking(person, via: str) -> tuple[Client, dict[str, str]]:
+    """A client and its headers: the person's token, or the page's session and CSRF token."""
+    if via == "session":
+        page = SessionApiClient(person)
+        return page.client, page.headers()
+    if person is None:
+        return Client(), {}
+    return Client(), {"Authorization": f"Bearer {create_access_token(person, 'tests')[1]}"}
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "data", "where", "role", "expected"), list(_api_cases())
+    ("method", "path", "data", "where", "role", "via", "expected"), list(_api_cases())
 )
-def test_api_endpoints(world, places, method, path, data, where, role, expected):
+def test_api_endpoints(world, places, method, path, data, where, role, via, expected):
     place = places[where]
-    person = world.person(role)
-    headers = {}
-    if person is not None:
-        headers = {"Authorization": f"Bearer {create_access_token(person, 'tests')[1]}"}
-    response = _call(Client(), method, path(place), data(place) if data else None, headers)
+    client, headers = _asking(world.person(role), via)
+    response = _call(client, method, path(place), data(place) if data else None, headers)
     assert response.status_code == expected, response.content[:300]
     if expected == 404:
         assert response.json() == {"detail": "Not found."}
+    if expected == 401 and via == "session":
+        assert response.json() == {"detail": SIGNED_OUT}
     if where == "private" and expected >= 400:
         assert PRIVATE_TITLE.encode() not in response.content
+
+
+@pytest.mark.parametrize("via", ["token", "session"])
+def test_missing_and_private_recordings_answer_alike(world, places, via):
+    client, headers = _asking(world.member, via)
+    private = places["private"].posted.token
+    for suffix in ("", "/chunks", "/post"):
+        method = "post" if suffix == "/post" else "get"
+        hidden = _call(client, method, f"/api/recordings/{private}{suffix}", {}, headers)
+        missing = _call(client, method, f"/api/recordings/{MISSING}{suffix}", {}, headers)
+        assert (hidden.status_code, hidden.content) == (missing.status_code, missing.content)
+        assert hidden.status_code == 404
 
 
 def test_the_api_list_holds_only_what_each_person_may_see(world, places):

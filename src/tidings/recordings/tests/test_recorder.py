@@ -25,7 +25,7 @@ def test_reply_composer_records_into_its_thread(world, settings) -> None:
     root = recorder_of(html)
     assert f'data-thread-id="{thread.pk}"' in root
     assert "data-space-id" not in root
-    assert f'data-start-url="{reverse("recordings:start")}"' in root
+    assert 'data-recordings-url="/api/recordings"' in root
     assert 'data-max-seconds="1800"' in root
     assert f'data-person="{world.member.pk}"' in root
     after_ms = int(UNFINISHED_AFTER.total_seconds() * 1000)

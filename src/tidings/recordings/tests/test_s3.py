@@ -14,6 +14,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
+from tidings.apikit.testing import SessionApiClient
 from tidings.recordings import upload
 from tidings.recordings.media import media_url
 from tidings.recordings.models import State
@@ -90,12 +91,13 @@ def _keys(client) -> list[str]:
 
 def test_chunks_go_to_the_bucket_and_play_joined_before_processing(world, s3):
     recording = upload.start_recording(world.member, space=world.open_space, source="camera")
-    member = world.client_for("member")
+    member = SessionApiClient(world.member)
     for index, piece in reversed(list(enumerate(PIECES))):
-        response = member.put(
-            f"/recordings/{recording.token}/chunks/{index}",
+        response = member.client.put(
+            f"/api/recordings/{recording.token}/chunks/{index}",
             piece,
             content_type="application/octet-stream",
+            headers=member.headers(),
         )
         assert response.status_code == 201
     prefix = f"recordings/{recording.token}/chunks/"

@@ -9,9 +9,9 @@ import os
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
+from tidings.apikit.testing import SessionApiClient
 from tidings.recordings import upload
 from tidings.recordings.models import Recording, RecordingChunk
 from tidings.recordings.tests.factories import recording_with_chunks
@@ -21,15 +21,16 @@ from tidings.threads.tests.factories import thread_in
 KB = 1024
 
 
-def start(client, space):
-    return client.post(reverse("recordings:start"), {"space_id": space.pk, "source": "camera"})
+def start(client: SessionApiClient, space):
+    return client.post("/recordings", {"space_id": space.pk, "source": "camera"})
 
 
-def put_chunk(client, token: str, index: int, data: bytes):
-    return client.put(
-        reverse("recordings:chunk", kwargs={"token": token, "index": index}),
+def put_chunk(client: SessionApiClient, token: str, index: int, data: bytes):
+    return client.client.put(
+        f"/api/recordings/{token}/chunks/{index}",
         data,
         content_type="application/octet-stream",
+        headers=client.headers(),
     )
 
 
@@ -43,17 +44,17 @@ def two_unfinished(settings, world):
 
 
 def test_the_recorder_is_refused_past_the_count_with_a_sentence(world, two_unfinished):
-    member = world.client_for("member")
+    member = SessionApiClient(world.member)
     response = start(member, world.open_space)
     assert response.status_code == 413
-    assert response.json()["error"] == (
+    assert response.json()["detail"] == (
         "You have 2 unfinished recordings, the most one person may keep. Post or discard some "
         "in your Library, then record again."
     )
     assert Recording.objects.filter(owner=world.member).count() == 2
 
     # Someone else records freely; the member does again after discarding one.
-    assert start(world.client_for("admin"), world.open_space).status_code == 201
+    assert start(SessionApiClient(world.admin), world.open_space).status_code == 201
     upload.discard_recording(world.member, two_unfinished[0])
     assert start(member, world.open_space).status_code == 201
 
@@ -79,14 +80,14 @@ def test_posted_and_held_recordings_leave_room(world, two_unfinished, settings):
 
 def test_chunks_past_the_bytes_stop_the_recording_and_keep_what_arrived(world, settings):
     settings.RECORDING_UNFINISHED_MAX_MB = 1
-    member = world.client_for("member")
+    member = SessionApiClient(world.member)
     older = recording_with_chunks(world.member, world.open_space, [os.urandom(400 * KB)])
     token = start(member, world.open_space).json()["token"]
     assert put_chunk(member, token, 0, os.urandom(400 * KB)).status_code == 201
 
     refused = put_chunk(member, token, 1, os.urandom(400 * KB))
     assert refused.status_code == 413
-    assert refused.json()["error"] == (
+    assert refused.json()["detail"] == (
         "Your unfinished recordings reached the 1.0\xa0MB one person may keep, so this "
         "recording stops here. Post it, or discard older ones, from your Library."
     )
@@ -98,7 +99,7 @@ def test_chunks_past_the_bytes_stop_the_recording_and_keep_what_arrived(world, s
     recording_with_chunks(world.member, world.open_space, [os.urandom(300 * KB)])
     full = start(member, world.open_space)
     assert full.status_code == 413
-    assert full.json()["error"].startswith(
+    assert full.json()["detail"].startswith(
         "Your unfinished recordings take 1.1\xa0MB of the 1.0\xa0MB one person may keep."
     )
     upload.discard_recording(world.member, older)

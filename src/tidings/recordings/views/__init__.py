@@ -1,2 +1,2 @@
-"""Pages and browser endpoints of recordings, by topic: the recorder's JSON endpoints, media and
-viewers, the library and collections."""
+"""Pages of recordings, by topic: media and viewers, the library and collections. The
+recorder talks to the API (recordings.api)."""

@@ -63,11 +63,6 @@ def _recording_in(request: HttpRequest, workspace: Workspace, token: str) -> Rec
     return recording
 
 
-def _post_url(recording: Recording) -> str:
-    url = reverse("threads:thread", kwargs={"thread_id": recording.thread_id})
-    return f"{url}#reply-{recording.reply_id}" if recording.reply_id else f"{url}#post"
-
-
 def _waveform_bars(levels: list) -> list[dict]:
     """The stored waveform squeezed into a few bars (SVG rects 0-40 high, centred on 24)."""
     values = [abs(float(v)) for v in levels if isinstance(v, int | float)]
@@ -88,7 +83,7 @@ def _card(person, recording: Recording) -> dict:
     return {
         "recording": recording,
         "title": recording.display_title or "Untitled recording",
-        "href": _post_url(recording),
+        "href": recording.post_url,
         "poster_url": media_url(recording, "poster", person) if recording.poster else "",
         "bars": [] if recording.has_video else _waveform_bars(recording.waveform or []),
         "duration": clock(recording.duration_ms) if recording.duration_ms else "",
@@ -162,7 +157,7 @@ def unfinished_post(request: HttpRequest, workspace: str, token: str) -> HttpRes
         _say_errors(request, error)
         return redirect(_library_url(ws))
     messages.success(request, "Posted what was saved of the recording.")
-    return redirect(_post_url(recording))
+    return redirect(recording.post_url)
 
 
 @login_required

@@ -17,7 +17,7 @@ import {
   serverState,
   takePosting,
 } from "./unfinished.js";
-import { RecordingUpload, postingState, uploadState } from "./upload.js";
+import { RecordingUpload, addressesOf, postingState, uploadState } from "./upload.js";
 
 const LIMIT_CHOICE = "tidings.recorder.limit";
 const TIMESLICE_MS = 1000;
@@ -51,6 +51,7 @@ export class Recorder {
     this.form = root.closest("form");
     this.submit = this.form.querySelector("button[type=submit]");
     this.csrfToken = this.form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    this.recordingsUrl = root.dataset.recordingsUrl;
     this.$ = (selector) => root.querySelector(selector);
     this.panel = this.$(".recorder-panel");
     this.menu = this.$(".recorder-menu");
@@ -352,7 +353,7 @@ export class Recorder {
 
   beginUpload(fields) {
     const upload = new RecordingUpload({
-      startUrl: this.root.dataset.startUrl,
+      recordingsUrl: this.recordingsUrl,
       csrfToken: this.csrfToken,
     });
     this.upload = upload;
@@ -373,7 +374,7 @@ export class Recorder {
           return info;
         }
         const person = this.root.dataset.person;
-        remember({ token: info.token, person, chunksUrl: info.chunks_url });
+        remember({ token: info.token, person });
         this.heartbeat = setInterval(() => {
           if (upload === this.upload && !upload.closed) remember({ token: upload.token });
           else clearInterval(this.heartbeat);
@@ -556,7 +557,10 @@ export class Recorder {
     }
     if (upload) await this.drop(upload);
     if (attached) {
-      const held = new RecordingUpload({ startUrl: "", csrfToken: this.csrfToken });
+      const held = new RecordingUpload({
+        recordingsUrl: this.recordingsUrl,
+        csrfToken: this.csrfToken,
+      });
       await held.adopt(attached).discard();
       forget(attached.token);
     }
@@ -672,7 +676,7 @@ export class Recorder {
     }
     keepPosting({
       form: this.form.action,
-      ...upload.addresses,
+      token: upload.token,
       count: upload.count,
       source: this.source,
       audio: this.review.audioShown,
@@ -695,7 +699,7 @@ export class Recorder {
     const posting = takePosting();
     let kept = "";
     if (posting && posting.form === this.form.action) {
-      const status = await serverState(posting.chunksUrl);
+      const status = await serverState(addressesOf(this.recordingsUrl, posting.token).chunksUrl);
       if (status && status.state === "recording") {
         kept = posting.token;
         this.reattach(posting);
@@ -713,9 +717,12 @@ export class Recorder {
     this.setStage("review");
     this.notice("Your recording is still attached: fix what is marked above, then post again.");
     try {
-      const response = await fetch(posting.statusUrl, { credentials: "same-origin" });
-      const status = response.ok ? await response.json() : {};
-      if (status.playable_url && this.attached === posting) this.setPreview(status.playable_url);
+      const response = await fetch(addressesOf(this.recordingsUrl, posting.token).url, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      const playable = response.ok ? (await response.json()).media.playable : "";
+      if (playable && this.attached === posting) this.setPreview(playable);
     } catch {
       // Without a preview the recording is still attached and posts the same.
     }

@@ -2,7 +2,9 @@
 // that after a crash or a closed tab the composer offers the one left behind, and the
 // recording a failed post held, so that it is attached again when the page comes back.
 
-// [{token, person, chunksUrl, startedAt, seenAt}]; seenAt is refreshed while a tab works on
+import { addressesOf } from "./upload.js";
+
+// [{token, person, startedAt, seenAt}]; seenAt is refreshed while a tab works on
 // it, person keeps one person's reminders from another's on a shared computer.
 const UNFINISHED = "tidings.recordings.unfinished";
 // The recording this tab is posting; if the post comes back with an error it is re-attached.
@@ -98,12 +100,13 @@ export async function findUnfinished(root, kept, busy) {
     (e) =>
       e.token !== kept &&
       e.person === root.dataset.person &&
-      e.chunksUrl &&
+      e.token &&
       Date.parse(e.seenAt) < quiet,
   );
   let newest = null;
   for (const entry of list) {
-    const status = await serverState(entry.chunksUrl);
+    const { chunksUrl } = addressesOf(root.dataset.recordingsUrl, entry.token);
+    const status = await serverState(chunksUrl);
     if (!status) continue; // the server did not answer: ask again on the next page
     if (status.state !== "recording" || !status.received || !status.received.length) {
       forget(entry.token);

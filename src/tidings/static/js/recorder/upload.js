@@ -13,10 +13,20 @@ const REQUEST_TIMEOUT_MS = 120_000;
 
 export class UploadError extends Error {}
 
+/** The addresses of one recording under the API's base (the recorder's data-recordings-url). */
+export function addressesOf(recordingsUrl, token) {
+  const url = `${recordingsUrl}/${token}`;
+  return { url, chunksUrl: `${url}/chunks` };
+}
+
+// The API answers errors as {detail}; an invalid field adds {errors: [{field, message}]},
+// whose message is the sentence without the field's name in front.
 async function errorSentence(response, fallback) {
   try {
     const data = await response.json();
-    if (data && typeof data.error === "string") return data.error;
+    const first = data && Array.isArray(data.errors) ? data.errors[0] : null;
+    if (first && typeof first.message === "string") return first.message;
+    if (data && typeof data.detail === "string") return data.detail;
   } catch {
     // Not JSON (a proxy's error page): the fallback says enough.
   }
@@ -31,15 +41,11 @@ async function sha256Hex(blob) {
 }
 
 export class RecordingUpload extends EventTarget {
-  constructor({ startUrl, csrfToken }) {
+  constructor({ recordingsUrl, csrfToken }) {
     super();
-    this.startUrl = startUrl;
+    this.recordingsUrl = recordingsUrl;
     this.csrfToken = csrfToken;
     this.token = "";
-    this.chunkUrl = "";
-    this.chunksUrl = "";
-    this.statusUrl = "";
-    this.discardUrl = "";
     // index -> {blob, sha, state: pending|sending|done, tries, retryAt, mismatches}
     this.pieces = new Map();
     this.inFlight = 0;
@@ -61,18 +67,24 @@ export class RecordingUpload extends EventTarget {
     window.addEventListener("online", this.onOnline);
   }
 
+  // Every call sends the page's CSRF token: changes need it, and with it a signed-out
+  // session is answered with a sentence that says so.
   headers(extra = {}) {
-    return { "X-CSRFToken": this.csrfToken, ...extra };
+    return { "X-CSRFToken": this.csrfToken, Accept: "application/json", ...extra };
+  }
+
+  get addresses() {
+    return addressesOf(this.recordingsUrl, this.token);
   }
 
   /** Ask the server for a new recording; resolves with its answer (token, limits). */
   async start(fields) {
     let response;
     try {
-      response = await fetch(this.startUrl, {
+      response = await fetch(this.recordingsUrl, {
         method: "POST",
         credentials: "same-origin",
-        headers: this.headers({ "Content-Type": "application/json", Accept: "application/json" }),
+        headers: this.headers({ "Content-Type": "application/json" }),
         body: JSON.stringify(fields),
       });
     } catch {
@@ -89,27 +101,15 @@ export class RecordingUpload extends EventTarget {
       );
     }
     const info = await response.json();
-    this.adopt({
-      token: info.token,
-      chunkUrl: info.chunk_url,
-      chunksUrl: info.chunks_url,
-      statusUrl: info.status_url,
-      discardUrl: info.discard_url,
-    });
+    this.adopt({ token: info.token });
     this.pump();
     return info;
   }
 
-  /** Take over a recording the server already holds (its addresses from `start`). */
-  adopt({ token, chunkUrl, chunksUrl, statusUrl, discardUrl }) {
-    Object.assign(this, { token, chunkUrl, chunksUrl, statusUrl, discardUrl });
+  /** Take over a recording the server already holds (its token from `start`). */
+  adopt({ token }) {
+    this.token = token;
     return this;
-  }
-
-  /** The addresses `adopt` needs, to keep across a page load. */
-  get addresses() {
-    const { token, chunkUrl, chunksUrl, statusUrl, discardUrl } = this;
-    return { token, chunkUrl, chunksUrl, statusUrl, discardUrl };
   }
 
   add(index, blob) {
@@ -188,7 +188,7 @@ export class RecordingUpload extends EventTarget {
       if (piece.sha === null) piece.sha = await sha256Hex(piece.blob);
       const headers = this.headers({ "Content-Type": "application/octet-stream" });
       if (piece.sha) headers["X-Chunk-SHA256"] = piece.sha;
-      const response = await fetch(this.chunkUrl + index, {
+      const response = await fetch(`${this.addresses.chunksUrl}/${index}`, {
         method: "PUT",
         credentials: "same-origin",
         headers,
@@ -267,9 +267,9 @@ export class RecordingUpload extends EventTarget {
 
   async fetchReceived() {
     try {
-      const response = await fetch(this.chunksUrl, {
+      const response = await fetch(this.addresses.chunksUrl, {
         credentials: "same-origin",
-        headers: { Accept: "application/json" },
+        headers: this.headers(),
       });
       if (!response.ok) return null;
       const data = await response.json();
@@ -320,9 +320,9 @@ export class RecordingUpload extends EventTarget {
   /** Stop sending and ask the server to delete what it holds. */
   async discard() {
     this.close();
-    if (!this.discardUrl) return;
+    if (!this.token) return;
     try {
-      await fetch(this.discardUrl, {
+      await fetch(this.addresses.url, {
         method: "DELETE",
         credentials: "same-origin",
         headers: this.headers(),

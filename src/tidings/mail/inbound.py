@@ -24,7 +24,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage as OutgoingEmail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -667,13 +666,19 @@ def original_links(thread: Thread, reply_ids: list[int]) -> dict[int | None, str
     """{reply id, or None for the opening post: "View original" URL} for the posts of a page
     that came by email and still have their original. Who may open one is the page's to
     decide, by `access.can_view_original_email`."""
+    # The thread's emailed posts are read and those of other posts dropped here, rather than
+    # sending a page's hundreds of reply ids to the database.
+    wanted = {None, *reply_ids}
     entries = (
         InboundMessage.objects.filter(result=InboundResult.ACCEPTED, thread=thread)
-        .filter(Q(reply=None) | Q(reply_id__in=reply_ids))
         .exclude(original="")
         .values_list("pk", "reply_id")
     )
-    return {reply_id: reverse("mail:original", args=[pk]) for pk, reply_id in entries}
+    return {
+        reply_id: reverse("mail:original", args=[pk])
+        for pk, reply_id in entries
+        if reply_id in wanted
+    }
 
 
 # --- Held messages: a space admin decides.

@@ -16,11 +16,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from tidings.inbox import composer as inbox_composer
@@ -37,6 +39,7 @@ from tidings.threads.models import (
     Thread,
     ThreadKind,
 )
+from tidings.threads.post_html import posts_html, reactions_html
 from tidings.threads.templatetags.threads_tags import long_time, short_time
 from tidings.threads.views import (
     LEVEL_CHOICES,
@@ -264,6 +267,7 @@ def _shown(
         if row["deleted"]:
             continue
         row["players"] = players.get(post.key, ())
+        row["players_html"] = _players_html(request, row["players"])
         row["moment"] = moment_links.get(post.key)
         if reply is None:  # the opening post
             own = thread.author_id == person.pk
@@ -317,6 +321,20 @@ def _shown(
     return shown
 
 
+def _players_html(request: HttpRequest, players: list[dict]) -> SafeString:
+    """A post's players, rendered here for the threads app's posts (the player is a transcripts
+    template, above threads). Without the request's context processors: the page has run them."""
+    if not players:
+        return SafeString()
+    context = {"csrf_token": get_token(request)}
+    return mark_safe(
+        "".join(
+            render_to_string("transcripts/_player.html", {**context, "player": player})
+            for player in players
+        )
+    )
+
+
 def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
     person = request.user
     read_at = queries.last_read_at(person, thread)
@@ -331,13 +349,16 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         composer.update(_quote_prefill(thread, posts, quote))
     composer.update(extra.pop("composer", {}))
     composer.update(_moment_prefill(shown, composer))
+    controls = _reaction_controls(request, thread)
+    csrf, react_url = controls["csrf_input"], controls["react_url"]
     return {
         "workspace": thread.space.workspace,
         "space": thread.space,
         "thread": thread,
         "opening": opening,
-        "opening_posts": shown[:1],
+        "opening_html": posts_html(csrf, thread, shown[:1], react_url=react_url),
         "posts": shown[1:],
+        "posts_html": posts_html(csrf, thread, shown[1:], react_url=react_url),
         "last_reply_id": max([p.reply.pk for p in posts], default=0),
         "can_edit_thread": thread.author_id == person.pk,
         "can_delete_thread": thread.author_id == person.pk or is_admin,
@@ -348,7 +369,7 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         "may_delete_any": is_admin,
         "following": queries.is_following(person, thread),
         "sidebar_can_create": rights.can_create_space,
-        **_reaction_controls(request, thread),
+        **controls,
         "composer": composer,
         "errors": {},
         "outcome_draft": "",
@@ -408,6 +429,8 @@ def post_actions(request: HttpRequest, thread_id: int, reply_id: int | None = No
     rights = access.thread_rights(request.user, thread)
     post = queries.page_post(request.user, thread, reply)
     shown = _shown(request, thread, [post], is_admin=rights.is_admin)
+    controls = _reaction_controls(request, thread)
+    csrf, react_url = controls["csrf_input"], controls["react_url"]
     return render(
         request,
         "threads/post_actions.html",
@@ -415,12 +438,15 @@ def post_actions(request: HttpRequest, thread_id: int, reply_id: int | None = No
             "workspace": thread.space.workspace,
             "space": thread.space,
             "thread": thread,
-            "posts": shown,
             "post": shown[0],
-            "actions_page": True,
+            "posts_html": posts_html(csrf, thread, shown, react_url=react_url, actions_page=True),
+            # The row the React menu fills, where the post shows none yet.
+            "reactions_row": ""
+            if post.reactions
+            else reactions_html(post.key, [], csrf_input=csrf, react_url=react_url),
             "can_post": rights.can_post,
             "sidebar_can_create": rights.can_create_space,
-            **_reaction_controls(request, thread),
+            **controls,
         },
     )
 
@@ -478,14 +504,19 @@ def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
         actions.mark_thread_read(request.user, thread, found_visible=True)
     # The thread came from queries.thread_for (visible): one membership read answers the rest.
     rights = access.thread_rights(request.user, thread)
+    shown = _shown(request, thread, posts, is_admin=rights.is_admin)
+    controls = _reaction_controls(request, thread)
     return render(
         request,
         "threads/_updates.html",
         {
             "thread": thread,
-            "posts": _shown(request, thread, posts, is_admin=rights.is_admin),
+            "posts": shown,
+            "posts_html": posts_html(
+                controls["csrf_input"], thread, shown, react_url=controls["react_url"]
+            ),
             "last_reply_id": max([p.reply.pk for p in posts], default=after),
-            **_reaction_controls(request, thread),
+            **controls,
             "can_post": rights.can_post,
         },
     )
@@ -507,10 +538,11 @@ def react(request: HttpRequest, thread_id: int) -> HttpResponse:
         return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
     if is_htmx(request):
         post = queries.Post(reply, queries.reactions_for(request.user, thread, reply), [])
-        return render(
-            request,
-            "threads/_reactions.html",
-            {"thread": thread, "post": post, **_reaction_controls(request, thread)},
+        react_url = reverse("threads:react", kwargs={"thread_id": thread.pk})
+        return HttpResponse(
+            reactions_html(
+                post.key, post.reactions, csrf_input=csrf_input(request), react_url=react_url
+            )
         )
     return redirect(thread_url(thread, f"reply-{reply.pk}" if reply else "post"))
 

@@ -245,19 +245,21 @@ def thread_media(
     person: User, thread: Thread, reply_ids: list[int], *, include_opening: bool, is_admin: bool
 ) -> ThreadMedia:
     """Posted recordings of the opening post (when asked) and of these replies of a thread the
-    person can see, with every moment of them in the thread and the moments these replies
-    were made at. Three queries whatever the number of posts. `is_admin`: the person is an
-    admin of the thread's workspace (from `access.thread_rights`)."""
+    person can see (the caller found it visible), with every moment of them in the thread and
+    the moments these replies were made at. Three queries whatever the number of posts.
+    `is_admin`: the person is an admin of the thread's workspace (from `access.thread_rights`)."""
     media = ThreadMedia()
     # A thread holds few recordings and moments: all of them are read and those of other
     # posts dropped here, rather than sending the page's hundreds of reply ids to the database.
     wanted = set(reply_ids)
     if include_opening:
         wanted.add(None)
-    # Moments are made only at posted recordings, so these are all the watchable ones.
+    # Moments are made only at posted recordings, so these are all the watchable ones. The
+    # thread is visible, so its posted recordings are: the rule of `visible_recordings` without
+    # its subqueries of every visible thread, which cost more to build than to run.
     watchable = list(
-        access.visible_recordings(person)
-        .filter(thread=thread, posted_at__isnull=False)
+        posted_recordings()
+        .filter(thread=thread)
         .select_related("transcript")
         .order_by("posted_at", "pk")
     )

@@ -528,6 +528,34 @@ def test_htmx_reaction_returns_the_partial(scene, world):
     assert bad.status_code == 400
 
 
+HOSTILE = """<script>alert("x")</script> & 'it'"""
+ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;it&#x27;"
+
+
+def test_names_and_quotes_on_posts_are_escaped(world):
+    """A post's markup is written in Python: every value is escaped as a template would."""
+    world.member.name = HOSTILE
+    world.member.save()
+    thread = actions.post_thread(world.member, world.open_space, kind="discussion", title="T",
+                                 body=f"Plan {HOSTILE} ends")  # fmt: skip
+    reply = actions.post_reply(world.member, thread, body="Yes", quote_text=f"Plan {HOSTILE}")
+    actions.toggle_reaction(world.member, thread, reply, "🎉")
+    pages = [
+        world.client_for(role).get(url).content.decode()
+        for role in ("owner", "member")
+        for url in (
+            f"/t/{thread.pk}/",
+            reverse("threads:updates", kwargs={"thread_id": thread.pk}) + "?after=0",
+            reverse("threads:reply-actions", kwargs={"thread_id": thread.pk, "reply_id": reply.pk}),
+        )
+    ]
+    for page in pages:
+        assert "<script>" not in page and HOSTILE not in page
+        assert f"<strong>{ESCAPED}</strong>" in page  # the author
+        assert f"{ESCAPED} wrote:</a><p>Plan {ESCAPED}</p>" in page
+        assert f'title="{ESCAPED}"' in page  # who reacted
+
+
 def test_create_private_space_with_members_through_the_form(world):
     client = world.client_for("member")
     response = client.post(

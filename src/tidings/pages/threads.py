@@ -221,6 +221,19 @@ def _reaction_controls(request: HttpRequest, thread: Thread) -> dict:
     }
 
 
+def _posts_html(
+    controls: dict, thread: Thread, shown: list[dict], *, actions_page: bool = False
+) -> SafeString:
+    """The shown posts' markup, with the page's shared controls (`_reaction_controls`)."""
+    return posts_html(
+        controls["csrf_input"],
+        thread,
+        shown,
+        react_url=controls["react_url"],
+        actions_page=actions_page,
+    )
+
+
 def _per_reply_url(name: str, thread_id: int) -> Callable[[int], str]:
     """A reply URL maker that reverses once per page; each reply's URL is then string
     formatting (a page of 200 replies would otherwise reverse hundreds of times)."""
@@ -350,15 +363,14 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
     composer.update(extra.pop("composer", {}))
     composer.update(_moment_prefill(shown, composer))
     controls = _reaction_controls(request, thread)
-    csrf, react_url = controls["csrf_input"], controls["react_url"]
     return {
         "workspace": thread.space.workspace,
         "space": thread.space,
         "thread": thread,
         "opening": opening,
-        "opening_html": posts_html(csrf, thread, shown[:1], react_url=react_url),
+        "opening_html": _posts_html(controls, thread, shown[:1]),
         "posts": shown[1:],
-        "posts_html": posts_html(csrf, thread, shown[1:], react_url=react_url),
+        "posts_html": _posts_html(controls, thread, shown[1:]),
         "last_reply_id": max([p.reply.pk for p in posts], default=0),
         "can_edit_thread": thread.author_id == person.pk,
         "can_delete_thread": thread.author_id == person.pk or is_admin,
@@ -430,7 +442,6 @@ def post_actions(request: HttpRequest, thread_id: int, reply_id: int | None = No
     post = queries.page_post(request.user, thread, reply)
     shown = _shown(request, thread, [post], is_admin=rights.is_admin)
     controls = _reaction_controls(request, thread)
-    csrf, react_url = controls["csrf_input"], controls["react_url"]
     return render(
         request,
         "threads/post_actions.html",
@@ -439,11 +450,16 @@ def post_actions(request: HttpRequest, thread_id: int, reply_id: int | None = No
             "space": thread.space,
             "thread": thread,
             "post": shown[0],
-            "posts_html": posts_html(csrf, thread, shown, react_url=react_url, actions_page=True),
+            "posts_html": _posts_html(controls, thread, shown, actions_page=True),
             # The row the React menu fills, where the post shows none yet.
             "reactions_row": ""
             if post.reactions
-            else reactions_html(post.key, [], csrf_input=csrf, react_url=react_url),
+            else reactions_html(
+                post.key,
+                [],
+                csrf_input=controls["csrf_input"],
+                react_url=controls["react_url"],
+            ),
             "can_post": rights.can_post,
             "sidebar_can_create": rights.can_create_space,
             **controls,
@@ -512,9 +528,7 @@ def thread_updates(request: HttpRequest, thread_id: int) -> HttpResponse:
         {
             "thread": thread,
             "posts": shown,
-            "posts_html": posts_html(
-                controls["csrf_input"], thread, shown, react_url=controls["react_url"]
-            ),
+            "posts_html": _posts_html(controls, thread, shown),
             "last_reply_id": max([p.reply.pk for p in posts], default=after),
             **controls,
             "can_post": rights.can_post,

@@ -318,9 +318,8 @@ def _shown(
         row["own"] = own
         row["author_name"] = author or "Former member"
         row["initial"] = (author or "?")[:1].upper()
-        local = created_at.astimezone(zone)
+        local = row["local_time"] = created_at.astimezone(zone)
         row["time_iso"] = f"{created_at.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}"
-        row["time_title"] = long_time(local)
         row["time_text"] = short_time(local, now)
         row["edited_title"] = long_time(edited_at.astimezone(zone)) if edited_at else ""
     inbox_composer.attach_asks(request, thread, shown)  # who was asked to respond, who answered

@@ -210,21 +210,27 @@ class Post:
         return str(self.reply.pk) if self.reply else "post"
 
 
+# A reaction as a row of plain values (a long thread has hundreds: no model instances).
+_REACTION_COLUMNS = ("created_at", "pk", "reply_id", "emoji", "person_id", "person__name")
+
+
 def reactions_for(person: User, thread: Thread, reply: Reply | None) -> list[ReactionCount]:
-    rows = Reaction.objects.filter(thread=thread, reply=reply).select_related("person")
+    rows = Reaction.objects.filter(thread=thread, reply=reply).values_list(*_REACTION_COLUMNS)
     return _summarize(list(rows), person)
 
 
-def _summarize(rows: list[Reaction], person: User) -> list[ReactionCount]:
+def _summarize(rows: list[tuple], person: User) -> list[ReactionCount]:
+    """Reactions (`_REACTION_COLUMNS` rows) counted by emoji in the palette's order, each with
+    who reacted, earliest first."""
     if not rows:  # most posts have no reactions: skip the work for them
         return []
 
     by_emoji: dict[str, ReactionCount] = {}
-    for row in sorted(rows, key=lambda r: (r.created_at, r.pk)):
-        entry = by_emoji.setdefault(row.emoji, ReactionCount(row.emoji, 0, False))
+    for _created_at, _pk, _reply_id, emoji, person_id, name in sorted(rows):
+        entry = by_emoji.setdefault(emoji, ReactionCount(emoji, 0, False))
         entry.count += 1
-        entry.mine = entry.mine or row.person_id == person.pk
-        entry.names.append(row.person.name)
+        entry.mine = entry.mine or person_id == person.pk
+        entry.names.append(name)
     order = {emoji: n for n, emoji in enumerate(REACTION_PALETTE)}
     return sorted(by_emoji.values(), key=lambda r: order.get(r.emoji, 99))
 
@@ -340,13 +346,12 @@ def _posts(
 ) -> tuple[Post | None, list[Post]]:
     """Posts for replies already read (models or `ReplyRow`s), with reactions and files."""
     reply_ids = [r.pk for r in replies]
-    reactions: dict[int | None, list[Reaction]] = defaultdict(list)
-    reaction_rows = Reaction.objects.filter(thread=thread).select_related("person")
-    reaction_rows = reaction_rows.filter(
+    reactions: dict[int | None, list[tuple]] = defaultdict(list)
+    reaction_rows = Reaction.objects.filter(thread=thread).filter(
         Q(reply_id__in=reply_ids) | (Q(reply=None) if include_opening else Q(pk__in=[]))
     )
-    for row in reaction_rows:
-        reactions[row.reply_id].append(row)
+    for row in reaction_rows.values_list(*_REACTION_COLUMNS):
+        reactions[row[2]].append(row)
     attachments: dict[int | None, list[Attachment]] = defaultdict(list)
     for attachment in Attachment.objects.filter(thread=thread).order_by("pk"):
         attachments[attachment.reply_id].append(attachment)

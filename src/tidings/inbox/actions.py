@@ -681,23 +681,16 @@ def mark_answered(
     return row
 
 
-def answer_requests_by_reply_id(reply_id: int) -> int:
-    """As `answer_requests_by_reply`, for a reply known by id (0 when it is gone)."""
-    reply = Reply.objects.filter(pk=reply_id).first()
-    return 0 if reply is None else answer_requests_by_reply(reply)
-
-
-def answer_requests_by_reply(reply: Reply) -> int:
-    """A reply answers every open request made to its author in its thread before it.
-    Running twice changes nothing more. Returns how many requests it answered."""
-    if reply.deleted_at is not None or reply.author_id is None:
-        return 0
+def answer_requests(reply_id: int, thread_id: int, author_id: int, posted_at: dt.datetime) -> int:
+    """A reply just posted answers every open request made to its author in its thread before
+    it (known by its values: no read). Running twice changes nothing more. Returns how many
+    requests it answered."""
     return RequestRecipient.objects.filter(
-        person_id=reply.author_id,
+        person_id=author_id,
         answered_at=None,
-        request__thread_id=reply.thread_id,
-        request__created_at__lte=reply.created_at,
-    ).update(answered_at=reply.created_at, answer=reply)
+        request__thread_id=thread_id,
+        request__created_at__lte=posted_at,
+    ).update(answered_at=posted_at, answer_id=reply_id)
 
 
 def nudge_waiting_requests(now: dt.datetime | None = None) -> int:

@@ -7,6 +7,8 @@ others change the inbox in the action's own transaction.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tidings.inbox import actions, jobs, send_later
 
 
@@ -36,10 +38,12 @@ def deliver_mentions_added(
     jobs.deliver_mentions_added(thread_id, reply_id, mentioned_ids, actor_id)
 
 
-def answer_requests(reply_id: int, **_: object) -> None:
+def answer_requests(
+    reply_id: int, thread_id: int, author_id: int, posted_at: str, **_: object
+) -> None:
     """Answering is one update, in the reply's transaction: the asker sees it the moment the
     reply lands."""
-    actions.answer_requests_by_reply_id(reply_id)
+    actions.answer_requests(reply_id, thread_id, author_id, dt.datetime.fromisoformat(posted_at))
 
 
 def mark_thread_read(person_id: int, thread_id: int, **_: object) -> None:

@@ -19,8 +19,26 @@ def remove_thread(thread_id: int, **_: object) -> None:
     index.remove_thread(Thread(pk=thread_id))
 
 
+# What the index reads of a reply: not its HTML, nor its thread's opening post.
+_REPLY_FIELDS = (
+    "author_id",
+    "body",
+    "created_at",
+    "deleted_at",
+    "thread__kind",
+    "thread__resolved_at",
+    "thread__deleted_at",
+    "thread__space__workspace_id",
+)
+
+
 def index_reply(reply_id: int, **_: object) -> None:
-    reply = Reply.objects.select_related("thread__space").filter(pk=reply_id).first()
+    reply = (
+        Reply.objects.select_related("thread__space")
+        .only(*_REPLY_FIELDS)
+        .filter(pk=reply_id)
+        .first()
+    )
     if reply is not None:
         index.index_reply(reply)
 

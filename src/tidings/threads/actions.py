@@ -517,6 +517,8 @@ def post_reply(
             "reply_posted",
             reply_id=reply.pk,
             thread_id=thread.pk,
+            author_id=person.pk,
+            posted_at=reply.created_at.isoformat(),
             mentioned_ids=[p.pk for p in rendered.mentioned if p.pk != person.pk],
             hold_delivery=hold_delivery,
         )

@@ -89,7 +89,8 @@ def test_a_reply_before_the_request_does_not_answer_it(world, thread):
     soon = timezone.localdate() + dt.timedelta(days=3)
     later = timezone.now() + dt.timedelta(minutes=1)
     request = _ask(world, thread, world.member, due=soon, now=later)
-    assert actions.answer_requests_by_reply(earlier) == 0
+    answered = actions.answer_requests(earlier.pk, thread.pk, world.member.pk, earlier.created_at)
+    assert answered == 0
     assert request.recipients.get().answered_at is None
 
 

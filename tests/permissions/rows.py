@@ -102,6 +102,7 @@ ROWS: list[Row] = [
     page("inbox:ask", "POST", open="302 302 302 302 404 302", private="302 302 404 404 404 302", other="404 404 404 404 302 302", data=lambda p: {"thread_id": p.thread.pk, "people": [p.membership.person_id], "due_on": IN_3_DAYS()}),
     page("inbox:request-cancel", "POST", open="302 404 404 404 404 302", private="302 404 404 404 404 302", other="404 404 404 404 302 302"),
     page("inbox:request-answered", "POST", open="404 404 302 404 404 302", private="404 302 404 404 404 302", other="404 404 404 404 404 302"),
+    page("inbox:ask-people", open="200 200 200 200 404 302", private="200 200 404 404 404 302", other="404 404 404 404 200 302"),
     page("inbox:schedule-reply", "POST", open="302 302 302 302 404 302", private="302 302 404 404 404 302", other="404 404 404 404 302 302", data=lambda p: {"body": "Later words", "send_at": NEXT_WEEK()}),
     page("inbox:schedule-thread", "POST", open="302 302 302 302 404 302", private="302 302 404 404 404 302", other="404 404 404 404 302 302", data=lambda p: {"kind": "discussion", "title": "Later", "body": "Later words", "send_at": NEXT_WEEK()}),
     page("inbox:scheduled-edit", open="200 404 404 404 404 302", private="200 404 404 404 404 302", other="404 404 404 404 200 302"),

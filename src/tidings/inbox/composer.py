@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Container
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -24,33 +25,46 @@ def due_text(due_on, due_at, now) -> tuple[str, bool]:
     return (f"Overdue since {day}", True) if now >= due_at else (f"Due {day}", False)
 
 
-def composer_ask(request: HttpRequest, space) -> dict:
+def composer_ask(request: HttpRequest, space, *, people_url: str = "") -> dict:
     """The people who may be asked to respond in a space (read only when a form shows them),
-    and what the person picked last time the form came back with a mistake."""
+    and what the person picked last time the form came back with a mistake.
+
+    With `people_url` (a thread page) the composer fetches them when its "Ask people to
+    respond…" opens: a workspace of hundreds would otherwise weigh on every thread page. They
+    come with the page when the form comes back with a mistake, and when the page is asked for
+    them (`?ask`, the link shown without JavaScript)."""
     person = request.user
-    people = functools.cache(
-        lambda: [
-            (pk, name)
-            for pk, name in access.mentionable_people(space).values_list("pk", "name")
-            if pk != person.pk
-        ]
-    )
+    people = functools.cache(lambda: ask_candidates(person, space))
     checked = {int(v) for v in request.POST.getlist("ask_people") if v.isascii() and v.isdigit()}
+    shown_now = request.method == "POST" or "ask" in request.GET
     return {
         "ask_people": people,
-        "ask_people_boxes": lambda: _ask_boxes(people(), checked),
+        "ask_people_boxes": lambda: ask_boxes(people(), checked),
+        "ask_people_url": people_url,
+        "ask_people_later": bool(people_url) and not shown_now,
+        "ask_open": "ask" in request.GET,
         "ask_due": request.POST.get("ask_due", "")[:10],
         "ask_min": f"{timezone.localtime(timezone.now(), person.zone):%Y-%m-%d}",
     }
 
 
-def _ask_boxes(people: list[tuple[int, str]], checked: set[int]) -> SafeString:
-    """The composer's checkbox per person, written here rather than in a template loop (a
-    workspace of hundreds would make it most of a thread page's time). Attributes unquoted:
-    the label repeats once per person, and ids are digits."""
+def ask_candidates(person, space) -> list[tuple[int, str]]:
+    """(id, name) of everyone but the person who can see the space, by name."""
+    people = access.mentionable_people(space).values_list("pk", "name")
+    return [(pk, name) for pk, name in people if pk != person.pk]
+
+
+def ask_boxes(
+    people: list[tuple[int, str]], checked: Container[int] = frozenset(), field: str = "ask_people"
+) -> SafeString:
+    """A checkbox per person, written here rather than in a template loop (a workspace of
+    hundreds would make it most of a page's time). Attributes unquoted: the label repeats once
+    per person, and ids are digits."""
+    if not people:
+        return mark_safe('<p class="muted">No one else can see this thread yet.</p>')
     return mark_safe(
         "".join(
-            f"<label><input type=checkbox name=ask_people value={pk}"
+            f"<label><input type=checkbox name={field} value={pk}"
             f"{' checked' if pk in checked else ''}> {escape(name)}</label>"
             for pk, name in people
         )
@@ -82,7 +96,11 @@ def thread_post_tools(request: HttpRequest, thread) -> dict:
         "remind_presets": actions.preset_menu(actions.REMIND_PRESETS, request.user),
         "ask_url": reverse("inbox:ask"),
         "now_min": f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}",
-        **composer_ask(request, thread.space),
+        **composer_ask(
+            request,
+            thread.space,
+            people_url=reverse("inbox:ask-people", kwargs={"thread_id": thread.pk}),
+        ),
     }
 
 

@@ -23,6 +23,7 @@ urlpatterns = [
         views.request_answered,
         name="request-answered",
     ),
+    path("t/<int:thread_id>/ask-people", views.ask_people, name="ask-people"),
     path("t/<int:thread_id>/schedule", views.schedule_reply, name="schedule-reply"),
     path(
         "w/<slug:workspace>/s/<slug:space>/schedule", views.schedule_thread, name="schedule-thread"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tidings.inbox import actions, queries, send_later
-from tidings.inbox.composer import due_text
+from tidings.inbox.composer import ask_boxes, ask_candidates, due_text
 from tidings.inbox.forms import AskForm, RemindForm, SendAtForm, SnoozeForm
 from tidings.inbox.models import InboxItem
 from tidings.threads import composer as thread_composer
@@ -371,3 +371,13 @@ def scheduled_cancel(request: HttpRequest, scheduled_id: int) -> HttpResponse:
     send_later.cancel_scheduled(request.user, scheduled_id)
     messages.success(request, "Scheduled post cancelled.")
     return redirect("inbox:later")
+
+
+@login_required
+@require_GET
+def ask_people(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """The checkboxes of the people a post in the thread may ask to respond, fetched when the
+    composer's "Ask people to respond…" opens, or a post's "Ask to respond" (`?for=post`)."""
+    thread = threads_queries.thread_for(request.user, thread_id)
+    field = "people" if request.GET.get("for") == "post" else "ask_people"
+    return HttpResponse(ask_boxes(ask_candidates(request.user, thread.space), field=field))

@@ -181,9 +181,22 @@ def test_ask_form_offers_only_people_who_can_see_and_only_on_own_posts(world):
     owner = world.client_for("owner")
     body = owner.get(f"/t/{secret.pk}/").content.decode()
     assert body.count("Ask to respond</summary>") == 1  # rendered once, for own posts only
-    assert "Adam Admin</label>" in body
-    assert "Mia Member</label>" not in body and "Gus Guest</label>" not in body
     assert body.count(" data-own>") == 1  # the owner's opening post only
+    # Its people, and the composer's, come when the form opens (and with the page on `?ask`,
+    # the link shown without JavaScript).
+    people_url = f"/t/{secret.pk}/ask-people"
+    assert f'hx-get="{people_url}?for=post"' in body and f'hx-get="{people_url}"' in body
+    assert "Adam Admin</label>" not in body
+    for offered in (
+        owner.get(f"{people_url}?for=post").content.decode(),
+        owner.get(people_url).content.decode(),
+        owner.get(f"/t/{secret.pk}/?ask").content.decode(),
+    ):
+        assert "Adam Admin</label>" in offered
+        assert "Mia Member</label>" not in offered and "Gus Guest</label>" not in offered
+        assert "Olivia Owner</label>" not in offered  # not oneself
+    assert "name=people value=" in owner.get(f"{people_url}?for=post").content.decode()
+    assert "name=ask_people value=" in owner.get(people_url).content.decode()
     opening = owner.get(f"/t/{secret.pk}/actions").content.decode()
     assert "Ask to respond" in opening and "Adam Admin</label>" in opening
     assert "Mia Member</label>" not in opening and "Gus Guest</label>" not in opening

@@ -81,16 +81,6 @@ function fill(menu) {
   for (const form of found.querySelectorAll("form[hx-target]")) {
     form.setAttribute("hx-target", `#reactions-${key}`);
   }
-  // "Ask to respond" offers the people of the composer's list (the page renders it once).
-  for (const people of found.querySelectorAll("[data-people-from=composer]")) {
-    for (const person of document.querySelectorAll("#composer .ask-people > label")) {
-      const copy = person.cloneNode(true);
-      const box = copy.querySelector("input");
-      box.name = "people";
-      box.checked = false;
-      people.append(copy);
-    }
-  }
   const confirm = found.querySelector("form.confirm-box");
   if (confirm) {
     confirm.action = postUrl(post, "delete");
@@ -100,7 +90,8 @@ function fill(menu) {
   menu.append(found);
   menu.dataset.filled = "1";
   const htmx = window.htmx;
-  if (htmx) for (const form of menu.querySelectorAll("form[hx-post]")) htmx.process(form);
+  // Forms that post with htmx, and "Ask to respond"'s people, fetched as the menu opens.
+  if (htmx) for (const element of menu.querySelectorAll("[hx-post], [hx-get]")) htmx.process(element);
 }
 
 document.addEventListener("click", (event) => {

@@ -349,7 +349,7 @@ def _players_html(request: HttpRequest, players: list[dict]) -> SafeString:
 
 def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
     person = request.user
-    read_at = queries.last_read_at(person, thread)
+    read_at, following = queries.reader_state(person, thread)
     opening, posts = queries.thread_page_posts(person, thread, read_at=read_at)
     # The thread came from queries.thread_for (visible): one membership read answers the rest.
     rights = access.thread_rights(person, thread)
@@ -378,7 +378,7 @@ def _thread_context(request: HttpRequest, thread: Thread, **extra) -> dict:
         # "Ask to respond" is offered on one's own posts: its menu is sent only if there are some.
         "asks_offered": any(row.get("own") for row in shown),
         "may_delete_any": is_admin,
-        "following": queries.is_following(person, thread),
+        "following": following,
         "sidebar_can_create": rights.can_create_space,
         **controls,
         "composer": composer,
@@ -422,7 +422,7 @@ def _quote_prefill(thread: Thread, posts, quote: str) -> dict:
 @login_required
 @require_GET
 def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
-    thread = queries.thread_for(request.user, thread_id)
+    thread = queries.thread_for_reader(request.user, thread_id)
     context = _thread_context(request, thread)
     if is_page_view(request):
         actions.mark_thread_read(request.user, thread, found_visible=True)

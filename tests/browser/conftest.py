@@ -83,16 +83,18 @@ def orm_beside_playwright() -> Iterator[None]:
 
 @pytest.fixture
 def page_for(browser, live_server, orm_beside_playwright):
-    """page_for(person, viewport=, scheme=): a page on the `live_server` in its own browser
-    context, signed in as `person` (None: signed out). Every context closes after the test,
+    """page_for(person, viewport=, scheme=, javascript=): a page on the `live_server` in its own
+    browser context, signed in as `person` (None: signed out). Every context closes after the test,
     so no page of it goes on polling the server once the test database is gone."""
     from django.conf import settings
     from django.test import Client
 
     contexts = []
 
-    def open_page(person, *, viewport: dict, scheme: str = "light"):
-        context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    def open_page(person, *, viewport: dict, scheme: str = "light", javascript: bool = True):
+        context = browser.new_context(
+            viewport=viewport, color_scheme=scheme, java_script_enabled=javascript
+        )
         contexts.append(context)
         context.set_default_timeout(10_000)
         if person is not None:

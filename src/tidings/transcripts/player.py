@@ -4,6 +4,7 @@ above recordings because it shows transcripts."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING
 
@@ -89,16 +90,18 @@ def player_context(person: User, recording: Recording, found: queries.ThreadMedi
                 mp4 = "audio/mp4" if is_audio else "video/mp4"
                 sources.append({"url": rendition, "type": mp4})
     token = recording.token
+    # [ms, reply id, label] of each moment replied at: player.js makes the timeline's markers.
     markers = [
-        {
-            "ms": moment.position_ms,
-            "time": clock(moment.position_ms),
-            "reply_id": moment.reply_id,
-            "label": f"{moment.author_name or 'Former member'} at "
+        [
+            moment.position_ms,
+            moment.reply_id,
+            f"{moment.author_name or 'Former member'} at "
             f"{clock(moment.position_ms)}: {moment.excerpt}",
-        }
+        ]
         for moment in found.markers.get(recording.pk, [])
     ]
+    # As compact JSON for the figure's data-markers attribute (escaped by the template).
+    markers_json = json.dumps(markers, ensure_ascii=False, separators=(",", ":")) if markers else ""
     seen_by = found.seen_by.get(recording.pk)
     return {
         "token": token,
@@ -113,9 +116,8 @@ def player_context(person: User, recording: Recording, found: queries.ThreadMedi
         "poster_url": media_url(recording, "poster", person) if recording.poster else "",
         **transcript_queries.player_parts(recording),
         "duration_ms": recording.duration_ms or "",
-        "duration": clock(recording.duration_ms) if recording.duration_ms else "",
         "waveform": _peaks(recording.waveform or []) if is_audio else "",
-        "markers": markers,
+        "markers": markers_json,
         "progress": recording.progress,
         "stage": _stage_words(recording),
         "finishing": finishing,

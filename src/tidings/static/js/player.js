@@ -1,14 +1,28 @@
 // The recording player: our own controls under each <video> or <audio> (figure[data-player]),
-// keyboard shortcuts while the player has focus, the speed remembered across pages, markers of
-// the replies made at a moment, "Comment at 0:42" for the reply composer, and reports of what
-// was watched so the author sees who saw it. Players arriving later (live updates, a finished
-// recording replacing its processing one) are set up when htmx loads them.
+// built here from the figure's data since only JavaScript makes them work (without it the page
+// keeps the browser's own), keyboard shortcuts while the player has focus, the speed remembered
+// across pages, markers of the replies made at a moment, "Comment at 0:42" for the reply
+// composer, and reports of what was watched so the author sees who saw it. Players arriving
+// later (live updates, a finished recording replacing its processing one) are set up when htmx
+// loads them.
 (() => {
   const SPEEDS = [1, 1.25, 1.5, 1.75, 2];
   const SPEED_KEY = "tidings.playbackSpeed";
   const REPORT_EVERY_MS = 10_000;
   // Playback farther than this past the last timeupdate was a jump, not watching.
   const LONGEST_STEP_MS = 5_000;
+  // What onKey does while a player has focus, told to assistive technology.
+  const SHORTCUTS = "Space K ArrowLeft ArrowRight J L < > M F 0 1 2 3 4 5 6 7 8 9";
+  const SVG = "http://www.w3.org/2000/svg";
+  const ICONS = {
+    play: "M8 5v14l11-7z",
+    pause: "M6 5h4v14H6zm8 0h4v14h-4z",
+    sound: "M4 9v6h4l5 5V4L8 9zm12.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4z",
+    muted:
+      "M4 9v6h4l5 5V4L8 9zm12.6 3 2.7-2.7-1.3-1.3-2.7 2.7-2.7-2.7-1.3 1.3 2.7 2.7-2.7 2.7 " +
+      "1.3 1.3 2.7-2.7 2.7 2.7 1.3-1.3z",
+    fullScreen: "M4 4h6v2H6v4H4zm10 0h6v6h-2V6h-4zM4 14h2v4h4v2H4zm14 0h2v6h-6v-2h4z",
+  };
   const players = new WeakMap();
   // A player replaced by its finished version carries on where it was: token → state.
   const carryOver = new Map();
@@ -25,6 +39,46 @@
   function parseTime(text) {
     if (!/^\d+(\.\d+)?$|^\d+(:\d{1,2}){1,2}$/.test(text || "")) return null;
     return text.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+  }
+
+  // An element with these attributes (true: present, without a value) and children; text
+  // given as a child stays text, so names and labels people wrote never become markup.
+  function element(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      node.setAttribute(name, value === true ? "" : String(value));
+    }
+    node.append(...children);
+    return node;
+  }
+
+  function icon(path, attributes = {}) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    for (const [name, value] of Object.entries(attributes)) svg.setAttribute(name, value);
+    const shape = document.createElementNS(SVG, "path");
+    shape.setAttribute("d", path);
+    svg.append(shape);
+    return svg;
+  }
+
+  // The figure's data-markers: [[ms, reply id, label], ...] of the replies made at a moment.
+  function markersOf(root) {
+    try {
+      const markers = JSON.parse(root.dataset.markers || "[]");
+      return Array.isArray(markers) ? markers : [];
+    } catch {
+      return []; // no markers rather than no player
+    }
+  }
+
+  // The page's token (base.html gives it to htmx), for reports sent outside htmx.
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch {
+      return "";
+    }
   }
 
   function savedSpeed() {
@@ -47,17 +101,8 @@
   class Player {
     constructor(root) {
       this.root = root;
-      this.token = root.dataset.token;
+      this.token = root.id.replace(/^rec-/, ""); // transcripts/_player.html: id="rec-<token>"
       this.media = root.querySelector(".player-media");
-      this.controls = root.querySelector(".player-controls");
-      this.playButton = root.querySelector(".player-play");
-      this.current = root.querySelector(".player-current");
-      this.total = root.querySelector(".player-duration");
-      this.seek = root.querySelector(".player-seek");
-      this.speed = root.querySelector(".player-speed");
-      this.muteButton = root.querySelector(".player-mute");
-      this.commentButton = root.querySelector(".player-comment");
-      this.commentTime = root.querySelector(".player-comment-time");
       this.waveform = root.querySelector(".player-waveform");
       this.levels = (this.waveform?.dataset.levels || "").split(",").filter(Boolean).map(Number);
       this.knownDuration = Number(root.dataset.durationMs || 0) / 1000;
@@ -67,17 +112,114 @@
       this.dragging = false;
 
       // Our controls replace the browser's (kept in the page for people without JavaScript).
+      this.build();
       this.media.controls = false;
-      this.controls.hidden = false;
-      root.querySelector(".player-big-play").hidden = false;
+      root.setAttribute("aria-keyshortcuts", SHORTCUTS);
       this.setSpeed(savedSpeed(), false);
       this.listen();
       this.showDuration();
       this.showTime();
       const composer = document.getElementById("composer");
-      if (this.commentButton && composer?.querySelector("input[name=moment_recording]")) {
+      if (composer?.querySelector("input[name=moment_recording]")) {
         this.commentButton.hidden = false;
       }
+    }
+
+    build() {
+      const root = this.root;
+      const knownMs = Number(root.dataset.durationMs) || 0;
+      this.playButton = element(
+        "button",
+        { class: "player-button player-play", type: "button", "aria-label": "Play" },
+        icon(ICONS.play, { class: "icon-play", "aria-hidden": "true" }),
+        icon(ICONS.pause, { class: "icon-pause", "aria-hidden": "true" }),
+      );
+      this.current = element("span", { class: "player-current" }, "0:00");
+      this.total = element(
+        "span",
+        { class: "player-duration" },
+        knownMs ? clock(knownMs / 1000) : "–:––",
+      );
+      this.seek = element("input", {
+        class: "player-seek",
+        type: "range",
+        min: 0,
+        max: knownMs,
+        step: 100,
+        value: 0,
+        "aria-label": "Position in the recording",
+      });
+      this.seek.disabled = !knownMs;
+      this.markers = markersOf(root).map(([ms, reply, label]) =>
+        element("button", {
+          class: "player-marker",
+          type: "button",
+          hidden: true,
+          "data-ms": ms,
+          "data-reply": reply,
+          "aria-label": label,
+          title: label,
+        }),
+      );
+      const speedId = `${root.id}-speed`;
+      this.speed = element(
+        "select",
+        { class: "player-speed", id: speedId },
+        ...SPEEDS.map((speed) => element("option", { value: speed }, `${speed}×`)),
+      );
+      this.muteButton = element(
+        "button",
+        {
+          class: "player-button player-mute",
+          type: "button",
+          "aria-label": "Mute",
+          "aria-pressed": "false",
+        },
+        icon(ICONS.sound, { class: "icon-sound", "aria-hidden": "true" }),
+        icon(ICONS.muted, { class: "icon-muted", "aria-hidden": "true" }),
+      );
+      this.controls = element(
+        "div",
+        { class: "player-controls", role: "group", "aria-label": "Player controls" },
+        this.playButton,
+        element(
+          "span",
+          { class: "player-time" },
+          this.current,
+          element("span", { class: "player-total" }, " / ", this.total),
+        ),
+        element(
+          "div",
+          { class: "player-timeline" },
+          this.seek,
+          element("div", { class: "player-markers" }, ...this.markers),
+        ),
+        element("label", { class: "visually-hidden", for: speedId }, "Playback speed"),
+        this.speed,
+        this.muteButton,
+      );
+      // Audio has no full screen button: nothing to show there.
+      if (this.media.tagName === "VIDEO") {
+        this.fullScreenButton = element(
+          "button",
+          { class: "player-button player-fullscreen", type: "button", "aria-label": "Full screen" },
+          icon(ICONS.fullScreen, { "aria-hidden": "true" }),
+        );
+        this.controls.append(this.fullScreenButton);
+      }
+      const stage = root.querySelector(".player-stage");
+      const bigPlay = element("span", { class: "player-big-play", "aria-hidden": "true" });
+      bigPlay.append(icon(ICONS.play));
+      stage.append(bigPlay);
+      stage.after(this.controls);
+      this.commentTime = element("span", { class: "player-comment-time" }, "0:00");
+      this.commentButton = element(
+        "button",
+        { class: "player-comment small", type: "button", hidden: true },
+        "Comment at ",
+        this.commentTime,
+      );
+      root.querySelector(".player-foot").prepend(this.commentButton);
     }
 
     duration() {
@@ -137,13 +279,11 @@
       });
       this.speed.addEventListener("change", () => this.setSpeed(Number(this.speed.value), true));
       this.muteButton.addEventListener("click", () => this.toggleMute());
-      // Audio has no full screen button: nothing to show there.
-      this.fullScreenButton = this.root.querySelector(".player-fullscreen");
       this.fullScreenButton?.addEventListener("click", () => this.toggleFullScreen());
-      for (const marker of this.root.querySelectorAll(".player-marker")) {
+      for (const marker of this.markers) {
         marker.addEventListener("click", () => this.seekTo(Number(marker.dataset.ms) / 1000, true));
       }
-      this.commentButton?.addEventListener("click", () => this.commentHere());
+      this.commentButton.addEventListener("click", () => this.commentHere());
       this.root.addEventListener("keydown", (event) => this.onKey(event));
       if (this.waveform) window.addEventListener("resize", () => this.drawWaveform());
       this.reportTimer = window.setInterval(() => {
@@ -255,7 +395,7 @@
       this.total.textContent = clock(end);
       this.seek.max = String(Math.round(end * 1000));
       this.seek.disabled = false;
-      for (const marker of this.root.querySelectorAll(".player-marker")) {
+      for (const marker of this.markers) {
         const share = Math.min(1, Number(marker.dataset.ms) / 1000 / end);
         marker.style.left = `${(share * 100).toFixed(2)}%`;
         marker.hidden = false;
@@ -273,7 +413,7 @@
         "aria-valuetext",
         end ? `${clock(now)} of ${clock(end)}` : clock(now),
       );
-      if (this.commentTime) this.commentTime.textContent = clock(now);
+      this.commentTime.textContent = clock(now);
       this.drawWaveform();
     }
 
@@ -334,7 +474,9 @@
       form.querySelector("input[name=moment_ms]").value = String(ms);
       const chip = form.querySelector(".composer-moment");
       chip.querySelector(".composer-moment-time").textContent = clock(ms / 1000);
-      chip.querySelector(".composer-moment-title").textContent = this.root.dataset.title || "";
+      // The figure is named by the recording's title.
+      chip.querySelector(".composer-moment-title").textContent =
+        this.root.getAttribute("aria-label") || "";
       chip.hidden = false;
       form.scrollIntoView({ behavior: "smooth", block: "center" });
       form.querySelector("textarea[name=body]")?.focus({ preventScroll: true });
@@ -373,7 +515,7 @@
       }
       if (!ranges.length) return;
       const body = new URLSearchParams({
-        csrfmiddlewaretoken: this.root.dataset.csrf || "",
+        csrfmiddlewaretoken: csrfToken(),
         ranges: JSON.stringify(ranges),
       });
       // A beacon still goes out while the page is closing.

@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
@@ -280,7 +279,7 @@ def _shown(
         if row["deleted"]:
             continue
         row["players"] = players.get(post.key, ())
-        row["players_html"] = _players_html(request, row["players"])
+        row["players_html"] = _players_html(row["players"])
         row["moment"] = moment_links.get(post.key)
         if reply is None:  # the opening post
             own = thread.author_id == person.pk
@@ -333,16 +332,14 @@ def _shown(
     return shown
 
 
-def _players_html(request: HttpRequest, players: list[dict]) -> SafeString:
+def _players_html(players: list[dict]) -> SafeString:
     """A post's players, rendered here for the threads app's posts (the player is a transcripts
     template, above threads). Without the request's context processors: the page has run them."""
     if not players:
         return SafeString()
-    context = {"csrf_token": get_token(request)}
     return mark_safe(
         "".join(
-            render_to_string("transcripts/_player.html", {**context, "player": player})
-            for player in players
+            render_to_string("transcripts/_player.html", {"player": player}) for player in players
         )
     )
 

@@ -34,13 +34,15 @@ EXCERPT_CHARS = 180
 EXCERPT_SOURCE_CHARS = 1000
 
 
-def _items(person: User | None) -> QuerySet[InboxItem]:
+def _items(person: User | None, space_ids: list[int] | None = None) -> QuerySet[InboxItem]:
+    """The person's items in the spaces they can see (`space_ids` when the caller has them)."""
     if person is None or not person.is_authenticated:
         return InboxItem.objects.none()
     # The visible spaces are a short list: resolving them first keeps this a join on the
     # thread's primary key instead of a subquery listing every visible thread (same rule as
     # access.visible_threads: a visible space, not deleted).
-    space_ids = list(visible_spaces(person).values_list("pk", flat=True))
+    if space_ids is None:
+        space_ids = list(visible_spaces(person).values_list("pk", flat=True))
     return InboxItem.objects.filter(
         person=person, thread__space_id__in=space_ids, thread__deleted_at=None
     )
@@ -58,9 +60,10 @@ def open_items(person: User | None) -> QuerySet[InboxItem]:
     )
 
 
-def open_inbox_count(person: User | None) -> int:
-    """The top bar's count: the open tab's, counted where the tabs are counted."""
-    return tab_counts(person)["open"]
+def open_inbox_count(person: User | None, space_ids: list[int] | None = None) -> int:
+    """The top bar's count: the open tab's, counted where the tabs are counted (`space_ids`:
+    the spaces the person can see, when the caller has them)."""
+    return tab_counts(person, space_ids)["open"]
 
 
 def snoozed_items(person: User | None) -> QuerySet[InboxItem]:
@@ -164,12 +167,12 @@ def tab_count(person: User | None, tab: str) -> int:
     return _tab(person, tab).count()
 
 
-def tab_counts(person: User | None) -> dict[str, int]:
+def tab_counts(person: User | None, space_ids: list[int] | None = None) -> dict[str, int]:
     """How many items the open and snoozed tabs hold, in one query (same rules as
     open_items and snoozed_items: a snooze that has run out counts as open)."""
     now = timezone.now()
     counts = (
-        _items(person)
+        _items(person, space_ids)
         .filter(done_at=None)
         .aggregate(
             open=Count("pk", filter=Q(snoozed_until=None) | Q(snoozed_until__lte=now)),

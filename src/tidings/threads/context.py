@@ -2,8 +2,8 @@ from functools import partial
 
 from django.http import HttpRequest
 
-from tidings.threads import queries
-from tidings.threads.models import SpaceLevel
+from tidings.threads import access, queries
+from tidings.threads.models import Space, SpaceLevel
 
 # Short names in the selects; the full sentences explain them once, under the table.
 LEVEL_CHOICES = [(value, label.split(":")[0]) for value, label in SpaceLevel.choices]
@@ -21,3 +21,14 @@ def space_levels(request: HttpRequest) -> dict:
         "space_level_choices": LEVEL_CHOICES,
         "space_level_help": LEVEL_HELP,
     }
+
+
+def request_spaces(request: HttpRequest) -> list[Space]:
+    """The spaces the request's person can see, by name, read once per request: the sidebar
+    and the inbox count of every page both need them. Read when a page first renders them,
+    so a change the request made before is in."""
+    spaces = getattr(request, "_visible_spaces", None)
+    if spaces is None:
+        spaces = list(access.visible_spaces(request.user).order_by("name"))
+        request._visible_spaces = spaces
+    return spaces

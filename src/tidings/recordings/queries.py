@@ -261,6 +261,8 @@ def thread_media(
         posted_recordings()
         .filter(thread=thread)
         .select_related("transcript")
+        # A player needs its transcript's state, not its words (long for a long recording).
+        .defer("transcript__text", "transcript__summary")
         .order_by("posted_at", "pk")
     )
     recordings = [recording for recording in watchable if recording.reply_id in wanted]

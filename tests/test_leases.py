@@ -153,11 +153,13 @@ def test_workers_starting_take_back_at_once_what_a_gone_worker_held(shared_datab
 
 @pytest.mark.slow
 def test_a_held_claim_outlives_many_leases_and_no_one_takes_it(shared_database):
-    env = {**shared_database, "JOB_LEASE_SECONDS": "2", "JOB_HEARTBEAT_SECONDS": "1"}
+    # Margins for a loaded machine: a heartbeat may come seconds late and still renew in
+    # time, and the taker has seconds to start before the holder finishes.
+    env = {**shared_database, "JOB_LEASE_SECONDS": "4", "JOB_HEARTBEAT_SECONDS": "1"}
     held, results = _spawn.Event(), _spawn.Queue()
-    holder = _run(lease_workers.hold, env, held, results, 6.0)
+    holder = _run(lease_workers.hold, env, held, results, 14.0)
     assert held.wait(timeout=120)
-    time.sleep(3)  # past the lease it was taken with: the heartbeat has renewed it since
+    time.sleep(5)  # past the lease it was taken with: the heartbeat has renewed it since
     [(taken, _)] = _finish([_run(lease_workers.take_over, env, results)], results, 1)
     assert taken == []
     [(handled, _)] = _finish([holder], results, 1)

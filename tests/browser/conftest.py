@@ -90,6 +90,10 @@ def page_for(browser, live_server, orm_beside_playwright):
     from django.test import Client
 
     contexts = []
+    # One session per person and test, shared by their pages as by a browser's tabs: signing in
+    # writes the session table, which the shared in-memory SQLite test database locks instead
+    # of waiting while the live server reads it for the pages already open.
+    sessions: dict[int, str] = {}
 
     def open_page(person, *, viewport: dict, scheme: str = "light", javascript: bool = True):
         context = browser.new_context(
@@ -98,11 +102,18 @@ def page_for(browser, live_server, orm_beside_playwright):
         contexts.append(context)
         context.set_default_timeout(10_000)
         if person is not None:
-            client = Client()
-            client.force_login(person)
-            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            if person.pk not in sessions:
+                client = Client()
+                client.force_login(person)
+                sessions[person.pk] = client.cookies[settings.SESSION_COOKIE_NAME].value
             context.add_cookies(
-                [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": sessions[person.pk],
+                        "url": live_server.url,
+                    }
+                ]
             )
         return context.new_page()
 

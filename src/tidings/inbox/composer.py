@@ -91,16 +91,19 @@ def thread_post_tools(request: HttpRequest, thread) -> dict:
     """What the "Remind me" and "Ask to respond" tools on a thread's posts share, made once
     per page: their URLs, the preset times and the people who may be asked."""
     zone = request.user.zone
+    ask = composer_ask(
+        request,
+        thread.space,
+        people_url=reverse("inbox:ask-people", kwargs={"thread_id": thread.pk}),
+    )
     return {
         "remind_url": reverse("inbox:remind"),
         "remind_presets": actions.preset_menu(actions.REMIND_PRESETS, request.user),
         "ask_url": reverse("inbox:ask"),
         "now_min": f"{timezone.localtime(timezone.now(), zone):%Y-%m-%dT%H:%M}",
-        **composer_ask(
-            request,
-            thread.space,
-            people_url=reverse("inbox:ask-people", kwargs={"thread_id": thread.pk}),
-        ),
+        **ask,
+        # A post's "Ask to respond" where its people come with the page (its actions page).
+        "ask_menu_boxes": lambda: ask_boxes(ask["ask_people"](), field="people"),
     }
 
 

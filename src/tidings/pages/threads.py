@@ -31,6 +31,7 @@ from tidings.recordings import queries as recording_queries
 from tidings.security import is_page_view
 from tidings.threads import access, actions, queries
 from tidings.threads import composer as post_composer
+from tidings.threads.context import sidebar_spaces
 from tidings.threads.markdown import plain_text
 from tidings.threads.models import (
     REACTION_PALETTE,
@@ -83,7 +84,7 @@ def workspace_home(request: HttpRequest, workspace: str) -> HttpResponse:
             "page": page,
             "can_create_space": can_create_space,
             "sidebar_can_create": can_create_space,
-            "has_spaces": queries.sidebar_spaces(request.user, ws).exists(),
+            "has_spaces": bool(sidebar_spaces(request, ws)),  # the sidebar's list, read once
         },
     )
 

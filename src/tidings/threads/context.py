@@ -32,3 +32,13 @@ def request_spaces(request: HttpRequest) -> list[Space]:
         spaces = list(access.visible_spaces(request.user).order_by("name"))
         request._visible_spaces = spaces
     return spaces
+
+
+def sidebar_spaces(request: HttpRequest, workspace) -> list[Space]:
+    """The spaces a workspace's sidebar lists: those of `request_spaces` in the workspace, not
+    archived, by name."""
+    return [
+        space
+        for space in request_spaces(request)
+        if space.workspace_id == workspace.pk and space.archived_at is None
+    ]

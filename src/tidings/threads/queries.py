@@ -143,10 +143,6 @@ def reply_for(person: User | None, thread: Thread, reply_id: int) -> Reply:
     return reply
 
 
-def sidebar_spaces(person: User | None, workspace: Workspace) -> QuerySet[Space]:
-    return access.visible_spaces(person, workspace).filter(archived_at=None).order_by("name")
-
-
 def _thread_list(threads: QuerySet[Thread]) -> QuerySet[Thread]:
     return threads.select_related("space", "author").order_by("-last_activity_at", "-pk")
 

@@ -8,7 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.threads.context import request_spaces
+from tidings.threads.context import sidebar_spaces
 from tidings.workspaces.access import can_create_space
 
 register = template.Library()
@@ -85,11 +85,7 @@ def workspace_sidebar(context, workspace) -> dict:
     if can_create is None:
         can_create = can_create_space(request.user, workspace)
     return {
-        "spaces": [
-            space
-            for space in request_spaces(request)
-            if space.workspace_id == workspace.pk and space.archived_at is None
-        ],
+        "spaces": sidebar_spaces(request, workspace),
         "can_create": can_create,
         # The same rule (a full member), so the answer already read serves: no second query.
         "can_see_people": can_create,
